@@ -1,0 +1,676 @@
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  unlinkSync,
+} from 'node:fs';
+import { availableParallelism, hostname, tmpdir, userInfo } from 'node:os';
+import { basename, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { compressBlob } from '../compress.ts';
+import { seal } from '../crypto/seal.ts';
+import { BulwarkError, fromSystemError } from '../errors.ts';
+import {
+  objectNames,
+  packIdFromName,
+  type PackedBlob,
+  type SnapshotManifest,
+  type SnapshotStats,
+  type Tree,
+  type TreeNode,
+} from '../repo/format.ts';
+import { PackWriter, readPackTrailer, type FinishedPack } from '../repo/pack.ts';
+import { newObjectId, type Repository } from '../repo/repository.ts';
+import { TaskPool } from '../util/pool.ts';
+import { DedupTable } from './dedup-table.ts';
+import { FLOW_QUEUED_FILES, FLOW_SLOTS } from './flow.ts';
+import type { FileJob, FileResult, FromWorker, ScannedEntry, ToWorker, WorkerInit } from './protocol.ts';
+
+export interface BackupProgress {
+  phase: 'scanning' | 'uploading' | 'committing';
+  scanDone: boolean;
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  bytesAdded: number;
+  currentPath?: string;
+}
+
+export interface BackupOptions {
+  paths: string[];
+  /** source identity for the parent/chain; default: host + paths */
+  source?: string;
+  host?: string;
+  tags?: string[];
+  signal?: AbortSignal;
+  onProgress?: (p: BackupProgress) => void;
+  /** reader threads (default: cores, at least 2) */
+  readers?: number;
+  /** where packs are built before upload (default: the OS temp dir) */
+  tmpDir?: string;
+  /** bytes at which a pack is closed (default 32 MiB; the format allows 16–64 MiB) */
+  packTarget?: number;
+  uploadConcurrency?: number;
+}
+
+export const DEFAULT_PACK_TARGET = 32 * 1024 * 1024;
+const MAX_LISTED_ERRORS = 1000;
+const BATCH_FILES = 64;
+const BATCH_BYTES = 8 * 1024 * 1024;
+const DAY = 86_400_000;
+const WORKER_URL = new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+interface DirState {
+  id: number;
+  path: string;
+  parent: DirState | undefined;
+  /** this directory's node in its parent (undefined for the virtual root) */
+  node: TreeNode | undefined;
+  nodes: TreeNode[];
+  childDirs: Map<string, TreeNode>;
+  pending: number;
+  prev: Map<string, TreeNode> | undefined;
+}
+
+interface Reader {
+  worker: Worker;
+  queuedBytes: number;
+  batch: FileJob[];
+  batchBytes: number;
+}
+
+const emptyStats = (): SnapshotStats => ({
+  files: 0,
+  dirs: 0,
+  bytes: 0,
+  bytesRead: 0,
+  bytesAdded: 0,
+  blobsAdded: 0,
+  filesNew: 0,
+  filesChanged: 0,
+  filesUnchanged: 0,
+  errorCount: 0,
+  errors: [],
+  durationMs: 0,
+});
+
+function sameFile(prev: TreeNode | undefined, e: ScannedEntry): prev is TreeNode & { content: string[] } {
+  return (
+    prev !== undefined &&
+    prev.type === 'file' &&
+    prev.content !== undefined &&
+    prev.size === e.size &&
+    prev.mtimeNs === e.mtimeNs &&
+    prev.ctimeNs === e.ctimeNs &&
+    prev.inode === e.inode &&
+    prev.changedDuringRead !== true
+  );
+}
+
+function nodeFromEntry(e: ScannedEntry): TreeNode {
+  const n: TreeNode = {
+    name: e.name,
+    type: e.type,
+    mode: e.mode,
+    mtimeNs: e.mtimeNs,
+    ctimeNs: e.ctimeNs,
+    inode: e.inode,
+    uid: e.uid,
+    gid: e.gid,
+  };
+  if (e.type === 'file') n.size = e.size;
+  if (e.target !== undefined) n.target = e.target;
+  return n;
+}
+
+/** Serializes a tree with a fixed key order so equal directories give equal tree blobs (and dedup). */
+export function encodeTree(tree: Tree): Buffer {
+  const order: (keyof TreeNode)[] = [
+    'name',
+    'type',
+    'mode',
+    'mtimeNs',
+    'ctimeNs',
+    'inode',
+    'uid',
+    'gid',
+    'size',
+    'content',
+    'subtree',
+    'target',
+    'changedDuringRead',
+  ];
+  const nodes = tree.nodes.map((n) => {
+    const o: Record<string, unknown> = {};
+    for (const k of order) if (n[k] !== undefined) o[k] = n[k];
+    return o;
+  });
+  return Buffer.from(JSON.stringify({ nodes }));
+}
+
+/** Removes pack build folders left by killed runs (their pid is gone). */
+function cleanStaleTmp(base: string): void {
+  if (!existsSync(base)) return;
+  for (const name of readdirSync(base)) {
+    const m = /^run-(\d+)-/.exec(name);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (!alive || pid === process.pid) rmSync(join(base, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Backs up `paths` into the repository as one snapshot (DESIGN §4). Unchanged files (size, mtime, ctime,
+ * inode equal to the parent snapshot's) are not read. A run killed at any point leaves only unreferenced
+ * objects; the next run adopts packs already uploaded (from the catalog or the pack trailers) instead of
+ * uploading them again.
+ */
+export async function backup(repo: Repository, opts: BackupOptions): Promise<SnapshotManifest> {
+  const started = repo.clock.now().getTime();
+  const signal = opts.signal;
+  const paths = opts.paths.map((p) => resolve(p));
+  if (paths.length === 0)
+    throw new BulwarkError('INVALID_ARGUMENT', 'nothing to back up: give at least one path');
+  for (const p of paths) {
+    try {
+      lstatSync(p);
+    } catch (e) {
+      throw fromSystemError(e, p);
+    }
+  }
+  const host = opts.host ?? hostname();
+  const source = opts.source ?? `${host}:${paths.join('|')}`;
+  const store = repo.store;
+  const catalog = repo.catalog;
+  const rid = repo.rid;
+  const stats = emptyStats();
+
+  await repo.syncIndexes(signal);
+  await adoptOrphanPacks(repo, signal);
+  await repo.syncSnapshots(signal);
+  const parent = catalog.latestSnapshot(rid, source);
+
+  const lockFor = async (): Promise<Date | undefined> => {
+    const lock = repo.config.lock;
+    if (!lock) return undefined;
+    return new Date((await store.serverTime()).getTime() + (lock.days + lock.paddingDays) * DAY);
+  };
+  const retainUntil = await lockFor();
+  const putOpts = repo.lockOptions(retainUntil);
+
+  const tmpBase = opts.tmpDir ?? join(tmpdir(), 'bulwark-tmp');
+  mkdirSync(tmpBase, { recursive: true, mode: 0o700 });
+  cleanStaleTmp(tmpBase);
+  const tmpDir = mkdtempSync(join(tmpBase, `run-${process.pid}-`));
+
+  const packTarget = opts.packTarget ?? DEFAULT_PACK_TARGET;
+  const uploads = new TaskPool(opts.uploadConcurrency ?? 4);
+  const runPacks: { id: string; size: number; blobs: PackedBlob[] }[] = [];
+  const flow = new Int32Array(new SharedArrayBuffer(4 * FLOW_SLOTS));
+  const workers: Worker[] = [];
+  let readers: Reader[] | undefined;
+  let dedup: DedupTable | undefined;
+  let treePack: PackWriter | undefined;
+  let failure: unknown;
+
+  const progress: BackupProgress = {
+    phase: 'scanning',
+    scanDone: false,
+    filesDone: 0,
+    filesTotal: 0,
+    bytesDone: 0,
+    bytesTotal: 0,
+    bytesAdded: 0,
+  };
+  const report = (): void => opts.onProgress?.({ ...progress });
+
+  const upload = (pack: FinishedPack): Promise<void> =>
+    uploads.add(async () => {
+      await store.put(
+        objectNames.pack(pack.id),
+        { path: pack.path, size: pack.size },
+        { ...putOpts, contentMd5: pack.md5, ...(signal ? { signal } : {}) },
+      );
+      catalog.addPack(rid, pack, retainUntil ?? null, null);
+      runPacks.push({ id: pack.id, size: pack.size, blobs: pack.blobs });
+      stats.bytesAdded += pack.size;
+      stats.blobsAdded += pack.blobs.length;
+      progress.bytesAdded = stats.bytesAdded;
+      unlinkSync(pack.path);
+    });
+
+  // The dedup table (seeded with every blob the catalog knows) and the readers start only when the first
+  // file must be read: a backup where nothing changed never pays for them.
+  const startReaders = (): Reader[] => {
+    const known = catalog.blobCount(rid);
+    dedup = new DedupTable(DedupTable.slotsFor(known + 500_000));
+    for (const id of catalog.blobIds(rid)) dedup.claim(id);
+    for (const id of runTreeIds) dedup.claim(Buffer.from(id, 'hex'));
+    const n = opts.readers ?? Math.max(2, availableParallelism());
+    const init: WorkerInit = {
+      encKey: repo.key.encKey,
+      idKey: repo.key.idKey,
+      chunkerSeed: repo.key.chunkerSeed,
+      chunker: repo.config.chunker,
+      tmpDir,
+      dedup: dedup.buffer,
+      packTarget,
+    };
+    return Array.from({ length: n }, () => {
+      const worker = spawn(init);
+      return { worker, queuedBytes: 0, batch: [], batchBytes: 0 };
+    });
+  };
+
+  const jobs = new Map<number, { dir: DirState; node: TreeNode; isNew: boolean }>();
+  let seq = 0;
+  const dirs = new Map<number, DirState>();
+  const root: DirState = {
+    id: 0,
+    path: '',
+    parent: undefined,
+    node: undefined,
+    nodes: [],
+    childDirs: new Map(),
+    pending: 0,
+    prev: undefined,
+  };
+  let rootTree: string | undefined;
+  let resolveDone!: () => void;
+  let rejectDone!: (e: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+
+  const fail = (e: unknown): void => {
+    failure ??= e;
+    rejectDone(e);
+  };
+
+  const prevTreeMap = async (subtree: string | undefined): Promise<Map<string, TreeNode> | undefined> => {
+    if (!subtree) return undefined;
+    try {
+      const t = await repo.loadTree(subtree, signal);
+      return new Map(t.nodes.map((n) => [n.name, n]));
+    } catch {
+      return undefined; // no usable parent: files are read again (and still deduplicated)
+    }
+  };
+
+  const addTreeBlob = (tree: Tree): string => {
+    const plain = encodeTree(tree);
+    const idBuf = Buffer.from(repo.blobId(plain), 'hex');
+    const id = idBuf.toString('hex');
+    catalog.putTree(rid, id, plain);
+    const fresh = dedup ? dedup.claim(idBuf) : !catalog.hasBlob(rid, id) && !runTreeIds.has(id);
+    if (fresh) {
+      runTreeIds.add(id);
+      const [flag, body] = compressBlob(plain);
+      const sealed = seal(repo.key.encKey, [Buffer.from([flag]), body], idBuf);
+      treePack ??= new PackWriter(tmpDir);
+      treePack.add(id, 'tree', sealed, plain.length);
+      if (treePack.size >= packTarget) {
+        const p = treePack.finish(repo.key.encKey);
+        treePack = undefined;
+        void upload(p);
+      }
+    }
+    return id;
+  };
+  const runTreeIds = new Set<string>();
+
+  const completeDir = (d: DirState): void => {
+    d.nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const id = addTreeBlob({ nodes: d.nodes });
+    dirs.delete(d.id);
+    if (d.node) d.node.subtree = id;
+    stats.dirs++;
+    const parentDir = d.parent;
+    if (parentDir) {
+      parentDir.pending--;
+      if (parentDir.pending === 0) finishIfComplete(parentDir);
+    }
+  };
+
+  const finishIfComplete = (d: DirState): void => {
+    if (d === root) {
+      if (progress.scanDone && root.pending === 0) {
+        root.nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        rootTree = addTreeBlob({ nodes: root.nodes });
+        resolveDone();
+      }
+      return;
+    }
+    completeDir(d);
+  };
+
+  const flushBatch = (r: Reader): void => {
+    if (r.batch.length === 0) return;
+    const msg: ToWorker = { type: 'files', jobs: r.batch };
+    r.worker.postMessage(msg);
+    r.batch = [];
+    r.batchBytes = 0;
+  };
+
+  const queueFile = (d: DirState, node: TreeNode, path: string, isNew: boolean): void => {
+    readers ??= startReaders();
+    const r = readers.reduce((a, b) => (b.queuedBytes + b.batchBytes < a.queuedBytes + a.batchBytes ? b : a));
+    const job: FileJob = { seq: ++seq, path, size: node.size ?? 0, mtimeNs: node.mtimeNs };
+    jobs.set(job.seq, { dir: d, node, isNew });
+    d.pending++;
+    r.batch.push(job);
+    r.batchBytes += job.size + 4096;
+    r.queuedBytes += job.size + 4096;
+    progress.filesTotal++;
+    progress.bytesTotal += job.size;
+    Atomics.add(flow, FLOW_QUEUED_FILES, 1);
+    if (r.batch.length >= BATCH_FILES || r.batchBytes >= BATCH_BYTES) flushBatch(r);
+  };
+
+  const onDir = async (m: Extract<FromWorker, { type: 'dir' }>): Promise<void> => {
+    const parentDir = m.parentId === 0 ? root : dirs.get(m.parentId);
+    if (!parentDir) throw new BulwarkError('INTERNAL', `scanner reported ${m.path} before its parent`);
+    const node = m.parentId === 0 ? rootDirNodes.get(m.dirId) : parentDir.childDirs.get(m.name);
+    if (!node) throw new BulwarkError('INTERNAL', `scanner reported an unexpected folder ${m.path}`);
+    const prevNode = parentDir.prev?.get(node.name);
+    const d: DirState = {
+      id: m.dirId,
+      path: m.path,
+      parent: parentDir,
+      node,
+      nodes: [],
+      childDirs: new Map(),
+      pending: 0,
+      prev: prevNode?.type === 'dir' ? await prevTreeMap(prevNode.subtree) : undefined,
+    };
+    dirs.set(d.id, d);
+    if (m.error) recordError(m.path, m.error);
+    for (const e of m.entries) {
+      const n = nodeFromEntry(e);
+      d.nodes.push(n);
+      if (e.type === 'file') {
+        stats.files++;
+        const prev = d.prev?.get(e.name);
+        if (sameFile(prev, e)) {
+          n.content = prev.content;
+          stats.filesUnchanged++;
+          stats.bytes += e.size;
+        } else {
+          queueFile(d, n, join(m.path, e.name), prev === undefined);
+        }
+      } else if (e.type === 'dir') {
+        d.childDirs.set(e.name, n);
+        d.pending++;
+      }
+    }
+    progress.currentPath = m.path;
+    if (readers) for (const r of readers) flushBatch(r);
+    if (d.pending === 0) completeDir(d);
+    report();
+  };
+
+  const recordError = (path: string, message: string): void => {
+    stats.errorCount++;
+    if (stats.errors.length < MAX_LISTED_ERRORS) stats.errors.push({ path, message });
+  };
+
+  const onFiles = (results: FileResult[], r: Reader): void => {
+    for (const res of results) {
+      const j = jobs.get(res.seq);
+      if (!j) continue;
+      jobs.delete(res.seq);
+      r.queuedBytes -= (j.node.size ?? 0) + 4096;
+      Atomics.sub(flow, FLOW_QUEUED_FILES, 1);
+      progress.filesDone++;
+      progress.bytesDone += j.node.size ?? 0;
+      if (res.error !== undefined || !res.content) {
+        recordError(join(j.dir.path, j.node.name), res.error ?? 'unreadable');
+        j.dir.nodes.splice(j.dir.nodes.indexOf(j.node), 1);
+        stats.files--;
+      } else {
+        j.node.content = res.content;
+        j.node.size = res.size;
+        j.node.mtimeNs = res.mtimeNs;
+        if (res.changedDuringRead) {
+          j.node.changedDuringRead = true;
+          recordError(
+            join(j.dir.path, j.node.name),
+            'file changed while it was read; stored as read, flagged',
+          );
+        }
+        stats.bytes += res.size;
+        stats.bytesRead += res.bytesRead;
+        if (j.isNew) stats.filesNew++;
+        else stats.filesChanged++;
+      }
+      j.dir.pending--;
+      if (j.dir.pending === 0) finishIfComplete(j.dir);
+    }
+    Atomics.notify(flow, FLOW_QUEUED_FILES);
+    report();
+  };
+
+  // Worker messages are handled strictly in arrival order (onDir may await a parent tree).
+  let chain = Promise.resolve();
+  const flushed = new Map<Worker, () => void>();
+  const spawn = (init: WorkerInit | null): Worker => {
+    const w = new Worker(WORKER_URL, { workerData: init ?? scannerInit() });
+    workers.push(w);
+    w.on('message', (m: FromWorker) => {
+      chain = chain
+        .then(async () => {
+          if (failure !== undefined) return;
+          switch (m.type) {
+            case 'dir':
+              return onDir(m);
+            case 'scan-done':
+              progress.scanDone = true;
+              finishIfComplete(root);
+              return;
+            case 'files-done': {
+              const r = readers?.find((x) => x.worker === w);
+              if (r) onFiles(m.results, r);
+              return;
+            }
+            case 'pack':
+              return upload(m.pack);
+            case 'flushed':
+              flushed.get(w)?.();
+              return;
+            case 'fatal':
+              throw m.code === 'ENOSPC'
+                ? new BulwarkError(
+                    'NO_SPACE',
+                    `no space left for temporary pack files in ${tmpBase}: ${m.message}`,
+                    { hint: 'Free disk space or set a temp folder on a larger disk.' },
+                  )
+                : new BulwarkError('INTERNAL', `backup worker failed: ${m.message}`);
+          }
+        })
+        .catch(fail);
+    });
+    w.on('error', fail);
+    w.on('exit', (code) => {
+      if (code !== 0 && failure === undefined && !finished)
+        fail(new BulwarkError('INTERNAL', `a backup worker exited with code ${code}`));
+    });
+    return w;
+  };
+  const scannerInit = (): WorkerInit => ({
+    encKey: repo.key.encKey,
+    idKey: repo.key.idKey,
+    chunkerSeed: repo.key.chunkerSeed,
+    chunker: repo.config.chunker,
+    tmpDir,
+    dedup: new SharedArrayBuffer(DedupTable.bytesFor(1)),
+    packTarget,
+  });
+  let finished = false;
+
+  // Root entries: each backed-up path becomes one node of the snapshot's root tree, named by its basename.
+  const rootDirNodes = new Map<number, TreeNode>();
+  const parentRoot = parent ? await prevTreeMap(parent.tree) : undefined;
+  root.prev = parentRoot;
+  const used = new Set<string>();
+  const scanRoots: { path: string; dirId: number }[] = [];
+  const onAbort = (): void => fail(new BulwarkError('CANCELED', 'the backup was canceled'));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (const [i, p] of paths.entries()) {
+      let name = basename(p) || 'root';
+      for (let k = 2; used.has(name); k++) name = `${basename(p) || 'root'}~${k}`;
+      used.add(name);
+      const st = lstatSync(p, { bigint: true });
+      const type: TreeNode['type'] = st.isDirectory()
+        ? 'dir'
+        : st.isFile()
+          ? 'file'
+          : st.isSymbolicLink()
+            ? 'symlink'
+            : 'fifo';
+      const e: ScannedEntry = {
+        name,
+        type,
+        mode: Number(st.mode & 0o7777n),
+        mtimeNs: st.mtimeNs.toString(),
+        ctimeNs: st.ctimeNs.toString(),
+        inode: st.ino.toString(),
+        uid: Number(st.uid),
+        gid: Number(st.gid),
+        size: type === 'file' ? Number(st.size) : 0,
+      };
+      const n = nodeFromEntry(e);
+      root.nodes.push(n);
+      if (type === 'dir') {
+        root.pending++;
+        rootDirNodes.set(-(i + 1), n);
+        scanRoots.push({ path: p, dirId: -(i + 1) });
+      } else if (type === 'file') {
+        stats.files++;
+        const prev = root.prev?.get(name);
+        if (sameFile(prev, e)) {
+          n.content = prev.content;
+          stats.filesUnchanged++;
+          stats.bytes += e.size;
+        } else queueFile(root, n, p, prev === undefined);
+      } else if (type === 'symlink') {
+        n.target = readlinkSync(p);
+      }
+    }
+    if (readers) for (const r of readers) flushBatch(r);
+    if (scanRoots.length > 0) {
+      const scanner = spawn(null);
+      const msg: ToWorker = { type: 'scan', roots: scanRoots, flow: flow.buffer as SharedArrayBuffer };
+      scanner.postMessage(msg);
+    } else {
+      progress.scanDone = true;
+      chain = chain.then(() => finishIfComplete(root));
+    }
+    await done;
+    await chain;
+
+    // Close the readers' open packs, then the tree pack, and wait for every upload.
+    progress.phase = 'uploading';
+    report();
+    if (readers) {
+      await Promise.all(
+        readers.map(
+          (r) =>
+            new Promise<void>((res) => {
+              flushed.set(r.worker, res);
+              r.worker.postMessage({ type: 'flush' } satisfies ToWorker);
+            }),
+        ),
+      );
+      await chain;
+    }
+    if (failure !== undefined) throw failure;
+    if (treePack) {
+      const p = treePack.finish(repo.key.encKey);
+      treePack = undefined;
+      await upload(p);
+    }
+    await uploads.drain();
+    if (failure !== undefined) throw failure;
+
+    // Index: this run's packs plus any uploaded by an earlier killed run and never indexed.
+    progress.phase = 'committing';
+    report();
+    const mine = new Set(runPacks.map((p) => p.id));
+    const leftovers = catalog.unindexedPacks(rid).filter((p) => !mine.has(p.id));
+    const toIndex = [
+      ...runPacks,
+      ...leftovers.map((p) => ({ id: p.id, size: p.size, blobs: catalog.packBlobs(rid, p.id) })),
+    ];
+    if (toIndex.length > 0) await repo.writeIndex(toIndex, retainUntil);
+
+    // Commit: the snapshot object is written last; until then this run only added unreferenced objects.
+    const id = newObjectId();
+    const time = await store.serverTime();
+    stats.durationMs = repo.clock.now().getTime() - started;
+    const manifest: SnapshotManifest = {
+      version: 1,
+      id,
+      time: time.toISOString(),
+      host,
+      user: userInfo().username,
+      source,
+      paths,
+      tree: rootTree!,
+      ...(parent
+        ? {
+            parent: parent.id,
+            prev: { id: parent.id, hash: repo.chainHash(repo.encodeSnapshot(parent).plain) },
+          }
+        : {}),
+      stats,
+      ...(retainUntil ? { retainUntil: retainUntil.toISOString() } : {}),
+      ...(opts.tags?.length ? { tags: opts.tags } : {}),
+    };
+    await store.put(objectNames.snapshot(id), repo.encodeSnapshot(manifest).sealed, putOpts);
+    catalog.putSnapshot(rid, manifest);
+    return manifest;
+  } catch (e) {
+    throw failure ?? e;
+  } finally {
+    finished = true;
+    signal?.removeEventListener('abort', onAbort);
+    treePack?.abort();
+    await Promise.all(workers.map((w) => w.terminate()));
+    await uploads.drain().catch(() => undefined);
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Packs that reached the target but never reached the catalog (the process died between upload and
+ * record): learn their blobs from their own encrypted trailer, so the next backup reuses them.
+ */
+export async function adoptOrphanPacks(repo: Repository, signal: AbortSignal | undefined): Promise<number> {
+  let adopted = 0;
+  for await (const o of repo.store.list('packs/', signal)) {
+    const id = packIdFromName(o.name);
+    if (!id || repo.catalog.hasPack(repo.rid, id)) continue;
+    try {
+      const blobs = await readPackTrailer(repo.store, repo.key.encKey, id, o.size);
+      repo.catalog.addPack(repo.rid, { id, size: o.size, blobs }, null, null);
+      adopted++;
+    } catch {
+      // An unreadable pack is left for verify/prune to report; it is never referenced.
+    }
+  }
+  return adopted;
+}

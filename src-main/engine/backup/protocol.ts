@@ -1,0 +1,70 @@
+/** Messages between the backup coordinator (main thread) and the pipeline workers. */
+import type { ChunkerParams } from '../chunker/fastcdc.ts';
+import type { FinishedPack } from '../repo/pack.ts';
+import type { NodeType } from '../repo/format.ts';
+
+export interface WorkerInit {
+  encKey: Uint8Array;
+  idKey: Uint8Array;
+  chunkerSeed: Uint8Array;
+  chunker: ChunkerParams;
+  tmpDir: string;
+  dedup: SharedArrayBuffer;
+  /** a pack is closed once it reaches this many bytes */
+  packTarget: number;
+}
+
+export interface FileJob {
+  /** coordinator's handle for the file */
+  seq: number;
+  path: string;
+  size: number;
+  mtimeNs: string;
+}
+
+export type ToWorker =
+  | { type: 'files'; jobs: FileJob[] }
+  /** walk these folders depth-first; `flow` is shared backpressure (see scanner.ts) */
+  | { type: 'scan'; roots: { path: string; dirId: number }[]; flow: SharedArrayBuffer }
+  | { type: 'flush' };
+
+export interface ScannedEntry {
+  name: string;
+  type: NodeType;
+  mode: number;
+  mtimeNs: string;
+  ctimeNs: string;
+  inode: string;
+  uid: number;
+  gid: number;
+  size: number;
+  target?: string;
+}
+
+export interface FileResult {
+  seq: number;
+  /** undefined when the file could not be read (then `error` says why) */
+  content?: string[];
+  bytesRead: number;
+  /** size and mtime seen after reading (the file may have changed meanwhile) */
+  size: number;
+  mtimeNs: string;
+  changedDuringRead: boolean;
+  error?: string;
+}
+
+export type FromWorker =
+  | { type: 'files-done'; results: FileResult[] }
+  | { type: 'pack'; pack: FinishedPack }
+  | { type: 'flushed' }
+  | {
+      type: 'dir';
+      dirId: number;
+      parentId: number;
+      name: string;
+      path: string;
+      entries: ScannedEntry[];
+      error?: string;
+    }
+  | { type: 'scan-done' }
+  | { type: 'fatal'; message: string; code?: string };

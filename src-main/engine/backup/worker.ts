@@ -1,0 +1,250 @@
+/**
+ * Pipeline worker thread. Two jobs, one per worker instance:
+ * - scanner: walks the source with synchronous readdir/lstat (about 3x faster than fs.promises here) and
+ *   streams one message per directory to the coordinator;
+ * - reader: reads changed files with synchronous reads into one reused buffer, chunks, hashes, claims new
+ *   blob ids in the shared dedup table, compresses, encrypts, and appends to its own pack file. Only
+ *   metadata (blob ids, finished pack descriptions) goes back to the main thread, never file data.
+ */
+import {
+  closeSync,
+  fstatSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readlinkSync,
+  readSync,
+  type BigIntStats,
+} from 'node:fs';
+import { join } from 'node:path';
+import { parentPort, workerData } from 'node:worker_threads';
+import { Blake3Hasher } from '@napi-rs/blake-hash';
+import { Chunker, gearTableFromSeed } from '../chunker/fastcdc.ts';
+import { compressBlob } from '../compress.ts';
+import { seal } from '../crypto/seal.ts';
+import { PackWriter } from '../repo/pack.ts';
+import type { NodeType } from '../repo/format.ts';
+import { DedupTable } from './dedup-table.ts';
+import type { FileJob, FileResult, FromWorker, ScannedEntry, ToWorker, WorkerInit } from './protocol.ts';
+import { FLOW_LIMIT_FILES, FLOW_QUEUED_FILES } from './flow.ts';
+
+const port = parentPort;
+if (!port) throw new Error('worker.ts must run in a worker thread');
+const init = workerData as WorkerInit;
+const encKey = Buffer.from(init.encKey);
+const idKey = Buffer.from(init.idKey);
+const dedup = new DedupTable(init.dedup);
+const chunker = new Chunker(init.chunker, gearTableFromSeed(init.chunkerSeed));
+const FLAG = [Buffer.from([0]), Buffer.from([1])] as const;
+
+const post = (m: FromWorker): void => port.postMessage(m);
+
+// ---- reader ----------------------------------------------------------------------------------------
+
+let readBuf: Buffer | undefined;
+let pack: PackWriter | undefined;
+
+function storeChunk(chunk: Buffer): string {
+  const h = Blake3Hasher.newKeyed(idKey);
+  h.update(chunk);
+  const id = h.digestBuffer();
+  const hex = id.toString('hex');
+  if (dedup.claim(id)) {
+    const [flag, body] = compressBlob(chunk);
+    const sealed = seal(encKey, [FLAG[flag as 0 | 1], body], id);
+    pack ??= new PackWriter(init.tmpDir);
+    pack.add(hex, 'data', sealed, chunk.length);
+    if (pack.size >= init.packTarget) finishPack();
+  }
+  return hex;
+}
+
+function finishPack(): void {
+  if (!pack) return;
+  const p = pack;
+  pack = undefined;
+  if (p.count === 0) {
+    p.abort();
+    return;
+  }
+  post({ type: 'pack', pack: p.finish(encKey) });
+}
+
+function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
+}
+
+/** Reads and stores one file; retries once when it changes underneath, then flags it. */
+function readFile(job: FileJob): FileResult {
+  readBuf ??= Buffer.allocUnsafe(Math.max(2 * init.chunker.max, 4 << 20));
+  const buf = readBuf;
+  for (let attempt = 0; ; attempt++) {
+    let fd: number;
+    try {
+      fd = openSync(job.path, 'r');
+    } catch (e) {
+      return {
+        seq: job.seq,
+        bytesRead: 0,
+        size: job.size,
+        mtimeNs: job.mtimeNs,
+        changedDuringRead: false,
+        error: (e as Error).message,
+      };
+    }
+    try {
+      const before = fstatSync(fd, { bigint: true });
+      const content: string[] = [];
+      let filled = 0;
+      let start = 0;
+      let eof = false;
+      let total = 0;
+      for (;;) {
+        if (!eof) {
+          if (start > 0) {
+            buf.copyWithin(0, start, filled);
+            filled -= start;
+            start = 0;
+          }
+          while (filled < buf.length) {
+            const n = readSync(fd, buf, filled, buf.length - filled, null);
+            if (n === 0) {
+              eof = true;
+              break;
+            }
+            filled += n;
+            total += n;
+          }
+        }
+        for (;;) {
+          const avail = filled - start;
+          if (avail === 0) break;
+          const n = chunker.nextCut(buf, start, avail, eof);
+          if (n === 0) break;
+          content.push(storeChunk(buf.subarray(start, start + n)));
+          start += n;
+        }
+        if (eof && start === filled) break;
+      }
+      const after = fstatSync(fd, { bigint: true });
+      const changed = !sameVersion(before, after) || BigInt(total) !== after.size;
+      if (changed && attempt === 0) continue;
+      return {
+        seq: job.seq,
+        content,
+        bytesRead: total,
+        size: total,
+        mtimeNs: after.mtimeNs.toString(),
+        changedDuringRead: changed,
+      };
+    } catch (e) {
+      return {
+        seq: job.seq,
+        bytesRead: 0,
+        size: job.size,
+        mtimeNs: job.mtimeNs,
+        changedDuringRead: false,
+        error: (e as Error).message,
+      };
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+// ---- scanner ---------------------------------------------------------------------------------------
+
+function nodeType(st: BigIntStats): NodeType {
+  if (st.isFile()) return 'file';
+  if (st.isDirectory()) return 'dir';
+  if (st.isSymbolicLink()) return 'symlink';
+  if (st.isFIFO()) return 'fifo';
+  if (st.isSocket()) return 'socket';
+  if (st.isCharacterDevice()) return 'chardev';
+  return 'blockdev';
+}
+
+function scan(roots: { path: string; dirId: number }[], flowBuf: SharedArrayBuffer): void {
+  const flow = new Int32Array(flowBuf);
+  let nextId = 1;
+  const stack: { path: string; dirId: number; parentId: number; name: string }[] = roots
+    .map((r) => ({ path: r.path, dirId: r.dirId, parentId: 0, name: '' }))
+    .reverse();
+  while (stack.length > 0) {
+    const d = stack.pop()!;
+    // Backpressure: the coordinator counts queued file reads; stop walking while readers are far behind.
+    while (Atomics.load(flow, FLOW_QUEUED_FILES) > FLOW_LIMIT_FILES)
+      Atomics.wait(flow, FLOW_QUEUED_FILES, Atomics.load(flow, FLOW_QUEUED_FILES), 50);
+    const entries: ScannedEntry[] = [];
+    const subdirs: { path: string; dirId: number; parentId: number; name: string }[] = [];
+    let error: string | undefined;
+    let names: string[] = [];
+    try {
+      names = readdirSync(d.path);
+    } catch (e) {
+      error = (e as Error).message;
+    }
+    names.sort();
+    for (const name of names) {
+      const p = join(d.path, name);
+      let st: BigIntStats;
+      try {
+        st = lstatSync(p, { bigint: true });
+      } catch {
+        continue; // vanished between readdir and lstat
+      }
+      const type = nodeType(st);
+      const e: ScannedEntry = {
+        name,
+        type,
+        mode: Number(st.mode & 0o7777n),
+        mtimeNs: st.mtimeNs.toString(),
+        ctimeNs: st.ctimeNs.toString(),
+        inode: st.ino.toString(),
+        uid: Number(st.uid),
+        gid: Number(st.gid),
+        size: type === 'file' ? Number(st.size) : 0,
+      };
+      if (type === 'symlink') {
+        try {
+          e.target = readlinkSync(p);
+        } catch {
+          continue;
+        }
+      }
+      if (type === 'dir') subdirs.push({ path: p, dirId: nextId++, parentId: d.dirId, name });
+      entries.push(e);
+    }
+    post({
+      type: 'dir',
+      dirId: d.dirId,
+      parentId: d.parentId,
+      name: d.name,
+      path: d.path,
+      entries,
+      ...(error ? { error } : {}),
+    });
+    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
+  }
+  post({ type: 'scan-done' });
+}
+
+port.on('message', (m: ToWorker) => {
+  try {
+    switch (m.type) {
+      case 'files':
+        post({ type: 'files-done', results: m.jobs.map(readFile) });
+        break;
+      case 'scan':
+        scan(m.roots, m.flow);
+        break;
+      case 'flush':
+        finishPack();
+        post({ type: 'flushed' });
+        break;
+    }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    post({ type: 'fatal', message: err.message, ...(err.code ? { code: err.code } : {}) });
+  }
+});

@@ -1,0 +1,382 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Clock } from '../clock.ts';
+import { systemClock } from '../clock.ts';
+import { BulwarkError } from '../errors.ts';
+import type { BlobKind, PackedBlob, RepoConfig, SnapshotManifest } from '../repo/format.ts';
+import { MIGRATIONS } from './migrations.ts';
+
+export interface BlobLocation {
+  pack: string;
+  offset: number;
+  length: number;
+  rawLength: number;
+  kind: BlobKind;
+}
+
+export type RunState = 'running' | 'succeeded' | 'failed' | 'canceled' | 'interrupted';
+
+export interface RunRecord {
+  id: number;
+  kind: string;
+  source: string | null;
+  state: RunState;
+  startedAt: number;
+  finishedAt: number | null;
+  snapshotId: string | null;
+  error: string | null;
+}
+
+const hex = (id: string): Buffer => Buffer.from(id, 'hex');
+
+/**
+ * The local catalog (better-sqlite3, WAL). A cache of what the repository holds, so a backup knows which
+ * blobs exist and when each pack's lock ends without listing the target, plus local history (runs, audit).
+ */
+export class Catalog {
+  readonly db: Database.Database;
+  private readonly clock: Clock;
+  private readonly stmts: ReturnType<Catalog['prepare']>;
+
+  private constructor(db: Database.Database, clock: Clock) {
+    this.db = db;
+    this.clock = clock;
+    this.stmts = this.prepare();
+  }
+
+  static open(path: string, opts: { clock?: Clock; readonly?: boolean } = {}): Catalog {
+    if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    let db: Database.Database;
+    try {
+      db = new Database(path, { readonly: opts.readonly ?? false });
+    } catch (e) {
+      throw new BulwarkError('IO', `cannot open the catalog ${path}: ${(e as Error).message}`, { cause: e });
+    }
+    db.pragma('busy_timeout = 10000');
+    if (!opts.readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      migrate(db);
+    }
+    const cat = new Catalog(db, opts.clock ?? systemClock);
+    // A run still marked running was killed with its process: say so instead of showing it forever.
+    if (!opts.readonly) cat.db.prepare(`UPDATE runs SET state = 'interrupted' WHERE state = 'running'`).run();
+    return cat;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private prepare() {
+    const d = this.db;
+    return {
+      blobGet: d.prepare<
+        [number, Buffer],
+        { pack: string; offset: number; length: number; raw_length: number; kind: number }
+      >('SELECT pack, offset, length, raw_length, kind FROM blobs WHERE rid = ? AND id = ?'),
+      blobHas: d.prepare<[number, Buffer], { x: number }>(
+        'SELECT 1 AS x FROM blobs WHERE rid = ? AND id = ?',
+      ),
+      blobPut: d.prepare(
+        'INSERT OR IGNORE INTO blobs (rid, id, pack, offset, length, raw_length, kind) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      packPut: d.prepare(
+        'INSERT OR IGNORE INTO packs (rid, id, size, retain_until, index_id, added_at) VALUES (?, ?, ?, ?, ?, ?)',
+      ),
+      packSetIndex: d.prepare('UPDATE packs SET index_id = ? WHERE rid = ? AND id = ?'),
+      indexPut: d.prepare('INSERT OR IGNORE INTO indexes (rid, id) VALUES (?, ?)'),
+      treeGet: d.prepare<[number, Buffer], { data: Buffer }>(
+        'SELECT data FROM trees WHERE rid = ? AND id = ?',
+      ),
+      treePut: d.prepare('INSERT OR IGNORE INTO trees (rid, id, data) VALUES (?, ?, ?)'),
+    };
+  }
+
+  /** Registers a repository (by its config id) and returns the small integer used as key in other tables. */
+  repository(config: RepoConfig, location: string): number {
+    const row = this.db
+      .prepare<[string], { rid: number }>('SELECT rid FROM repositories WHERE repo_id = ?')
+      .get(config.id);
+    if (row) {
+      this.db.prepare('UPDATE repositories SET location = ? WHERE rid = ?').run(location, row.rid);
+      return row.rid;
+    }
+    const r = this.db
+      .prepare('INSERT INTO repositories (repo_id, location, config, added_at) VALUES (?, ?, ?, ?)')
+      .run(config.id, location, JSON.stringify(config), this.clock.now().getTime());
+    return Number(r.lastInsertRowid);
+  }
+
+  /** Forgets everything cached about a repository (before a rebuild). Runs and audit stay. */
+  clearRepository(rid: number): void {
+    this.db.transaction(() => {
+      for (const t of ['packs', 'blobs', 'indexes', 'snapshots', 'trees'])
+        this.db.prepare(`DELETE FROM ${t} WHERE rid = ?`).run(rid);
+    })();
+  }
+
+  lookupBlob(rid: number, id: string): BlobLocation | undefined {
+    const r = this.stmts.blobGet.get(rid, hex(id));
+    return (
+      r && {
+        pack: r.pack,
+        offset: r.offset,
+        length: r.length,
+        rawLength: r.raw_length,
+        kind: r.kind === 1 ? 'tree' : 'data',
+      }
+    );
+  }
+
+  hasBlob(rid: number, id: string): boolean {
+    return this.stmts.blobHas.get(rid, hex(id)) !== undefined;
+  }
+
+  blobCount(rid: number): number {
+    return (
+      this.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM blobs WHERE rid = ?').get(rid)?.n ??
+      0
+    );
+  }
+
+  /** Every known blob id (raw 32 bytes), streamed: used to seed the shared dedup table. */
+  *blobIds(rid: number): IterableIterator<Buffer> {
+    const it = this.db
+      .prepare<[number], { id: Buffer }>('SELECT id FROM blobs WHERE rid = ?')
+      .raw(false)
+      .iterate(rid);
+    for (const r of it) yield r.id;
+  }
+
+  /** Records an uploaded pack and its blobs in one transaction (first location of a blob wins). */
+  addPack(
+    rid: number,
+    pack: { id: string; size: number; blobs: PackedBlob[] },
+    retainUntil: Date | null,
+    indexId: string | null,
+  ): void {
+    const now = this.clock.now().getTime();
+    this.db.transaction(() => {
+      this.stmts.packPut.run(rid, pack.id, pack.size, retainUntil?.getTime() ?? null, indexId, now);
+      for (const b of pack.blobs)
+        this.stmts.blobPut.run(
+          rid,
+          hex(b.id),
+          pack.id,
+          b.offset,
+          b.length,
+          b.rawLength,
+          b.kind === 'tree' ? 1 : 0,
+        );
+    })();
+  }
+
+  hasPack(rid: number, id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM packs WHERE rid = ? AND id = ?').get(rid, id) !== undefined;
+  }
+
+  packs(rid: number): { id: string; size: number; retainUntil: number | null; indexId: string | null }[] {
+    return this.db
+      .prepare<[number], { id: string; size: number; retain_until: number | null; index_id: string | null }>(
+        'SELECT id, size, retain_until, index_id FROM packs WHERE rid = ?',
+      )
+      .all(rid)
+      .map((r) => ({ id: r.id, size: r.size, retainUntil: r.retain_until, indexId: r.index_id }));
+  }
+
+  /** Packs uploaded but not yet listed by any index object (a run killed before writing its index). */
+  unindexedPacks(rid: number): { id: string; size: number }[] {
+    return this.db
+      .prepare<[number], { id: string; size: number }>(
+        'SELECT id, size FROM packs WHERE rid = ? AND index_id IS NULL',
+      )
+      .all(rid);
+  }
+
+  /** The blobs the catalog locates in this pack (for writing an index of a pack uploaded by a killed run). */
+  packBlobs(rid: number, packId: string): PackedBlob[] {
+    return this.db
+      .prepare<
+        [number, string],
+        { id: Buffer; offset: number; length: number; raw_length: number; kind: number }
+      >('SELECT id, offset, length, raw_length, kind FROM blobs WHERE rid = ? AND pack = ? ORDER BY offset')
+      .all(rid, packId)
+      .map((r) => ({
+        id: r.id.toString('hex'),
+        kind: r.kind === 1 ? 'tree' : 'data',
+        offset: r.offset,
+        length: r.length,
+        rawLength: r.raw_length,
+      }));
+  }
+
+  markIndexed(rid: number, packIds: readonly string[], indexId: string): void {
+    this.db.transaction(() => {
+      this.stmts.indexPut.run(rid, indexId);
+      for (const p of packIds) this.stmts.packSetIndex.run(indexId, rid, p);
+    })();
+  }
+
+  hasIndex(rid: number, id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM indexes WHERE rid = ? AND id = ?').get(rid, id) !== undefined;
+  }
+
+  addIndex(rid: number, id: string): void {
+    this.stmts.indexPut.run(rid, id);
+  }
+
+  putTree(rid: number, id: string, data: Buffer): void {
+    this.stmts.treePut.run(rid, hex(id), data);
+  }
+
+  getTree(rid: number, id: string): Buffer | undefined {
+    return this.stmts.treeGet.get(rid, hex(id))?.data;
+  }
+
+  putSnapshot(rid: number, m: SnapshotManifest): void {
+    this.db
+      .prepare(
+        'INSERT OR REPLACE INTO snapshots (rid, id, time, source, host, tree, retain_until, manifest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        rid,
+        m.id,
+        m.time,
+        m.source,
+        m.host,
+        m.tree,
+        m.retainUntil ? Date.parse(m.retainUntil) : null,
+        JSON.stringify(m),
+      );
+  }
+
+  hasSnapshot(rid: number, id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM snapshots WHERE rid = ? AND id = ?').get(rid, id) !== undefined;
+  }
+
+  snapshots(rid: number): SnapshotManifest[] {
+    return this.db
+      .prepare<[number], { manifest: string }>(
+        'SELECT manifest FROM snapshots WHERE rid = ? ORDER BY time, id',
+      )
+      .all(rid)
+      .map((r) => JSON.parse(r.manifest) as SnapshotManifest);
+  }
+
+  latestSnapshot(rid: number, source: string): SnapshotManifest | undefined {
+    const r = this.db
+      .prepare<[number, string], { manifest: string }>(
+        'SELECT manifest FROM snapshots WHERE rid = ? AND source = ? ORDER BY time DESC, id DESC LIMIT 1',
+      )
+      .get(rid, source);
+    return r && (JSON.parse(r.manifest) as SnapshotManifest);
+  }
+
+  startRun(kind: string, rid: number | null, source: string | null): number {
+    const r = this.db
+      .prepare(`INSERT INTO runs (rid, kind, source, state, started_at) VALUES (?, ?, ?, 'running', ?)`)
+      .run(rid, kind, source, this.clock.now().getTime());
+    return Number(r.lastInsertRowid);
+  }
+
+  finishRun(
+    id: number,
+    state: Exclude<RunState, 'running'>,
+    result: { snapshotId?: string; stats?: unknown; error?: string },
+  ): void {
+    this.db
+      .prepare(
+        'UPDATE runs SET state = ?, finished_at = ?, snapshot_id = ?, stats = ?, error = ? WHERE id = ?',
+      )
+      .run(
+        state,
+        this.clock.now().getTime(),
+        result.snapshotId ?? null,
+        result.stats === undefined ? null : JSON.stringify(result.stats),
+        result.error ?? null,
+        id,
+      );
+  }
+
+  runs(limit = 50): RunRecord[] {
+    return this.db
+      .prepare<
+        [number],
+        {
+          id: number;
+          kind: string;
+          source: string | null;
+          state: RunState;
+          started_at: number;
+          finished_at: number | null;
+          snapshot_id: string | null;
+          error: string | null;
+        }
+      >(
+        'SELECT id, kind, source, state, started_at, finished_at, snapshot_id, error FROM runs ORDER BY id DESC LIMIT ?',
+      )
+      .all(limit)
+      .map((r) => ({
+        id: r.id,
+        kind: r.kind,
+        source: r.source,
+        state: r.state,
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        snapshotId: r.snapshot_id,
+        error: r.error,
+      }));
+  }
+
+  audit(actor: string, action: string, subject: string | null, details?: unknown): void {
+    this.db
+      .prepare('INSERT INTO audit (time, actor, action, subject, details) VALUES (?, ?, ?, ?, ?)')
+      .run(
+        this.clock.now().getTime(),
+        actor,
+        action,
+        subject,
+        details === undefined ? null : JSON.stringify(details),
+      );
+  }
+
+  auditLog(): {
+    id: number;
+    time: number;
+    actor: string;
+    action: string;
+    subject: string | null;
+    details: string | null;
+  }[] {
+    return this.db
+      .prepare<
+        [],
+        {
+          id: number;
+          time: number;
+          actor: string;
+          action: string;
+          subject: string | null;
+          details: string | null;
+        }
+      >('SELECT * FROM audit ORDER BY id')
+      .all();
+  }
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new BulwarkError('UNSUPPORTED', `the catalog was written by a newer Bulwark (schema ${current})`, {
+      hint: 'Update Bulwark, or delete the catalog and run `bulwark repair --rebuild-catalog`.',
+    });
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] ?? '');
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Catalog schema, one migration per entry; `PRAGMA user_version` records how many ran. Never edit a shipped
+ * migration: append a new one. The catalog is a cache of the repository (repair --rebuild-catalog rebuilds
+ * it from the repository and the password), plus local state (runs, audit, sources).
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE repositories (
+    rid INTEGER PRIMARY KEY,
+    repo_id TEXT NOT NULL UNIQUE,
+    location TEXT NOT NULL,
+    config TEXT NOT NULL,
+    added_at INTEGER NOT NULL
+  );
+  CREATE TABLE packs (
+    rid INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    retain_until INTEGER,
+    index_id TEXT,
+    added_at INTEGER NOT NULL,
+    PRIMARY KEY (rid, id)
+  ) WITHOUT ROWID;
+  CREATE TABLE blobs (
+    rid INTEGER NOT NULL,
+    id BLOB NOT NULL,
+    pack TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    length INTEGER NOT NULL,
+    raw_length INTEGER NOT NULL,
+    kind INTEGER NOT NULL,
+    PRIMARY KEY (rid, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX blobs_by_pack ON blobs (rid, pack);
+  CREATE TABLE indexes (
+    rid INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    PRIMARY KEY (rid, id)
+  ) WITHOUT ROWID;
+  CREATE TABLE snapshots (
+    rid INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    time TEXT NOT NULL,
+    source TEXT NOT NULL,
+    host TEXT NOT NULL,
+    tree TEXT NOT NULL,
+    retain_until INTEGER,
+    manifest TEXT NOT NULL,
+    PRIMARY KEY (rid, id)
+  ) WITHOUT ROWID;
+  CREATE INDEX snapshots_by_source ON snapshots (rid, source, time);
+  -- plaintext tree blobs of recent snapshots: the file-state cache. A backup compares each directory with
+  -- its tree in the parent snapshot (size, mtime, ctime, inode) with one lookup per directory, not per file.
+  CREATE TABLE trees (
+    rid INTEGER NOT NULL,
+    id BLOB NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (rid, id)
+  ) WITHOUT ROWID;
+  CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL UNIQUE,
+    paths TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    rid INTEGER,
+    kind TEXT NOT NULL,
+    source TEXT,
+    state TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    snapshot_id TEXT,
+    stats TEXT,
+    error TEXT
+  );
+  CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    time INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    subject TEXT,
+    details TEXT
+  );
+  `,
+];

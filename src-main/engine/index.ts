@@ -1,0 +1,71 @@
+/**
+ * The engine's public API: the CLI, the headless service and the Electron shell call only this.
+ * Plain Node: never imports electron.
+ */
+import { resolve } from 'node:path';
+import type { Clock } from './clock.ts';
+import { BulwarkError } from './errors.ts';
+import { FsStore } from './storage/fs.ts';
+import type { BlobStore } from './storage/types.ts';
+
+export { BulwarkError, isBulwarkError, type ErrorCode } from './errors.ts';
+export { systemClock, FakeClock, type Clock } from './clock.ts';
+export { Catalog } from './catalog/catalog.ts';
+export { initRepository, readConfig, Repository, type InitOptions } from './repo/repository.ts';
+export type {
+  SnapshotManifest,
+  SnapshotStats,
+  RepoConfig,
+  LockPolicy,
+  TreeNode,
+  Tree,
+} from './repo/format.ts';
+export { backup, type BackupOptions, type BackupProgress } from './backup/backup.ts';
+export { restoreSnapshot } from './ops/restore.ts';
+export { listSnapshot } from './ops/ls.ts';
+export { diffSnapshots } from './ops/diff.ts';
+export { verifyRepository } from './ops/verify.ts';
+export { rebuildCatalog } from './ops/rebuild.ts';
+export type * from './ops/types.ts';
+export {
+  localPaths,
+  catalogPathFor,
+  defaultRepositoryDir,
+  defaultKeyFile,
+  type LocalPaths,
+} from './paths.ts';
+export type { BlobStore } from './storage/types.ts';
+
+export interface StoreOptions {
+  clock?: Clock;
+  /** S3: custom endpoint for self-hosted servers (MinIO, Ceph, a NAS) */
+  endpoint?: string;
+  region?: string;
+}
+
+/**
+ * Opens the storage behind a repository location: a folder path (local disk or mounted NAS share) or
+ * `s3://bucket/prefix`.
+ */
+export async function openStore(location: string, opts: StoreOptions = {}): Promise<BlobStore> {
+  if (location.startsWith('s3://')) {
+    const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
+    if (!m?.[1])
+      throw new BulwarkError('INVALID_ARGUMENT', `bad S3 location ${location}: use s3://bucket/prefix`);
+    const { S3Store } = await import('./storage/s3.ts');
+    return new S3Store({
+      bucket: m[1],
+      prefix: m[2] ?? '',
+      ...(opts.endpoint ? { endpoint: opts.endpoint, forcePathStyle: true } : {}),
+      ...(opts.region ? { region: opts.region } : {}),
+      ...(opts.clock ? { clock: opts.clock } : {}),
+    });
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !location.startsWith('file://')) {
+    throw new BulwarkError('UNSUPPORTED', `unsupported repository location ${location}`, {
+      hint: 'Use a folder path or s3://bucket/prefix.',
+    });
+  }
+  const root = resolve(location.startsWith('file://') ? new URL(location).pathname : location);
+  return new FsStore({ root, ...(opts.clock ? { clock: opts.clock } : {}) });
+}

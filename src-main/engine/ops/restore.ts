@@ -1,0 +1,217 @@
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  writeSync,
+  lutimesSync,
+} from 'node:fs';
+import { join, relative, resolve, isAbsolute } from 'node:path';
+import { BulwarkError, fromSystemError, throwIfAborted } from '../errors.ts';
+import type { TreeNode } from '../repo/format.ts';
+import type { Repository } from '../repo/repository.ts';
+import { TaskPool } from '../util/pool.ts';
+import type { RestoreOptions, RestoreProgress, RestoreResult } from './types.ts';
+import { findNode, isSafeName } from './walk.ts';
+
+const nsToSeconds = (ns: string): number => Number(BigInt(ns) / 1000n) / 1e6;
+
+/**
+ * Restores a snapshot (or part of it) into `target`. Whatever the snapshot's trees say, nothing is written
+ * outside `target`: every name is checked to be one plain path segment, every final path is checked to lie
+ * inside the target, files are opened with O_NOFOLLOW, folders that exist as anything but a real folder are
+ * refused, and symlinks are created last (so no restored write can pass through one).
+ */
+export async function restoreSnapshot(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
+  const snap = repo.resolveSnapshot(opts.snapshot);
+  const target = resolve(opts.target);
+  const result: RestoreResult = { snapshotId: snap.id, files: 0, dirs: 0, bytes: 0, errors: [] };
+  const progress: RestoreProgress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
+  const start = await findNode(repo, snap.tree, opts.subPath ?? '');
+  try {
+    mkdirSync(target, { recursive: true });
+  } catch (e) {
+    throw fromSystemError(e, target);
+  }
+  if (!lstatSync(target).isDirectory())
+    throw new BulwarkError('INVALID_ARGUMENT', `${target} is not a folder`);
+
+  const inside = (p: string): boolean => {
+    const r = relative(target, p);
+    return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+  };
+  const fail = (path: string, message: string): void => {
+    result.errors.push({ path, message });
+  };
+
+  // Pass 1: plan (validate names, create folders); pass 2: files in parallel; pass 3: symlinks, folder times.
+  const files: { path: string; node: TreeNode }[] = [];
+  const links: { path: string; node: TreeNode }[] = [];
+  const dirTimes: { path: string; node: TreeNode }[] = [];
+  const specials: { path: string; node: TreeNode }[] = [];
+
+  const plan = async (treeId: string, dir: string, shown: string): Promise<void> => {
+    throwIfAborted(opts.signal);
+    const tree = await repo.loadTree(treeId, opts.signal);
+    const seen = new Set<string>();
+    for (const node of tree.nodes) {
+      const rel = shown ? `${shown}/${node.name}` : node.name;
+      if (!isSafeName(node.name) || seen.has(node.name)) {
+        fail(rel, 'unsafe or duplicate name in the snapshot: skipped');
+        continue;
+      }
+      seen.add(node.name);
+      const p = join(dir, node.name);
+      if (!inside(p)) {
+        fail(rel, 'would be written outside the target: skipped');
+        continue;
+      }
+      await planNode(node, p, rel);
+    }
+  };
+
+  const planNode = async (node: TreeNode, p: string, rel: string): Promise<void> => {
+    switch (node.type) {
+      case 'dir': {
+        try {
+          ensureRealDir(p);
+        } catch (e) {
+          fail(rel, (e as Error).message);
+          return;
+        }
+        result.dirs++;
+        if (node.subtree) await plan(node.subtree, p, rel);
+        dirTimes.push({ path: p, node });
+        return;
+      }
+      case 'file':
+        files.push({ path: p, node });
+        progress.filesTotal++;
+        progress.bytesTotal += node.size ?? 0;
+        return;
+      case 'symlink':
+        links.push({ path: p, node });
+        return;
+      default:
+        specials.push({ path: p, node });
+    }
+  };
+
+  if (start.type === 'dir') {
+    if (start.subtree) await plan(start.subtree, target, '');
+  } else {
+    const name = 'name' in start ? start.name : '';
+    if (!isSafeName(name)) throw new BulwarkError('CORRUPT', 'the snapshot holds an unsafe file name');
+    await planNode(start as TreeNode, join(target, name), name);
+  }
+
+  const pool = new TaskPool(opts.concurrency ?? 4);
+  for (const f of files) {
+    throwIfAborted(opts.signal);
+    await pool.add(async () => {
+      try {
+        await restoreFile(repo, f.path, f.node, opts.signal);
+        result.files++;
+        result.bytes += f.node.size ?? 0;
+      } catch (e) {
+        if ((e as BulwarkError).code === 'CANCELED') throw e;
+        fail(relative(target, f.path), (e as Error).message);
+      }
+      progress.filesDone++;
+      progress.bytesDone += f.node.size ?? 0;
+      progress.currentPath = f.path;
+      opts.onProgress?.({ ...progress });
+    });
+  }
+  await pool.drain();
+
+  for (const s of specials) {
+    if (s.node.type === 'fifo') {
+      const r = spawnSync('mkfifo', ['-m', (s.node.mode & 0o777).toString(8), s.path]);
+      if (r.status !== 0) fail(relative(target, s.path), 'could not recreate the FIFO');
+      else {
+        const t = nsToSeconds(s.node.mtimeNs);
+        utimesSync(s.path, t, t);
+      }
+    } else {
+      fail(relative(target, s.path), `${s.node.type} not recreated (recorded in the snapshot only)`);
+    }
+  }
+  for (const l of links) {
+    try {
+      removeIfPresent(l.path);
+      symlinkSync(l.node.target ?? '', l.path);
+      const t = nsToSeconds(l.node.mtimeNs);
+      lutimesSync(l.path, t, t);
+    } catch (e) {
+      fail(relative(target, l.path), (e as Error).message);
+    }
+  }
+  // Folder modes and times last (children change a folder's mtime), deepest first.
+  for (const d of dirTimes.reverse()) {
+    try {
+      chmodSync(d.path, d.node.mode & 0o7777);
+      const t = nsToSeconds(d.node.mtimeNs);
+      utimesSync(d.path, t, t);
+    } catch (e) {
+      fail(relative(target, d.path), (e as Error).message);
+    }
+  }
+  return result;
+}
+
+function ensureRealDir(p: string): void {
+  try {
+    const st = lstatSync(p);
+    if (st.isDirectory()) return;
+    throw new BulwarkError('ALREADY_EXISTS', `${p} exists and is not a folder (not replaced)`);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+  mkdirSync(p, { mode: 0o700 });
+}
+
+function removeIfPresent(p: string): void {
+  try {
+    const st = lstatSync(p);
+    if (!st.isDirectory()) unlinkSync(p);
+  } catch {
+    /* absent */
+  }
+}
+
+async function restoreFile(
+  repo: Repository,
+  path: string,
+  node: TreeNode,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  // Replace, never write through: a symlink planted at this name is removed, not followed (O_NOFOLLOW).
+  removeIfPresent(path);
+  const fd = openSync(
+    path,
+    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+    0o600,
+  );
+  try {
+    for (const id of node.content ?? []) {
+      throwIfAborted(signal);
+      const data = await repo.readBlob(id, signal);
+      let off = 0;
+      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
+    }
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
+  closeSync(fd);
+  chmodSync(path, node.mode & 0o7777);
+  const t = nsToSeconds(node.mtimeNs);
+  utimesSync(path, t, t);
+}

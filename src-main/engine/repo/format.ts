@@ -1,0 +1,143 @@
+/**
+ * The repository format (DESIGN §2). Every object is written once and never rewritten:
+ *   config              plaintext JSON (RepoConfig)
+ *   keys/<id>           KeyFile (crypto/keys.ts): master key wrapped by scrypt(password)
+ *   packs/<2 hex>/<id>  sealed blobs back to back, then a sealed trailer, then the trailer length (u32 LE)
+ *   index/<id>          sealed zstd JSON (IndexFile): blob id -> pack, offset, length
+ *   snapshots/<id>      sealed JSON (SnapshotManifest)
+ * Object ids are 16 random bytes in hex; blob ids are keyed BLAKE3 of the plaintext (32 bytes, hex).
+ */
+import type { ChunkerParams } from '../chunker/fastcdc.ts';
+import type { LockMode } from '../storage/types.ts';
+
+export const FORMAT_VERSION = 1;
+
+export interface LockPolicy {
+  mode: LockMode;
+  days: number;
+  /** extra days on every new lock, so reused objects need an extension at most once per padding interval */
+  paddingDays: number;
+}
+
+export interface RepoConfig {
+  format: 'bulwark-repository';
+  version: typeof FORMAT_VERSION;
+  id: string;
+  created: string;
+  chunker: ChunkerParams;
+  compression: 'zstd';
+  /** null: no server-enforced lock (filesystem targets are tamper-evident, not immutable) */
+  lock: LockPolicy | null;
+}
+
+export type BlobKind = 'data' | 'tree';
+
+export interface PackedBlob {
+  id: string;
+  kind: BlobKind;
+  offset: number;
+  /** sealed length in the pack */
+  length: number;
+  /** plaintext length */
+  rawLength: number;
+}
+
+export interface PackInfo {
+  id: string;
+  size: number;
+  blobs: PackedBlob[];
+}
+
+export interface IndexFile {
+  version: 1;
+  packs: {
+    id: string;
+    size: number;
+    blobs: [id: string, kind: 'd' | 't', offset: number, length: number, raw: number][];
+  }[];
+}
+
+export type NodeType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'chardev' | 'blockdev';
+
+/** One entry of a directory. Key order is fixed so equal directories serialize to equal tree blobs. */
+export interface TreeNode {
+  name: string;
+  type: NodeType;
+  mode: number;
+  /** nanoseconds since the epoch, as a decimal string (beyond double precision) */
+  mtimeNs: string;
+  ctimeNs?: string;
+  inode?: string;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  /** file: the blob ids of its chunks in order */
+  content?: string[];
+  /** dir: the tree blob id */
+  subtree?: string;
+  /** symlink: where it points (never followed) */
+  target?: string;
+  /** file changed while it was being read; the stored content may mix old and new bytes */
+  changedDuringRead?: boolean;
+}
+
+export interface Tree {
+  nodes: TreeNode[];
+}
+
+export interface SnapshotStats {
+  files: number;
+  dirs: number;
+  /** sum of the sizes of all files in the snapshot */
+  bytes: number;
+  /** bytes actually read from disk (changed or new files) */
+  bytesRead: number;
+  /** encrypted bytes of new blobs written to the repository by this run */
+  bytesAdded: number;
+  blobsAdded: number;
+  filesNew: number;
+  filesChanged: number;
+  filesUnchanged: number;
+  /** files or folders that could not be read: skipped, listed here */
+  errorCount: number;
+  errors: { path: string; message: string }[];
+  durationMs: number;
+}
+
+export interface SnapshotManifest {
+  version: 1;
+  id: string;
+  /** commit time from the server's clock (ISO) */
+  time: string;
+  host: string;
+  user: string;
+  /** the source this snapshot belongs to (its hash chain) */
+  source: string;
+  paths: string[];
+  tree: string;
+  parent?: string;
+  /** keyed hash of the previous snapshot of this source: a removed or altered snapshot breaks the chain */
+  prev?: { id: string; hash: string };
+  stats: SnapshotStats;
+  retainUntil?: string;
+  tier?: string;
+  tags?: string[];
+}
+
+export const objectNames = {
+  config: 'config',
+  key: (id: string): string => `keys/${id}`,
+  pack: (id: string): string => `packs/${id.slice(0, 2)}/${id}`,
+  index: (id: string): string => `index/${id}`,
+  snapshot: (id: string): string => `snapshots/${id}`,
+} as const;
+
+/** Parses "packs/ab/ab12..." back to the pack id; undefined for anything else. */
+export function packIdFromName(name: string): string | undefined {
+  const m = /^packs\/[0-9a-f]{2}\/([0-9a-f]{32})$/.exec(name);
+  return m?.[1];
+}
+
+export function lastSegment(name: string): string {
+  return name.slice(name.lastIndexOf('/') + 1);
+}

@@ -1,0 +1,126 @@
+import { closeSync, fsyncSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { join } from 'node:path';
+import { BulwarkError } from '../errors.ts';
+import { open, seal } from '../crypto/seal.ts';
+import type { BlobStore } from '../storage/types.ts';
+import { objectNames, type BlobKind, type PackedBlob } from './format.ts';
+
+const TRAILER_AAD = Buffer.from('bulwark-pack-trailer-v1');
+const ENTRY_BYTES = 32 + 1 + 4 + 4 + 4;
+
+export interface FinishedPack {
+  id: string;
+  path: string;
+  size: number;
+  md5: string;
+  blobs: PackedBlob[];
+}
+
+/**
+ * Builds one pack in a local temp file, blob by blob, so a 64 MiB pack never sits in memory (this VM creates
+ * large buffers slowly, TOOLCHAIN.md). The MD5 needed by locked S3 PUTs is computed while writing.
+ */
+export class PackWriter {
+  readonly id = randomBytes(16).toString('hex');
+  readonly path: string;
+  private fd: number;
+  private md5: Hash = createHash('md5');
+  private offset = 0;
+  private readonly blobs: PackedBlob[] = [];
+
+  constructor(tmpDir: string) {
+    this.path = join(tmpDir, `pack-${this.id}`);
+    this.fd = openSync(this.path, 'wx', 0o600);
+  }
+
+  get size(): number {
+    return this.offset;
+  }
+
+  get count(): number {
+    return this.blobs.length;
+  }
+
+  add(id: string, kind: BlobKind, sealed: Uint8Array, rawLength: number): void {
+    this.write(sealed);
+    this.blobs.push({ id, kind, offset: this.offset - sealed.length, length: sealed.length, rawLength });
+  }
+
+  private write(buf: Uint8Array): void {
+    let done = 0;
+    while (done < buf.length) done += writeSync(this.fd, buf, done, buf.length - done);
+    this.md5.update(buf);
+    this.offset += buf.length;
+  }
+
+  finish(encKey: Buffer): FinishedPack {
+    const trailer = Buffer.allocUnsafe(this.blobs.length * ENTRY_BYTES);
+    let o = 0;
+    for (const b of this.blobs) {
+      trailer.write(b.id, o, 32, 'hex');
+      trailer[o + 32] = b.kind === 'tree' ? 1 : 0;
+      trailer.writeUInt32LE(b.offset, o + 33);
+      trailer.writeUInt32LE(b.length, o + 37);
+      trailer.writeUInt32LE(b.rawLength, o + 41);
+      o += ENTRY_BYTES;
+    }
+    const sealedTrailer = seal(encKey, [trailer], TRAILER_AAD);
+    this.write(sealedTrailer);
+    const len = Buffer.allocUnsafe(4);
+    len.writeUInt32LE(sealedTrailer.length, 0);
+    this.write(len);
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = -1;
+    return {
+      id: this.id,
+      path: this.path,
+      size: this.offset,
+      md5: this.md5.digest('base64'),
+      blobs: this.blobs,
+    };
+  }
+
+  abort(): void {
+    if (this.fd >= 0) closeSync(this.fd);
+    this.fd = -1;
+    try {
+      unlinkSync(this.path);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+export function parseTrailer(encKey: Buffer, sealedTrailer: Buffer, packId: string): PackedBlob[] {
+  const t = open(encKey, sealedTrailer, TRAILER_AAD, `pack ${packId} trailer`);
+  if (t.length % ENTRY_BYTES !== 0) throw new BulwarkError('CORRUPT', `pack ${packId}: malformed trailer`);
+  const out: PackedBlob[] = [];
+  for (let o = 0; o < t.length; o += ENTRY_BYTES) {
+    out.push({
+      id: t.toString('hex', o, o + 32),
+      kind: t[o + 32] === 1 ? 'tree' : 'data',
+      offset: t.readUInt32LE(o + 33),
+      length: t.readUInt32LE(o + 37),
+      rawLength: t.readUInt32LE(o + 41),
+    });
+  }
+  return out;
+}
+
+/** Reads a pack's blob list from its own trailer (used to adopt packs no index lists, and by repair). */
+export async function readPackTrailer(
+  store: BlobStore,
+  encKey: Buffer,
+  packId: string,
+  size: number,
+): Promise<PackedBlob[]> {
+  const name = objectNames.pack(packId);
+  if (size < 4) throw new BulwarkError('CORRUPT', `pack ${packId}: truncated`);
+  const tail = await store.get(name, { offset: size - 4, length: 4 });
+  const tlen = tail.readUInt32LE(0);
+  if (tlen + 4 > size) throw new BulwarkError('CORRUPT', `pack ${packId}: trailer length out of range`);
+  const sealed = await store.get(name, { offset: size - 4 - tlen, length: tlen });
+  return parseTrailer(encKey, sealed, packId);
+}

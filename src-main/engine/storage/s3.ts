@@ -1,0 +1,855 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  PutObjectLegalHoldCommand,
+  PutObjectRetentionCommand,
+  S3Client,
+  type HeadObjectCommandOutput,
+  type PutObjectCommandInput,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
+
+import { systemClock, type Clock } from '../clock.ts';
+import { BulwarkError, fromSystemError, throwIfAborted, type ErrorCode } from '../errors.ts';
+import {
+  assertValidName,
+  type BlobStore,
+  type ByteRange,
+  type LockMode,
+  type ObjectInfo,
+  type PutBody,
+  type PutOptions,
+  type StoreCapabilities,
+} from './types.ts';
+
+/** One outgoing HTTP request as sent (after signing), for tests and diagnostics. */
+export interface RecordedRequest {
+  method: string;
+  hostname: string;
+  port: number | undefined;
+  path: string;
+  query: Record<string, string | string[] | null>;
+  /** header names in lower case; the signature in `authorization` is redacted */
+  headers: Record<string, string>;
+  /** HTTP status of the response, once it arrived */
+  status?: number;
+}
+
+export interface S3StoreOptions {
+  bucket: string;
+  /** folder inside the bucket ('' or e.g. "bulwark/office-pc"); leading/trailing '/' are ignored */
+  prefix?: string;
+  /** for S3-compatible servers (Ceph RGW, MinIO, B2, Wasabi, ...); implies path-style addressing */
+  endpoint?: string;
+  /** default us-east-1 */
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** default: true when an endpoint is given */
+  forcePathStyle?: boolean;
+  /** for the server-time cache; default the system clock */
+  clock?: Clock;
+  /**
+   * Attempts per request, default 6. The SDK retries throttling, 5xx and network errors itself with
+   * exponential backoff, except requests with a streamed body (file puts), which it never retries:
+   * those this adapter retries itself, re-opening the file.
+   */
+  maxAttempts?: number;
+  /** HTTP handler or its options (default: 10 s connect timeout, 120 s idle-socket timeout) */
+  requestHandler?: S3ClientConfig['requestHandler'];
+  /** called for every HTTP request sent (each retry too), after signing; see createRequestRecorder() */
+  onRequest?: (req: RecordedRequest) => void;
+  /**
+   * Also send `If-None-Match: *` on puts so the server refuses to overwrite (412 → ALREADY_EXISTS).
+   * AWS S3 honours it; Ceph RGW 16 honours it only on unversioned buckets, i.e. never on an Object
+   * Lock bucket (measured). Off by default: some S3-compatible servers reject the header.
+   */
+  conditionalWrites?: boolean;
+  /** how long a measured server-clock offset is reused (default 10 min) */
+  serverTimeTtlMs?: number;
+  /** keys per ListObjectsV2 page (default 1000, the S3 maximum; tests use less to exercise paging) */
+  listPageSize?: number;
+}
+
+/**
+ * Names under these folders are random (content hashes or random ids), so two writers never pick the
+ * same one: put skips the existence check (a HEAD per object) for them. Every other name (`config`,
+ * `keys/...`, locks) is checked with a HEAD first. That check and the PUT are two requests: two writers
+ * racing on such a name can both succeed (on a versioned bucket the later one becomes a newer version).
+ */
+const RANDOM_NAME_DIRS = ['packs/', 'index/', 'snapshots/'];
+/** pieces in which a file body is read to compute its MD5 */
+const HASH_PIECE = 4 * 1024 * 1024;
+const DEFAULT_MAX_ATTEMPTS = 6;
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ECONNABORTED',
+  'ERR_SOCKET_CONNECTION_TIMEOUT',
+  'UND_ERR_SOCKET',
+]);
+const FS_CODES = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR', 'EMFILE', 'EIO']);
+
+type Op = 'put' | 'get' | 'head' | 'list' | 'delete' | 'retention' | 'legal hold' | 'server time';
+
+interface SdkErrorLike {
+  name?: string;
+  message?: string;
+  code?: string;
+  Code?: string;
+  errors?: unknown[];
+  cause?: unknown;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** Records every request an S3Store sends: `new S3Store({ ..., onRequest: rec.onRequest })`. */
+export function createRequestRecorder(): {
+  requests: RecordedRequest[];
+  onRequest: (req: RecordedRequest) => void;
+  clear(): void;
+} {
+  const requests: RecordedRequest[] = [];
+  return {
+    requests,
+    onRequest: (req) => {
+      requests.push(req);
+    },
+    clear: () => {
+      requests.length = 0;
+    },
+  };
+}
+
+/** The SDK warns on the console whenever a streamed request fails; we retry those ourselves. */
+const quietLogger = {
+  debug: (): void => {},
+  info: (): void => {},
+  warn: (...args: unknown[]): void => {
+    if (String(args[0]).includes('non-retryable streaming request')) return;
+    console.warn(...args);
+  },
+  error: (): void => {},
+};
+
+/** The Date header of a raw HTTP response, if any. */
+function dateHeader(response: unknown): Date | undefined {
+  const headers = (response as { headers?: unknown } | undefined)?.headers;
+  if (typeof headers !== 'object' || headers === null) return undefined;
+  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
+    if (k.toLowerCase() === 'date' && typeof v === 'string') {
+      const d = new Date(v);
+      return Number.isFinite(d.getTime()) ? d : undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * BlobStore on an S3 bucket (AWS S3 or an S3-compatible server), with Object Lock.
+ *
+ * - Every object is written with ONE PutObject, never multipart: Ceph RGW 16 silently ignores lock
+ *   headers on multipart uploads (and CopyObject). Packs are at most 64 MiB, far below S3's 5 GiB limit.
+ * - Every PutObject carries Content-MD5 (AWS and B2 refuse a locked put without an integrity header;
+ *   RGW and MinIO do not check, which would hide the bug until production), and lock mode and
+ *   retain-until always together.
+ * - The bucket is expected to have Object Lock (hence versioning) enabled; `capabilities` states what
+ *   the adapter can do, the target self-test must check that the server really locks.
+ * - Retries: the SDK's standard retry (maxAttempts, exponential backoff) for every request with an
+ *   in-memory body; file puts and body reads are retried here (the SDK does not retry streams).
+ *   A retried put whose first attempt reached the server creates a second version of the same bytes.
+ */
+export class S3Store implements BlobStore {
+  readonly location: string;
+  readonly capabilities: StoreCapabilities = { enforcedLocks: true, extendRetention: true, legalHold: true };
+  readonly bucket: string;
+  /** key prefix, '' or ending in '/' */
+  readonly root: string;
+  /** the underlying client (for self-tests and tests: GetObjectRetention, versions, ...) */
+  readonly client: S3Client;
+  private readonly clock: Clock;
+  private readonly maxAttempts: number;
+  private readonly conditionalWrites: boolean;
+  private readonly serverTimeTtlMs: number;
+  private readonly listPageSize: number;
+  private timeOffset: { offsetMs: number; measuredAt: number } | undefined;
+
+  constructor(opts: S3StoreOptions) {
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$/.test(opts.bucket)) {
+      throw new BulwarkError('INVALID_ARGUMENT', `invalid bucket name: ${JSON.stringify(opts.bucket)}`, {
+        hint: 'S3 bucket names are 3-63 characters: lower-case letters, digits, dots and hyphens.',
+      });
+    }
+    const prefix = (opts.prefix ?? '').replace(/^\/+|\/+$/g, '');
+    if (prefix !== '') assertValidName(prefix);
+    this.bucket = opts.bucket;
+    this.root = prefix === '' ? '' : `${prefix}/`;
+    this.location = prefix === '' ? `s3://${opts.bucket}` : `s3://${opts.bucket}/${prefix}`;
+    this.clock = opts.clock ?? systemClock;
+    this.maxAttempts = Math.max(1, opts.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
+    this.conditionalWrites = opts.conditionalWrites ?? false;
+    this.serverTimeTtlMs = opts.serverTimeTtlMs ?? 10 * 60_000;
+    this.listPageSize = Math.min(1000, Math.max(1, opts.listPageSize ?? 1000));
+    const config: S3ClientConfig = {
+      region: opts.region ?? 'us-east-1',
+      forcePathStyle: opts.forcePathStyle ?? opts.endpoint !== undefined,
+      // With the defaults (WHEN_SUPPORTED) the SDK sends streamed bodies aws-chunked with a trailing
+      // CRC, which some S3-compatible servers store verbatim inside the object.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: this.maxAttempts,
+      requestHandler: opts.requestHandler ?? { connectionTimeout: 10_000, socketTimeout: 120_000 },
+      logger: quietLogger,
+    };
+    if (opts.endpoint !== undefined) config.endpoint = opts.endpoint;
+    if (opts.credentials !== undefined) config.credentials = opts.credentials;
+    this.client = new S3Client(config);
+    const onRequest = opts.onRequest;
+    if (onRequest) {
+      // The deserialize step runs after signing (finalizeRequest), once per attempt.
+      this.client.middlewareStack.add(
+        (next) => async (args) => {
+          const req = args.request as {
+            method?: string;
+            hostname?: string;
+            port?: number;
+            path?: string;
+            query?: Record<string, string | string[] | null>;
+            headers?: Record<string, string>;
+          };
+          const headers: Record<string, string> = {};
+          for (const [k, v] of Object.entries(req.headers ?? {})) {
+            headers[k.toLowerCase()] =
+              k.toLowerCase() === 'authorization' ? v.replace(/Signature=\w+/, 'Signature=…') : v;
+          }
+          const rec: RecordedRequest = {
+            method: req.method ?? '',
+            hostname: req.hostname ?? '',
+            port: req.port,
+            path: req.path ?? '',
+            query: { ...req.query },
+            headers,
+          };
+          onRequest(rec);
+          try {
+            const result = await next(args);
+            const status = (result.response as { statusCode?: number } | undefined)?.statusCode;
+            if (status !== undefined) rec.status = status;
+            return result;
+          } catch (e) {
+            const status = (e as { $response?: { statusCode?: number } } | undefined)?.$response?.statusCode;
+            if (status !== undefined) rec.status = status;
+            throw e;
+          }
+        },
+        { step: 'deserialize', priority: 'high', name: 'bulwarkRecordRequests' },
+      );
+    }
+  }
+
+  private key(name: string): string {
+    return this.root + name;
+  }
+
+  private describe(name: string): string {
+    return `${this.location}/${name}`;
+  }
+
+  // --- put -------------------------------------------------------------------------------------------
+
+  async put(name: string, body: PutBody, opts: PutOptions = {}): Promise<void> {
+    assertValidName(name);
+    throwIfAborted(opts.signal);
+    if (!RANDOM_NAME_DIRS.some((d) => name.startsWith(d)) && (await this.exists(name))) {
+      throw new BulwarkError('ALREADY_EXISTS', `${this.describe(name)} already exists`);
+    }
+    const input: PutObjectCommandInput = {
+      Bucket: this.bucket,
+      Key: this.key(name),
+      ContentType: 'application/octet-stream',
+    };
+    if (opts.retainUntil !== undefined) {
+      // always both together (one without the other is InvalidArgument)
+      input.ObjectLockMode = opts.lockMode ?? 'COMPLIANCE';
+      input.ObjectLockRetainUntilDate = opts.retainUntil;
+    }
+    if (this.conditionalWrites) input.IfNoneMatch = '*';
+
+    if (body instanceof Uint8Array) {
+      input.Body = body;
+      input.ContentLength = body.byteLength;
+      input.ContentMD5 = opts.contentMd5 ?? createHash('md5').update(body).digest('base64');
+      await this.send((o) => this.client.send(new PutObjectCommand(input), o), 'put', name, {
+        signal: opts.signal,
+        put: input,
+      });
+      return;
+    }
+
+    const file = body;
+    if (opts.contentMd5 !== undefined) {
+      input.ContentMD5 = opts.contentMd5;
+      let size: number;
+      try {
+        size = (await stat(file.path)).size;
+      } catch (e) {
+        throw fromSystemError(e, `reading ${file.path}`);
+      }
+      checkFileSize(name, file, size);
+    } else {
+      input.ContentMD5 = await md5OfFile(name, file, opts.signal);
+    }
+    input.ContentLength = file.size;
+    // A streamed body can be sent once: the SDK does not retry it, so retry here with a fresh stream.
+    await this.withRetries(opts.signal, async () => {
+      const stream = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
+      try {
+        await this.send(
+          (o) => this.client.send(new PutObjectCommand({ ...input, Body: stream }), o),
+          'put',
+          name,
+          {
+            signal: opts.signal,
+            put: input,
+          },
+        );
+      } finally {
+        stream.destroy();
+      }
+    });
+  }
+
+  // --- get / head / list ---------------------------------------------------------------------------------
+
+  async get(name: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer> {
+    assertValidName(name);
+    throwIfAborted(signal);
+    if (range !== undefined) {
+      const { offset, length } = range;
+      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+        throw new BulwarkError('INVALID_ARGUMENT', `invalid range ${JSON.stringify(range)} for ${name}`);
+      }
+      if (length === 0) {
+        // HTTP cannot express an empty range: check the object exists and the offset is inside it
+        const info = await this.head(name);
+        if (offset > info.size) throw pastEnd(name, range, info.size);
+        return Buffer.alloc(0);
+      }
+    }
+    const cmd = new GetObjectCommand({
+      Bucket: this.bucket,
+      Key: this.key(name),
+      Range: range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined,
+    });
+    // The SDK retries the request itself; a failure while the body streams in is retried here.
+    for (let attempt = 1; ; attempt++) {
+      const out = await this.send((o) => this.client.send(cmd, o), 'get', name, { signal, range });
+      let buf: Buffer;
+      try {
+        const bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
+        buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        if (out.ContentLength !== undefined && buf.length !== out.ContentLength) {
+          throw new BulwarkError(
+            'NETWORK',
+            `get ${this.describe(name)}: received ${buf.length} of ${out.ContentLength} bytes`,
+            { hint: 'check the connection / endpoint' },
+          );
+        }
+      } catch (e) {
+        if (signal?.aborted) throw new BulwarkError('CANCELED', 'the operation was canceled', { cause: e });
+        const err = this.mapError(e, 'get', name);
+        if (err.code !== 'NETWORK' || attempt >= this.maxAttempts) throw err;
+        await backoff(attempt, signal);
+        continue;
+      }
+      if (range !== undefined && buf.length !== range.length) {
+        // S3 answers a range that runs past the end with what there is
+        const total = Number(/\/(\d+)$/.exec(out.ContentRange ?? '')?.[1] ?? range.offset + buf.length);
+        throw pastEnd(name, range, total);
+      }
+      return buf;
+    }
+  }
+
+  async head(name: string): Promise<ObjectInfo> {
+    assertValidName(name);
+    const { out } = await this.headRaw(name);
+    return toInfo(name, out);
+  }
+
+  async *list(prefix: string, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
+    throwIfAborted(signal);
+    if (!/^[A-Za-z0-9._/-]*$/.test(prefix)) {
+      throw new BulwarkError('INVALID_ARGUMENT', `invalid list prefix: ${JSON.stringify(prefix)}`);
+    }
+    let token: string | undefined;
+    let startAfter: string | undefined;
+    for (;;) {
+      const cmd = new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: this.key(prefix),
+        MaxKeys: this.listPageSize,
+        ContinuationToken: token,
+        StartAfter: token === undefined ? startAfter : undefined,
+      });
+      const out = await this.send((o) => this.client.send(cmd, o), 'list', prefix, { signal });
+      let last: string | undefined;
+      for (const o of out.Contents ?? []) {
+        if (o.Key === undefined || !o.Key.startsWith(this.root)) continue;
+        last = o.Key;
+        const info: ObjectInfo = { name: o.Key.slice(this.root.length), size: o.Size ?? 0 };
+        if (o.LastModified) info.modified = o.LastModified;
+        yield info;
+      }
+      if (!out.IsTruncated) return;
+      token = out.NextContinuationToken;
+      if (token === undefined) {
+        // a server that truncates without a continuation token: go on after the last key seen
+        if (last === undefined) return;
+        startAfter = last;
+      }
+      throwIfAborted(signal);
+    }
+  }
+
+  // --- delete / retention -----------------------------------------------------------------------------
+
+  /**
+   * Deletes the current version by its VersionId (a plain DeleteObject on a versioned bucket would only
+   * add a delete marker and free nothing); older versions that surface are deleted too. A refusal of a
+   * locked version (retention or legal hold) is LOCKED. Idempotent: a missing name is not an error.
+   * Not handled yet: versions hidden under a delete marker (HEAD reports 404 for them) — a later
+   * version-aware prune should list versions.
+   */
+  async delete(name: string): Promise<void> {
+    assertValidName(name);
+    let previous: string | undefined;
+    for (let round = 0; round < 32; round++) {
+      let head: { out: HeadObjectCommandOutput; date: Date | undefined };
+      try {
+        head = await this.headRaw(name);
+      } catch (e) {
+        if (e instanceof BulwarkError && e.code === 'NOT_FOUND') return;
+        throw e;
+      }
+      const versionId = head.out.VersionId;
+      if (versionId !== undefined && versionId === previous) {
+        throw new BulwarkError(
+          'INTERNAL',
+          `delete ${this.describe(name)}: version ${versionId} is still there`,
+        );
+      }
+      try {
+        const cmd = new DeleteObjectCommand({
+          Bucket: this.bucket,
+          Key: this.key(name),
+          VersionId: versionId,
+        });
+        await this.send((o) => this.client.send(cmd, o), 'delete', name);
+      } catch (e) {
+        if (
+          e instanceof BulwarkError &&
+          e.code === 'PERMISSION' &&
+          isLocked(head.out, head.date ?? this.clock.now())
+        ) {
+          throw lockedError(this.describe(name), head.out, e);
+        }
+        throw e;
+      }
+      if (versionId === undefined || versionId === 'null') return; // unversioned bucket: gone
+      previous = versionId;
+    }
+    throw new BulwarkError('INTERNAL', `delete ${this.describe(name)}: too many versions`);
+  }
+
+  /**
+   * Lengthens the retention of the current version; never shortens it (a date at or before the current
+   * one is a no-op). The object's current mode is kept: COMPLIANCE can never be weakened, and S3/RGW
+   * refuse to change GOVERNANCE without a governance bypass, which Bulwark never sends.
+   */
+  async extendRetention(name: string, retainUntil: Date, mode: LockMode): Promise<void> {
+    assertValidName(name);
+    const { out } = await this.headRaw(name);
+    const current = out.ObjectLockRetainUntilDate;
+    if (current !== undefined && current.getTime() >= retainUntil.getTime()) return;
+    const effective: LockMode =
+      out.ObjectLockMode === 'COMPLIANCE' || out.ObjectLockMode === 'GOVERNANCE' ? out.ObjectLockMode : mode;
+    const cmd = new PutObjectRetentionCommand({
+      Bucket: this.bucket,
+      Key: this.key(name),
+      VersionId: out.VersionId,
+      Retention: { Mode: effective, RetainUntilDate: retainUntil },
+    });
+    await this.send((o) => this.client.send(cmd, o), 'retention', name);
+  }
+
+  /** Places or lifts an S3 legal hold on the current version (whoever may set it may lift it). */
+  async setLegalHold(name: string, on: boolean): Promise<void> {
+    assertValidName(name);
+    const { out } = await this.headRaw(name);
+    const cmd = new PutObjectLegalHoldCommand({
+      Bucket: this.bucket,
+      Key: this.key(name),
+      VersionId: out.VersionId,
+      LegalHold: { Status: on ? 'ON' : 'OFF' },
+    });
+    await this.send((o) => this.client.send(cmd, o), 'legal hold', name);
+  }
+
+  // --- server time -----------------------------------------------------------------------------------
+
+  /**
+   * The server's clock, from the Date header of a HeadBucket (1 s resolution), as an offset to the
+   * injected clock that is reused for serverTimeTtlMs. Retain-until dates come from this clock, not the
+   * local one (DESIGN.md §3). Also a cheap check that the bucket exists and the keys may list it.
+   */
+  async serverTime(): Promise<Date> {
+    const now = this.clock.now().getTime();
+    const cached = this.timeOffset;
+    if (cached && now - cached.measuredAt >= 0 && now - cached.measuredAt < this.serverTimeTtlMs) {
+      return new Date(now + cached.offsetMs);
+    }
+    const before = this.clock.now().getTime();
+    const cmd = new HeadBucketCommand({ Bucket: this.bucket });
+    let date: Date | undefined;
+    cmd.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        date = dateHeader(result.response);
+        return result;
+      },
+      { step: 'deserialize', priority: 'high', name: 'bulwarkCaptureDate' },
+    );
+    await this.send((o) => this.client.send(cmd, o), 'server time', '');
+    const after = this.clock.now().getTime();
+    if (date === undefined) return new Date(after); // every HTTP/1.1 server must send Date; be lenient
+    // Date is truncated to the second: the server's "now" lies in [date, date + 1 s) — take the middle,
+    // and compare it with the middle of the request's round trip.
+    const offsetMs = date.getTime() + 500 - (before + after) / 2;
+    this.timeOffset = { offsetMs, measuredAt: after };
+    return new Date(after + offsetMs);
+  }
+
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
+  // --- plumbing --------------------------------------------------------------------------------------------
+
+  private async exists(name: string): Promise<boolean> {
+    try {
+      await this.headRaw(name);
+      return true;
+    } catch (e) {
+      if (e instanceof BulwarkError && e.code === 'NOT_FOUND') return false;
+      throw e;
+    }
+  }
+
+  private async headRaw(name: string): Promise<{ out: HeadObjectCommandOutput; date: Date | undefined }> {
+    const cmd = new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(name) });
+    let date: Date | undefined;
+    cmd.middlewareStack.add(
+      (next) => async (args) => {
+        const result = await next(args);
+        date = dateHeader(result.response);
+        return result;
+      },
+      { step: 'deserialize', priority: 'high', name: 'bulwarkCaptureDate' },
+    );
+    const out = await this.send((o) => this.client.send(cmd, o), 'head', name);
+    return { out, date };
+  }
+
+  /**
+   * Runs one SDK call (`o` carries the abort signal) and maps its failure to a BulwarkError.
+   * `ctx.put` / `ctx.range` tell the error mapping what was asked.
+   */
+  private async send<T>(
+    call: (o: { abortSignal?: AbortSignal }) => Promise<T>,
+    op: Op,
+    name: string,
+    ctx: {
+      signal?: AbortSignal | undefined;
+      put?: PutObjectCommandInput;
+      range?: ByteRange | undefined;
+    } = {},
+  ): Promise<T> {
+    const { signal } = ctx;
+    throwIfAborted(signal);
+    try {
+      return await call(signal ? { abortSignal: signal } : {});
+    } catch (e) {
+      if (signal?.aborted) throw new BulwarkError('CANCELED', 'the operation was canceled', { cause: e });
+      throw this.mapError(e, op, name, ctx.put, ctx.range);
+    }
+  }
+
+  /** Retries fn on NETWORK errors (our own loop: for streamed bodies, which the SDK does not retry). */
+  private async withRetries<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!(e instanceof BulwarkError) || e.code !== 'NETWORK' || attempt >= this.maxAttempts) throw e;
+        await backoff(attempt, signal);
+      }
+    }
+  }
+
+  /** Maps an SDK / network error to a BulwarkError (decided on error name and HTTP status, never text). */
+  private mapError(
+    e: unknown,
+    op: Op,
+    name: string,
+    put?: PutObjectCommandInput,
+    range?: ByteRange,
+  ): BulwarkError {
+    if (e instanceof BulwarkError) return e;
+    const err = (e ?? {}) as SdkErrorLike;
+    const what =
+      op === 'server time' || op === 'list' ? `${op} ${this.location}` : `${op} ${this.describe(name)}`;
+    const status = err.$metadata?.httpStatusCode;
+    const sdkName = err.Code ?? err.name ?? '';
+    const make = (code: ErrorCode, msg: string, hint?: string): BulwarkError =>
+      new BulwarkError(code, `${what}: ${msg}`, hint === undefined ? { cause: e } : { cause: e, hint });
+
+    if (sdkName === 'AbortError')
+      return new BulwarkError('CANCELED', 'the operation was canceled', { cause: e });
+    const sysCode = systemCode(e);
+    if (sysCode !== undefined && FS_CODES.has(sysCode) && status === undefined) {
+      return fromSystemError(e, `${what} (reading the local file)`);
+    }
+    if (
+      status === undefined &&
+      ((sysCode !== undefined && NETWORK_CODES.has(sysCode)) ||
+        sdkName === 'TimeoutError' ||
+        /socket hang up/i.test(err.message ?? ''))
+    ) {
+      return make(
+        'NETWORK',
+        `cannot reach the server (${sysCode ?? sdkName ?? 'network error'})`,
+        'check the connection / endpoint',
+      );
+    }
+
+    switch (sdkName) {
+      case 'NoSuchBucket':
+        return make(
+          'REPO_NOT_FOUND',
+          `bucket ${this.bucket} does not exist`,
+          'Check the bucket name, region and endpoint (or create the bucket with Object Lock enabled).',
+        );
+      case 'NoSuchKey':
+      case 'NoSuchVersion':
+        return make('NOT_FOUND', 'not found');
+      case 'InvalidRange':
+        return range ? pastEnd(name, range, undefined, e) : make('INVALID_ARGUMENT', 'invalid range');
+      case 'PreconditionFailed':
+        if (op === 'put') return make('ALREADY_EXISTS', 'already exists');
+        break;
+      case 'BadDigest':
+      case 'InvalidDigest':
+        return make(
+          'CORRUPT',
+          'the server received bytes that do not match their Content-MD5',
+          'The file changed while it was uploaded, or the data was damaged in transit: run the backup again.',
+        );
+      case 'InvalidAccessKeyId':
+      case 'SignatureDoesNotMatch':
+        return make(
+          'PERMISSION',
+          'the server refused the access key',
+          'Check the access key ID and secret key.',
+        );
+      case 'RequestTimeTooSkewed':
+        return make(
+          'PERMISSION',
+          "this computer's clock differs too much from the server's",
+          'Set the system clock right (enable network time sync).',
+        );
+      case 'InvalidBucketName':
+        return make('INVALID_ARGUMENT', `invalid bucket name ${this.bucket}`);
+      case 'ObjectLockConfigurationNotFoundError':
+        return noObjectLock(what, this.bucket, e);
+      case 'SlowDown':
+      case 'ServiceUnavailable':
+      case 'InternalError':
+      case 'RequestTimeout':
+        return make(
+          'NETWORK',
+          `the server is busy or failing (${sdkName})`,
+          'Try again later; check the endpoint.',
+        );
+      default:
+        break;
+    }
+
+    // Decide on the HTTP status (RGW's error bodies often carry no message: "UnknownError").
+    if (status === 404) {
+      if (op === 'server time' || op === 'list') {
+        return make(
+          'REPO_NOT_FOUND',
+          `bucket ${this.bucket} does not exist`,
+          'Check the bucket name, region and endpoint.',
+        );
+      }
+      return make('NOT_FOUND', 'not found');
+    }
+    if (status === 403) {
+      return make(
+        'PERMISSION',
+        `access denied (${sdkName || 'AccessDenied'})`,
+        'Check that these keys may use this bucket (bucket policy / key capabilities).',
+      );
+    }
+    if (status === 400 && (op === 'retention' || (op === 'put' && put?.ObjectLockMode !== undefined))) {
+      if (sdkName === 'InvalidRequest') return noObjectLock(what, this.bucket, e);
+      if (sdkName === 'InvalidArgument') {
+        return make('INVALID_ARGUMENT', 'the server refused the retention date (it must be in the future)');
+      }
+    }
+    if (status === 416)
+      return range ? pastEnd(name, range, undefined, e) : make('INVALID_ARGUMENT', 'invalid range');
+    if (status === 409) return make('ALREADY_EXISTS', `conflict (${sdkName})`);
+    if (status === 501) return make('UNSUPPORTED', `the server does not implement this (${sdkName})`);
+    if (status !== undefined && (status >= 500 || status === 429)) {
+      return make('NETWORK', `server error ${status} (${sdkName})`, 'Try again later; check the endpoint.');
+    }
+    if (status !== undefined && status >= 400) {
+      return make(
+        'INVALID_ARGUMENT',
+        `the server refused the request: ${status} ${sdkName} ${err.message ?? ''}`.trim(),
+      );
+    }
+    return make('IO', `${sdkName || 'error'}: ${err.message ?? String(e)}`);
+  }
+}
+
+/** Exponential backoff with jitter, like the SDK's standard retry: ~100 ms, 200 ms, ... up to 20 s. */
+async function backoff(attempt: number, signal: AbortSignal | undefined): Promise<void> {
+  throwIfAborted(signal);
+  const delay = Math.min(20_000, 100 * 2 ** (attempt - 1)) * (0.5 + Math.random() / 2);
+  await new Promise((r) => setTimeout(r, delay));
+  throwIfAborted(signal);
+}
+
+function systemCode(e: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  let cur: unknown = e;
+  while (cur && typeof cur === 'object' && !seen.has(cur)) {
+    seen.add(cur);
+    const c = cur as SdkErrorLike;
+    if (typeof c.code === 'string') return c.code;
+    if (Array.isArray(c.errors)) {
+      for (const inner of c.errors) {
+        const code = (inner as SdkErrorLike | undefined)?.code;
+        if (typeof code === 'string') return code;
+      }
+    }
+    cur = c.cause;
+  }
+  return undefined;
+}
+
+function noObjectLock(what: string, bucket: string, cause: unknown): BulwarkError {
+  return new BulwarkError('UNSUPPORTED', `${what}: bucket ${bucket} does not have Object Lock enabled`, {
+    cause,
+    hint: 'Use a bucket created with Object Lock enabled (on most providers it cannot be switched on later).',
+  });
+}
+
+function pastEnd(name: string, range: ByteRange, size: number | undefined, cause?: unknown): BulwarkError {
+  const of = size === undefined ? '' : ` (${size} bytes)`;
+  return new BulwarkError(
+    'INVALID_ARGUMENT',
+    `range ${range.offset}+${range.length} is past the end of ${name}${of}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+function checkFileSize(name: string, file: { path: string; size: number }, actual: number): void {
+  if (actual !== file.size) {
+    throw new BulwarkError(
+      'INVALID_ARGUMENT',
+      `put ${name}: file ${file.path} has ${actual} bytes, the caller said ${file.size}`,
+    );
+  }
+}
+
+/** base64 MD5 of a file, read in 4 MiB pieces (never held whole); checks its size. */
+async function md5OfFile(
+  name: string,
+  file: { path: string; size: number },
+  signal?: AbortSignal,
+): Promise<string> {
+  const hash = createHash('md5');
+  let total = 0;
+  let fh;
+  try {
+    fh = await open(file.path, 'r');
+  } catch (e) {
+    throw fromSystemError(e, `reading ${file.path}`);
+  }
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(HASH_PIECE, Math.max(1, file.size)));
+    for (;;) {
+      throwIfAborted(signal);
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buf.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > file.size) break;
+    }
+  } catch (e) {
+    if (e instanceof BulwarkError) throw e;
+    throw fromSystemError(e, `reading ${file.path}`);
+  } finally {
+    await fh.close();
+  }
+  checkFileSize(name, file, total);
+  return hash.digest('base64');
+}
+
+function toInfo(name: string, out: HeadObjectCommandOutput): ObjectInfo {
+  const info: ObjectInfo = { name, size: out.ContentLength ?? 0 };
+  if (out.LastModified) info.modified = out.LastModified;
+  if (out.ObjectLockRetainUntilDate) info.retainUntil = out.ObjectLockRetainUntilDate;
+  if (out.ObjectLockMode === 'COMPLIANCE' || out.ObjectLockMode === 'GOVERNANCE')
+    info.lockMode = out.ObjectLockMode;
+  if (out.ObjectLockLegalHoldStatus !== undefined) info.legalHold = out.ObjectLockLegalHoldStatus === 'ON';
+  return info;
+}
+
+function isLocked(out: HeadObjectCommandOutput, serverNow: Date): boolean {
+  if (out.ObjectLockLegalHoldStatus === 'ON') return true;
+  const until = out.ObjectLockRetainUntilDate;
+  return until !== undefined && until.getTime() > serverNow.getTime();
+}
+
+function lockedError(what: string, out: HeadObjectCommandOutput, cause: unknown): BulwarkError {
+  const parts: string[] = [];
+  if (out.ObjectLockRetainUntilDate) {
+    parts.push(
+      `retained (${out.ObjectLockMode ?? 'lock'}) until ${out.ObjectLockRetainUntilDate.toISOString()}`,
+    );
+  }
+  if (out.ObjectLockLegalHoldStatus === 'ON') parts.push('under legal hold');
+  return new BulwarkError('LOCKED', `${what} is locked: ${parts.join(', ')}`, {
+    cause,
+    hint: 'Objects under retention or legal hold cannot be deleted before their retention date.',
+  });
+}
