@@ -1,0 +1,41 @@
+import type { Command } from 'commander';
+import { listSnapshot } from '../../engine/index.ts';
+import { begin, type App } from '../app.ts';
+import { EXIT } from '../exit-codes.ts';
+import { humanBytes, localTime, modeString } from '../format.ts';
+import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
+import { withRepository, type CommandEnv } from '../repo-open.ts';
+
+export function registerLs(program: Command, app: App): void {
+  const cmd = program
+    .command('ls')
+    .description('list the files of a snapshot (recursively)')
+    .argument('<snapshot>', 'snapshot id, unique id prefix, or "latest"')
+    .argument('[path]', 'list only this file or folder of the snapshot', '');
+  repoOptions(cmd);
+  outputOptions(cmd);
+  cmd.action(async (snapshot: string, path: string, opts: CommonOptions) => {
+    app.exitCode = await runLs(snapshot, path, opts, begin(app, opts));
+  });
+}
+
+async function runLs(snapshot: string, path: string, opts: CommonOptions, ctx: CommandEnv): Promise<number> {
+  const { out } = ctx;
+  return withRepository(opts, ctx, {}, async ({ repo }) => {
+    const entries = await listSnapshot(repo, snapshot, path);
+    if (out.json) {
+      out.jsonResult(entries);
+      return EXIT.OK;
+    }
+    const sizes = entries.map((e) => (e.type === 'file' ? humanBytes(e.size) : ''));
+    const width = Math.max(0, ...sizes.map((s) => s.length));
+    entries.forEach((e, i) => {
+      const time = e.mtime ? localTime(e.mtime) : ''.padEnd(19);
+      const link = e.target !== undefined ? ` -> ${e.target}` : '';
+      out.line(
+        `${modeString(e.type, e.mode)}  ${(sizes[i] ?? '').padStart(width)}  ${time}  ${e.path}${link}`,
+      );
+    });
+    return EXIT.OK;
+  });
+}

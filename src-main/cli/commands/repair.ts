@@ -1,0 +1,95 @@
+import type { Command } from 'commander';
+import { BulwarkError, Catalog, Repository, rebuildCatalog, type RebuildResult } from '../../engine/index.ts';
+import { begin, type App } from '../app.ts';
+import { EXIT } from '../exit-codes.ts';
+import { plural } from '../format.ts';
+import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
+import {
+  catalogPath,
+  locateRepository,
+  moveCatalogAside,
+  openCatalog,
+  repositoryPassword,
+  unlockRepository,
+  type CommandEnv,
+  type Located,
+} from '../repo-open.ts';
+
+interface RepairOptions extends CommonOptions {
+  rebuildCatalog?: boolean;
+}
+
+export function registerRepair(program: Command, app: App): void {
+  const cmd = program
+    .command('repair')
+    .description('repair local state')
+    .option('--rebuild-catalog', 'rebuild the local catalog (a cache) from the repository and the password');
+  repoOptions(cmd);
+  outputOptions(cmd);
+  cmd.action(async (opts: RepairOptions) => {
+    app.exitCode = await runRepair(opts, begin(app, opts));
+  });
+}
+
+/** Opens the catalog if it is sound; otherwise returns undefined (the caller moves it aside). */
+function trySoundCatalog(path: string): Catalog | undefined {
+  let catalog: Catalog | undefined;
+  try {
+    catalog = Catalog.open(path);
+    if (catalog.db.pragma('quick_check', { simple: true }) === 'ok') return catalog;
+  } catch {
+    /* damaged or not a database */
+  }
+  try {
+    catalog?.close();
+  } catch {
+    /* already unusable */
+  }
+  return undefined;
+}
+
+/** Checks the password before anything local is changed (with a throwaway in-memory catalog). */
+async function checkPassword(loc: Located, opts: RepairOptions, ctx: CommandEnv): Promise<void> {
+  const scratch = Catalog.open(':memory:');
+  try {
+    await Repository.open(loc.store, await repositoryPassword(loc.target, opts, ctx.env), scratch);
+  } finally {
+    scratch.close();
+  }
+}
+
+async function runRepair(opts: RepairOptions, ctx: CommandEnv): Promise<number> {
+  const { out, env, signal } = ctx;
+  if (!opts.rebuildCatalog) {
+    throw new BulwarkError('INVALID_ARGUMENT', 'nothing to repair: say what', {
+      hint: 'Use `bulwark repair --rebuild-catalog`.',
+    });
+  }
+  const loc = await locateRepository(opts, ctx);
+  const path = catalogPath(opts, env, loc.config);
+  let catalog = trySoundCatalog(path);
+  if (!catalog) {
+    await checkPassword(loc, opts, ctx);
+    const aside = moveCatalogAside(path, new Date().toISOString().replace(/[:.]/g, '-'));
+    if (aside) out.note(`bulwark: the catalog was damaged; moved it aside to ${aside}`);
+    catalog = openCatalog(path);
+  }
+  const opened = await unlockRepository(loc, opts, ctx, catalog);
+  let result: RebuildResult;
+  try {
+    // rebuildCatalog forgets what the catalog held about this repository, then relearns it; it also
+    // writes the audit entry ('rebuild-catalog').
+    result = await rebuildCatalog(opened.repo, signal);
+  } finally {
+    await opened.close();
+  }
+  if (out.json) out.jsonResult(result);
+  else {
+    out.line(`rebuilt the catalog ${path}`);
+    out.line(
+      `  ${plural(result.snapshots, 'snapshot')}, ${plural(result.indexes, 'index object')}, ` +
+        `${plural(result.packs, 'pack')} (${result.adoptedPacks} learned from pack trailers)`,
+    );
+  }
+  return EXIT.OK;
+}

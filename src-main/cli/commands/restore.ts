@@ -1,0 +1,91 @@
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { BulwarkError, isBulwarkError, restoreSnapshot, type RestoreResult } from '../../engine/index.ts';
+import { begin, type App } from '../app.ts';
+import { EXIT } from '../exit-codes.ts';
+import { humanBytes, plural } from '../format.ts';
+import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
+import { splitSnapshotRef } from '../parse.ts';
+import { withRepository, type CommandEnv } from '../repo-open.ts';
+
+interface RestoreCmdOptions extends CommonOptions {
+  target: string;
+}
+
+export function registerRestore(program: Command, app: App): void {
+  const cmd = program
+    .command('restore')
+    .description('restore a snapshot, or one file or folder of it, into a folder')
+    .argument('<snapshot[:path]>', 'snapshot id, unique prefix or "latest", optionally :path inside it')
+    .requiredOption('-t, --target <dir>', 'folder to restore into (created if missing)');
+  repoOptions(cmd);
+  outputOptions(cmd);
+  cmd.action(async (ref: string, opts: RestoreCmdOptions) => {
+    app.exitCode = await runRestore(ref, opts, begin(app, opts));
+  });
+}
+
+async function runRestore(ref: string, opts: RestoreCmdOptions, ctx: CommandEnv): Promise<number> {
+  const { out, signal } = ctx;
+  const { snapshot, path } = splitSnapshotRef(ref);
+  if (snapshot === '') {
+    throw new BulwarkError('INVALID_ARGUMENT', `no snapshot in "${ref}"`, {
+      hint: 'Write SNAPSHOT or SNAPSHOT:PATH, e.g. latest:Documents/report.odt',
+    });
+  }
+  const target = resolve(opts.target);
+  return withRepository(opts, ctx, {}, async ({ repo, catalog }) => {
+    const progress = out.progress();
+    let result: RestoreResult;
+    try {
+      result = await restoreSnapshot(repo, {
+        snapshot,
+        subPath: path,
+        target,
+        signal,
+        onProgress: (p) =>
+          progress.update({
+            label: 'restoring',
+            bytesDone: p.bytesDone,
+            bytesTotal: p.bytesTotal,
+            filesDone: p.filesDone,
+            filesTotal: p.filesTotal,
+            ...(p.currentPath !== undefined ? { currentPath: p.currentPath } : {}),
+          }),
+      });
+    } catch (e) {
+      out.stopProgress();
+      const outcome = isBulwarkError(e, 'CANCELED') ? 'canceled' : 'failed';
+      catalog.audit('cli', 'restore', null, { snapshot, path, target, outcome, error: (e as Error).message });
+      throw e;
+    }
+    out.stopProgress();
+    catalog.audit('cli', 'restore', result.snapshotId, {
+      path,
+      target,
+      files: result.files,
+      bytes: result.bytes,
+      skipped: result.errors.length,
+    });
+
+    if (out.json) out.jsonResult(result);
+    else {
+      const what = path ? `${path} from snapshot` : 'snapshot';
+      out.line(
+        `restored ${plural(result.files, 'file')} (${humanBytes(result.bytes)}) and ${plural(result.dirs, 'folder')} ` +
+          `of ${what} ${result.snapshotId.slice(0, 8)} into ${target}`,
+      );
+      if (result.errors.length > 0) {
+        out.line(`${plural(result.errors.length, 'entry', 'entries')} skipped:`);
+        for (const e of result.errors) out.line(`  ${e.path}: ${e.message}`);
+      }
+    }
+    if (result.errors.length > 0) {
+      out.warn(
+        `bulwark: the restore is incomplete: ${plural(result.errors.length, 'entry', 'entries')} skipped`,
+      );
+      return EXIT.FAILURE;
+    }
+    return EXIT.OK;
+  });
+}

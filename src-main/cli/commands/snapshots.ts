@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import type { SnapshotManifest } from '../../engine/index.ts';
+import { begin, type App } from '../app.ts';
+import { EXIT } from '../exit-codes.ts';
+import { humanBytes, localTime, table } from '../format.ts';
+import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
+import { withRepository, type CommandEnv } from '../repo-open.ts';
+
+export function registerSnapshots(program: Command, app: App): void {
+  const cmd = program.command('snapshots').description('list the snapshots of the repository, oldest first');
+  repoOptions(cmd);
+  outputOptions(cmd);
+  cmd.action(async (opts: CommonOptions) => {
+    app.exitCode = await runSnapshots(opts, begin(app, opts));
+  });
+}
+
+/** "name (paths)" for a named source, just the paths for the default source (host:paths). */
+export function describeSource(m: SnapshotManifest): string {
+  const paths = m.paths.join(', ');
+  return m.source === `${m.host}:${m.paths.join('|')}` ? paths : `${m.source} (${paths})`;
+}
+
+async function runSnapshots(opts: CommonOptions, ctx: CommandEnv): Promise<number> {
+  const { out } = ctx;
+  return withRepository(opts, ctx, {}, async ({ repo }) => {
+    const snaps = repo.catalog.snapshots(repo.rid);
+    if (out.json) {
+      out.jsonResult(snaps);
+      return EXIT.OK;
+    }
+    if (snaps.length === 0) {
+      out.line('no snapshots yet');
+      return EXIT.OK;
+    }
+    const rows = snaps.map((m) => [
+      m.id.slice(0, 8),
+      localTime(m.time),
+      m.host,
+      String(m.stats.files),
+      humanBytes(m.stats.bytes),
+      humanBytes(m.stats.bytesAdded),
+      describeSource(m) + (m.tags?.length ? ` [${m.tags.join(', ')}]` : ''),
+    ]);
+    const header = ['ID', 'TIME', 'HOST', 'FILES', 'SIZE', 'ADDED', 'SOURCE'];
+    for (const l of table(header, rows, ['left', 'left', 'left', 'right', 'right', 'right', 'left']))
+      out.line(l);
+    out.line(`${snaps.length} snapshot${snaps.length === 1 ? '' : 's'}`);
+    return EXIT.OK;
+  });
+}

@@ -1,0 +1,100 @@
+/** Pure formatting helpers for human-readable CLI output (no I/O). */
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'] as const;
+
+/** 1536 -> "1.5 KiB" (binary units, 3 significant digits). */
+export function humanBytes(n: number): string {
+  if (!Number.isFinite(n) || n < 0) return '?';
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  if (u === 0) return `${v} B`;
+  const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  return `${v.toFixed(digits)} ${UNITS[u]}`;
+}
+
+/** seconds -> "0:42", "12:03", "3:07:55" */
+export function clockDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${ss}` : `${m}:${ss}`;
+}
+
+/** milliseconds -> "850 ms", "12.3 s", "4 min 05 s" */
+export function humanDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const rest = `${String(s % 60).padStart(2, '0')} s`;
+  return h > 0 ? `${h} h ${String(m).padStart(2, '0')} min ${rest}` : `${m} min ${rest}`;
+}
+
+const pad2 = (n: number): string => String(n).padStart(2, '0');
+
+/** ISO time -> "2026-01-31 14:05:09" in the local time zone. */
+export function localTime(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return (
+    `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ` +
+    `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`
+  );
+}
+
+const TYPE_CHAR: Record<string, string> = {
+  file: '-',
+  dir: 'd',
+  symlink: 'l',
+  fifo: 'p',
+  socket: 's',
+  chardev: 'c',
+  blockdev: 'b',
+};
+
+/** ("dir", 0o755) -> "drwxr-xr-x" (setuid/setgid/sticky shown like ls). */
+export function modeString(type: string, mode: number): string {
+  const rwx = (bits: number, special: boolean, specialChar: string): string => {
+    const x = bits & 1 ? (special ? specialChar : 'x') : special ? specialChar.toUpperCase() : '-';
+    return `${bits & 4 ? 'r' : '-'}${bits & 2 ? 'w' : '-'}${x}`;
+  };
+  return (
+    (TYPE_CHAR[type] ?? '?') +
+    rwx((mode >> 6) & 7, (mode & 0o4000) !== 0, 's') +
+    rwx((mode >> 3) & 7, (mode & 0o2000) !== 0, 's') +
+    rwx(mode & 7, (mode & 0o1000) !== 0, 't')
+  );
+}
+
+export type Align = 'left' | 'right';
+
+/** Formats rows as aligned columns separated by two spaces (last column never padded). */
+export function table(header: string[], rows: string[][], align: Align[] = []): string[] {
+  const all = [header, ...rows];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  return all.map((r) =>
+    r
+      .map((cell, i) => {
+        if (i === r.length - 1 && align[i] !== 'right') return cell;
+        const w = widths[i] ?? 0;
+        return align[i] === 'right' ? cell.padStart(w) : cell.padEnd(w);
+      })
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/** Shortens a string to `max` characters, keeping the end (the interesting part of a path). */
+export function ellipsizeStart(s: string, max: number): string {
+  if (max <= 1) return '';
+  return s.length <= max ? s : `…${s.slice(s.length - max + 1)}`;
+}
+
+export const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+/**
+ * `bulwark`: the command-line interface of the Bulwark engine. Runs from the sources on Node 24
+ * (`node src-main/cli/main.ts`) and from dist/ after `tsc -p tsconfig.build.json`.
+ */
+import { enableCompileCache } from 'node:module';
+
+// Node's on-disk compile cache (skipped with NODE_DISABLE_COMPILE_CACHE=1): starting from the .ts sources
+// drops from ~0.5 s to ~0.1 s. Enabled before the rest of the CLI and the engine are loaded.
+enableCompileCache();
+
+// `bulwark ls ... | head`: a closed stdout is not an error.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+const { run } = await import('./run.ts');
+process.exitCode = await run(process.argv.slice(2));

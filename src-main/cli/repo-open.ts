@@ -1,0 +1,281 @@
+import { renameSync, existsSync } from 'node:fs';
+import {
+  BulwarkError,
+  Catalog,
+  catalogPathFor,
+  defaultKeyFile,
+  defaultRepositoryDir,
+  initRepository,
+  isBulwarkError,
+  localPaths,
+  openStore,
+  readConfig,
+  Repository,
+  type BlobStore,
+  type InitOptions,
+  type RepoConfig,
+} from '../engine/index.ts';
+import { fileError } from './fs-errors.ts';
+import type { Output } from './output.ts';
+import { createDefaultKey, readDefaultKey, readPassword, type PasswordOptions } from './password.ts';
+
+export interface RepoOptions extends PasswordOptions {
+  repo?: string;
+  catalog?: string;
+  endpoint?: string;
+  region?: string;
+}
+
+export interface CommandEnv {
+  env: NodeJS.ProcessEnv;
+  signal: AbortSignal;
+  out: Output;
+}
+
+/** Which repository a command works on: --repo, else BULWARK_REPOSITORY, else the embedded default. */
+export interface RepoTarget {
+  location: string;
+  /** the embedded default repository: its password lives in `keyFile` */
+  isDefault: boolean;
+  keyFile?: string;
+}
+
+export function resolveTarget(opts: RepoOptions, env: NodeJS.ProcessEnv): RepoTarget {
+  const location = opts.repo ?? (env.BULWARK_REPOSITORY || undefined);
+  if (location !== undefined) {
+    if (location === '') throw new BulwarkError('INVALID_ARGUMENT', '--repo is empty');
+    return { location, isDefault: false };
+  }
+  if (opts.passwordFile !== undefined) {
+    throw new BulwarkError('INVALID_ARGUMENT', '--password-file needs --repo', {
+      hint: `Without --repo the default repository is used; its password is in ${defaultKeyFile(localPaths(env))}.`,
+    });
+  }
+  const paths = localPaths(env);
+  return { location: defaultRepositoryDir(paths), isDefault: true, keyFile: defaultKeyFile(paths) };
+}
+
+export const isS3 = (location: string): boolean => location.startsWith('s3://');
+
+/** Opens the storage of a location (no I/O for folders). */
+export async function openTargetStore(target: RepoTarget, opts: RepoOptions): Promise<BlobStore> {
+  if (!isS3(target.location) && (opts.endpoint !== undefined || opts.region !== undefined)) {
+    throw new BulwarkError('INVALID_ARGUMENT', '--endpoint and --region apply only to s3:// repositories');
+  }
+  try {
+    return await openStore(target.location, {
+      ...(opts.endpoint !== undefined ? { endpoint: opts.endpoint } : {}),
+      ...(opts.region !== undefined ? { region: opts.region } : {}),
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && isS3(target.location)) {
+      throw new BulwarkError('UNSUPPORTED', 'S3 repositories are not available in this build of Bulwark', {
+        cause: e,
+        hint: 'Use a folder (local disk or a mounted NAS share) for now.',
+      });
+    }
+    throw e;
+  }
+}
+
+/** scrypt cost from BULWARK_KDF_N (tests use a cheap one); undefined: the engine's default. */
+export function kdfFromEnv(env: NodeJS.ProcessEnv): InitOptions['kdf'] {
+  const raw = env.BULWARK_KDF_N;
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 2 || n > 2 ** 24 || (n & (n - 1)) !== 0) {
+    throw new BulwarkError(
+      'INVALID_ARGUMENT',
+      `BULWARK_KDF_N=${raw}: must be a power of two from 2 to 16777216`,
+    );
+  }
+  // r and p as in the engine's default cost (DEFAULT_KDF is not part of the public API)
+  return { N: n, r: 8, p: 1 };
+}
+
+export const catalogPath = (opts: RepoOptions, env: NodeJS.ProcessEnv, config: RepoConfig): string =>
+  opts.catalog ?? catalogPathFor(localPaths(env), config.id);
+
+const REBUILD_HINT =
+  'The catalog is only a local cache: run `bulwark repair --rebuild-catalog` (with the same --repo) to rebuild it from the repository.';
+
+/** Opens the catalog, turning any failure (damaged file, not a database) into an error with a way out. */
+export function openCatalog(path: string): Catalog {
+  try {
+    return Catalog.open(path);
+  } catch (e) {
+    if (isBulwarkError(e) && e.hint) throw e;
+    const root: unknown = isBulwarkError(e) ? e.cause : e;
+    const code = (root as { code?: unknown } | undefined)?.code;
+    // A file system error (folder missing, permission) is not cured by a rebuild; a SQLite error is.
+    if (typeof code === 'string' && !code.startsWith('SQLITE_')) throw fileError(root, `the catalog ${path}`);
+    const detail = root instanceof Error ? root.message : String(root);
+    const message = isBulwarkError(e) ? e.message : `cannot open the catalog ${path}: ${detail}`;
+    throw new BulwarkError('IO', message, { cause: e, hint: REBUILD_HINT });
+  }
+}
+
+/** Moves a catalog file (and its WAL/SHM companions) aside; returns the new name of the main file. */
+export function moveCatalogAside(path: string, stamp: string): string | undefined {
+  const aside = `${path}.broken-${stamp}`;
+  let moved: string | undefined;
+  for (const suffix of ['', '-wal', '-shm']) {
+    if (!existsSync(path + suffix)) continue;
+    renameSync(path + suffix, aside + suffix);
+    if (suffix === '') moved = aside;
+  }
+  return moved;
+}
+
+export interface Located {
+  target: RepoTarget;
+  store: BlobStore;
+  config: RepoConfig;
+  /** true when this call created the (default) repository */
+  created: boolean;
+}
+
+/**
+ * Finds the repository and reads its config (no password needed). With `autoInit`, the embedded default
+ * repository is created (with a new key file) when it does not exist yet.
+ */
+export async function locateRepository(
+  opts: RepoOptions,
+  ctx: CommandEnv,
+  { autoInit = false }: { autoInit?: boolean } = {},
+): Promise<Located> {
+  const target = resolveTarget(opts, ctx.env);
+  const store = await openTargetStore(target, opts);
+  try {
+    return { target, store, config: await readConfig(store), created: false };
+  } catch (e) {
+    if (!isBulwarkError(e, 'REPO_NOT_FOUND') || !target.isDefault) throw e;
+    if (!autoInit) {
+      throw new BulwarkError(
+        'REPO_NOT_FOUND',
+        `the default repository (${target.location}) does not exist yet`,
+        {
+          hint: 'The first `bulwark backup PATH` creates it; or give a repository with --repo DIR.',
+        },
+      );
+    }
+  }
+  const config = await initDefaultRepository(target, store, ctx);
+  return { target, store, config, created: true };
+}
+
+async function initDefaultRepository(
+  target: RepoTarget,
+  store: BlobStore,
+  ctx: CommandEnv,
+): Promise<RepoConfig> {
+  const keyFile = target.keyFile ?? '';
+  const password = readDefaultKey(keyFile) ?? createDefaultKey(keyFile);
+  const kdf = kdfFromEnv(ctx.env);
+  const config = await initRepository(store, password, kdf ? { kdf } : {});
+  ctx.out.note(`bulwark: created the default repository in ${target.location}`);
+  ctx.out.note(
+    `  its password is in ${keyFile}: keep a copy somewhere safe, without it the backups cannot be read.`,
+  );
+  return config;
+}
+
+/** The password for a located repository (the default one: its key file). */
+export async function repositoryPassword(
+  target: RepoTarget,
+  opts: RepoOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<string> {
+  if (!target.isDefault) return readPassword(opts, env);
+  const keyFile = target.keyFile ?? '';
+  const pw = readDefaultKey(keyFile);
+  if (pw === undefined) {
+    throw new BulwarkError('NOT_FOUND', `the key file of the default repository (${keyFile}) is missing`, {
+      hint: 'Put back the copy of it you kept; without it the default repository cannot be read.',
+    });
+  }
+  return pw;
+}
+
+export interface OpenedRepository extends Located {
+  repo: Repository;
+  catalog: Catalog;
+  close(): Promise<void>;
+}
+
+/** Unlocks a located repository with its password and the given catalog (closed on failure). */
+export async function unlockRepository(
+  loc: Located,
+  opts: RepoOptions,
+  ctx: CommandEnv,
+  catalog: Catalog,
+): Promise<OpenedRepository> {
+  try {
+    const password = await repositoryPassword(loc.target, opts, ctx.env);
+    const repo = await Repository.open(loc.store, password, catalog);
+    return {
+      ...loc,
+      repo,
+      catalog,
+      close: async () => {
+        catalog.close();
+        await loc.store.close?.();
+      },
+    };
+  } catch (e) {
+    catalog.close();
+    await loc.store.close?.();
+    throw e;
+  }
+}
+
+/**
+ * Locates, unlocks and (with `sync`) brings the catalog in line with the repository: index objects and
+ * snapshots written by other runs or computers, so reads see the repository, not a stale cache.
+ */
+export async function openRepository(
+  opts: RepoOptions,
+  ctx: CommandEnv,
+  { autoInit = false, sync = true }: { autoInit?: boolean; sync?: boolean } = {},
+): Promise<OpenedRepository> {
+  const loc = await locateRepository(opts, ctx, { autoInit });
+  let catalog: Catalog;
+  try {
+    catalog = openCatalog(catalogPath(opts, ctx.env, loc.config));
+  } catch (e) {
+    await loc.store.close?.();
+    throw e;
+  }
+  const opened = await unlockRepository(loc, opts, ctx, catalog);
+  if (sync) {
+    try {
+      await opened.repo.syncIndexes(ctx.signal);
+      await opened.repo.syncSnapshots(ctx.signal);
+    } catch (e) {
+      await opened.close();
+      if (isBulwarkError(e) && (e.code === 'CORRUPT' || e.code === 'REPO_DAMAGED') && !e.hint) {
+        throw new BulwarkError(e.code, e.message, {
+          cause: e,
+          hint: 'Run `bulwark verify` to see which objects are damaged and which files they affect.',
+        });
+      }
+      throw e;
+    }
+  }
+  return opened;
+}
+
+/** Runs `fn` with an open repository and closes it afterwards, whatever happens. */
+export async function withRepository<T>(
+  opts: RepoOptions,
+  ctx: CommandEnv,
+  flags: { autoInit?: boolean; sync?: boolean },
+  fn: (r: OpenedRepository) => Promise<T>,
+): Promise<T> {
+  const opened = await openRepository(opts, ctx, flags);
+  try {
+    return await fn(opened);
+  } finally {
+    await opened.close();
+  }
+}
