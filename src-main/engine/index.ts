@@ -8,7 +8,8 @@ import { BulwarkError } from './errors.ts';
 import { FsStore } from './storage/fs.ts';
 import type { BlobStore } from './storage/types.ts';
 
-export { BulwarkError, isBulwarkError, type ErrorCode } from './errors.ts';
+export { BulwarkError, isBulwarkError, fromSystemError, type ErrorCode } from './errors.ts';
+export { DEFAULT_KDF } from './crypto/keys.ts';
 export { systemClock, FakeClock, type Clock } from './clock.ts';
 export { Catalog } from './catalog/catalog.ts';
 export { initRepository, readConfig, Repository, type InitOptions } from './repo/repository.ts';
@@ -20,7 +21,7 @@ export type {
   TreeNode,
   Tree,
 } from './repo/format.ts';
-export { backup, type BackupOptions, type BackupProgress } from './backup/backup.ts';
+export { backup, defaultSource, type BackupOptions, type BackupProgress } from './backup/backup.ts';
 export { restoreSnapshot } from './ops/restore.ts';
 export { listSnapshot } from './ops/ls.ts';
 export { diffSnapshots } from './ops/diff.ts';

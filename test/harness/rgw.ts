@@ -31,6 +31,14 @@ const SCRIPTS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'rgw');
 const START_SCRIPT = path.join(SCRIPTS, 'start-rgw.sh');
 const STOP_SCRIPT = path.join(SCRIPTS, 'stop-rgw.sh');
 const DIR_PREFIX = 'bulwark-rgw-';
+/**
+ * Where instance folders go: os.tmpdir(), unless it is too long for Ceph's admin sockets (Unix socket
+ * paths are limited to 107 bytes; start-rgw.sh refuses a CEPH_DIR over 70 characters).
+ */
+function baseTmp(): string {
+  const t = os.tmpdir();
+  return t.length <= 40 ? t : '/tmp';
+}
 /** Env var through which the global setup also hands the connection to child processes. */
 export const RGW_ENV = 'BULWARK_TEST_RGW';
 
@@ -176,7 +184,7 @@ function pidAlive(pid: number): boolean {
 
 /** Stops instances in os.tmpdir() whose owner process is gone (should the watchdog have died too). */
 function reapOrphans(): void {
-  const tmp = os.tmpdir();
+  const tmp = baseTmp();
   let entries: string[];
   try {
     entries = fs.readdirSync(tmp).filter((e) => e.startsWith(DIR_PREFIX));
@@ -350,7 +358,7 @@ export async function startRgw(opts: StartRgwOptions = {}): Promise<RgwInstance>
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     const [rgwPort, monPort] = await pickPorts(opts.rgwPort, opts.monPort);
-    const instDir = fs.mkdtempSync(path.join(os.tmpdir(), DIR_PREFIX));
+    const instDir = fs.mkdtempSync(path.join(baseTmp(), DIR_PREFIX));
     const cephDir = path.join(instDir, 'ceph');
     const inst: Live = { instDir, cephDir };
     fs.writeFileSync(

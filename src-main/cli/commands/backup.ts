@@ -1,8 +1,13 @@
 import { lstatSync } from 'node:fs';
-import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { backup, isBulwarkError, localPaths, type SnapshotManifest } from '../../engine/index.ts';
+import {
+  backup,
+  defaultSource,
+  isBulwarkError,
+  localPaths,
+  type SnapshotManifest,
+} from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, humanDuration, plural } from '../format.ts';
@@ -45,7 +50,7 @@ async function runBackup(paths: string[], opts: BackupCmdOptions, ctx: CommandEn
     }
   }
   // The same default the engine uses; passed explicitly so the run record and the snapshot agree.
-  const source = opts.source ?? `${hostname()}:${paths.map((p) => resolve(p)).join('|')}`;
+  const source = opts.source ?? defaultSource(paths);
 
   return withRepository(
     opts,

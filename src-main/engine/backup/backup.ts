@@ -154,6 +154,11 @@ export function encodeTree(tree: Tree): Buffer {
   return Buffer.from(JSON.stringify({ nodes }));
 }
 
+/** A source is identified by host and backed-up paths unless the caller names it. */
+export function defaultSource(paths: readonly string[], host: string = hostname()): string {
+  return `${host}:${paths.map((p) => resolve(p)).join('|')}`;
+}
+
 /** Removes pack build folders left by killed runs (their pid is gone). */
 function cleanStaleTmp(base: string): void {
   if (!existsSync(base)) return;
@@ -191,7 +196,7 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
     }
   }
   const host = opts.host ?? hostname();
-  const source = opts.source ?? `${host}:${paths.join('|')}`;
+  const source = opts.source ?? defaultSource(paths, host);
   const store = repo.store;
   const catalog = repo.catalog;
   const rid = repo.rid;

@@ -135,6 +135,8 @@ export class Repository {
   readonly catalog: Catalog;
   readonly rid: number;
   readonly clock: Clock;
+  /** snapshot objects that failed to decrypt during the last sync (listed by `verify`) */
+  readonly damagedSnapshots = new Set<string>();
 
   private constructor(store: BlobStore, config: RepoConfig, key: MasterKey, catalog: Catalog, clock: Clock) {
     this.store = store;
@@ -303,8 +305,14 @@ export class Repository {
       const id = lastSegment(o.name);
       present.add(id);
       if (this.catalog.hasSnapshot(this.rid, id)) continue;
-      const { manifest } = this.decodeSnapshot(await this.store.get(o.name, undefined, signal), id);
-      this.catalog.putSnapshot(this.rid, manifest);
+      try {
+        const { manifest } = this.decodeSnapshot(await this.store.get(o.name, undefined, signal), id);
+        this.catalog.putSnapshot(this.rid, manifest);
+      } catch (e) {
+        // One damaged snapshot must not hide the others; `verify` reports it by name.
+        if (!isBulwarkError(e, 'CORRUPT')) throw e;
+        this.damagedSnapshots.add(id);
+      }
     }
     for (const s of this.catalog.snapshots(this.rid)) {
       if (!present.has(s.id))
