@@ -27,6 +27,14 @@ export { listSnapshot } from './ops/ls.ts';
 export { diffSnapshots } from './ops/diff.ts';
 export { verifyRepository } from './ops/verify.ts';
 export { rebuildCatalog } from './ops/rebuild.ts';
+export {
+  verifyLocks,
+  holdSnapshot,
+  type LockReport,
+  type LockViolation,
+  type SnapshotLockStatus,
+} from './locks/verify-locks.ts';
+export { snapshotClosure, extendLocks } from './locks/closure.ts';
 export type * from './ops/types.ts';
 export {
   localPaths,

@@ -36,7 +36,7 @@ export function registerInit(program: Command, app: App): void {
     .description('create a new, empty repository (without --repo: the embedded default repository)')
     .option('--lock-days <n>', 'S3 Object Lock: keep every object undeletable for N days', positiveInt)
     .addOption(
-      new Option('--lock-mode <mode>', 'S3 Object Lock mode (default: governance)').choices([
+      new Option('--lock-mode <mode>', 'S3 Object Lock mode (default: compliance)').choices([
         'compliance',
         'governance',
       ]),
@@ -61,7 +61,7 @@ function lockPolicy(opts: InitOptions, location: string): LockPolicy | null {
   }
   if (opts.lockDays === undefined)
     throw new BulwarkError('INVALID_ARGUMENT', '--lock-mode needs --lock-days N');
-  const mode = (opts.lockMode ?? 'governance') === 'compliance' ? 'COMPLIANCE' : 'GOVERNANCE';
+  const mode = (opts.lockMode ?? 'compliance') === 'governance' ? 'GOVERNANCE' : 'COMPLIANCE';
   return { mode, days: opts.lockDays, paddingDays: LOCK_PADDING_DAYS };
 }
 

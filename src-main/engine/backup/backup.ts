@@ -27,6 +27,7 @@ import {
 import { PackWriter, readPackTrailer, type FinishedPack } from '../repo/pack.ts';
 import { newObjectId, type Repository } from '../repo/repository.ts';
 import { TaskPool } from '../util/pool.ts';
+import { extendLocks, snapshotClosure } from '../locks/closure.ts';
 import { DedupTable } from './dedup-table.ts';
 import { FLOW_QUEUED_FILES, FLOW_SLOTS } from './flow.ts';
 import type { FileJob, FileResult, FromWorker, ScannedEntry, ToWorker, WorkerInit } from './protocol.ts';
@@ -57,6 +58,10 @@ export interface BackupOptions {
   /** bytes at which a pack is closed (default 32 MiB; the format allows 16–64 MiB) */
   packTarget?: number;
   uploadConcurrency?: number;
+  /** lock period for this snapshot (retention tiers); default: the repository's lock policy */
+  lockDays?: number;
+  /** tests only: skip the lock-closure step, to prove `verify --locks` notices */
+  skipLockExtension?: boolean;
 }
 
 export const DEFAULT_PACK_TARGET = 32 * 1024 * 1024;
@@ -207,12 +212,12 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
   await repo.syncSnapshots(signal);
   const parent = catalog.latestSnapshot(rid, source);
 
-  const lockFor = async (): Promise<Date | undefined> => {
-    const lock = repo.config.lock;
-    if (!lock) return undefined;
-    return new Date((await store.serverTime()).getTime() + (lock.days + lock.paddingDays) * DAY);
-  };
-  const retainUntil = await lockFor();
+  // New objects are locked until start (server clock) + lock period + padding (DESIGN §3).
+  const lock = repo.config.lock;
+  const lockDays = opts.lockDays ?? lock?.days ?? 0;
+  const retainUntil = lock
+    ? new Date((await store.serverTime()).getTime() + (lockDays + lock.paddingDays) * DAY)
+    : undefined;
   const putOpts = repo.lockOptions(retainUntil);
 
   const tmpBase = opts.tmpDir ?? join(tmpdir(), 'bulwark-tmp');
@@ -625,7 +630,9 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
     // Commit: the snapshot object is written last; until then this run only added unreferenced objects.
     const id = newObjectId();
     const time = await store.serverTime();
-    stats.durationMs = repo.clock.now().getTime() - started;
+    // The snapshot is guaranteed until commit + lock period; its objects get padding on top.
+    const needed = lock ? new Date(time.getTime() + lockDays * DAY) : undefined;
+    const extendTo = lock ? new Date(time.getTime() + (lockDays + lock.paddingDays) * DAY) : undefined;
     const manifest: SnapshotManifest = {
       version: 1,
       id,
@@ -642,11 +649,27 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
           }
         : {}),
       stats,
-      ...(retainUntil ? { retainUntil: retainUntil.toISOString() } : {}),
+      ...(needed ? { retainUntil: needed.toISOString() } : {}),
       ...(opts.tags?.length ? { tags: opts.tags } : {}),
     };
-    await store.put(objectNames.snapshot(id), repo.encodeSnapshot(manifest).sealed, putOpts);
+    // Lock closure before commit: every object the snapshot needs must stay locked at least as long.
+    let protectedUntil: number | null = null;
+    if (needed && extendTo) {
+      const closure = await snapshotClosure(repo, manifest, signal);
+      if (opts.skipLockExtension) {
+        stats.lockExtensions = 0;
+      } else {
+        const ext = await extendLocks(repo, closure, needed, extendTo, signal ? { signal } : {});
+        stats.lockExtensions = ext.extensions;
+        protectedUntil = Math.min(ext.protectedUntil, extendTo.getTime());
+      }
+    }
+    stats.durationMs = repo.clock.now().getTime() - started;
+    const snapName = objectNames.snapshot(id);
+    await store.put(snapName, repo.encodeSnapshot(manifest).sealed, repo.lockOptions(extendTo));
     catalog.putSnapshot(rid, manifest);
+    if (extendTo) catalog.setRetention(rid, [[snapName, extendTo.getTime()]]);
+    catalog.setSnapshotProtection(rid, id, protectedUntil);
     return manifest;
   } catch (e) {
     throw failure ?? e;

@@ -4,7 +4,13 @@ import { dirname } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { BulwarkError } from '../errors.ts';
-import type { BlobKind, PackedBlob, RepoConfig, SnapshotManifest } from '../repo/format.ts';
+import {
+  objectNames,
+  type BlobKind,
+  type PackedBlob,
+  type RepoConfig,
+  type SnapshotManifest,
+} from '../repo/format.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export interface BlobLocation {
@@ -87,6 +93,9 @@ export class Catalog {
       ),
       packSetIndex: d.prepare('UPDATE packs SET index_id = ? WHERE rid = ? AND id = ?'),
       indexPut: d.prepare('INSERT OR IGNORE INTO indexes (rid, id) VALUES (?, ?)'),
+      lockPut: d.prepare(
+        'INSERT INTO locks (rid, name, retain_until) VALUES (?, ?, ?) ON CONFLICT (rid, name) DO UPDATE SET retain_until = max(coalesce(retain_until, 0), excluded.retain_until)',
+      ),
       treeGet: d.prepare<[number, Buffer], { data: Buffer }>(
         'SELECT data FROM trees WHERE rid = ? AND id = ?',
       ),
@@ -112,7 +121,7 @@ export class Catalog {
   /** Forgets everything cached about a repository (before a rebuild). Runs and audit stay. */
   clearRepository(rid: number): void {
     this.db.transaction(() => {
-      for (const t of ['packs', 'blobs', 'indexes', 'snapshots', 'trees'])
+      for (const t of ['packs', 'blobs', 'indexes', 'snapshots', 'trees', 'locks'])
         this.db.prepare(`DELETE FROM ${t} WHERE rid = ?`).run(rid);
     })();
   }
@@ -160,6 +169,7 @@ export class Catalog {
     const now = this.clock.now().getTime();
     this.db.transaction(() => {
       this.stmts.packPut.run(rid, pack.id, pack.size, retainUntil?.getTime() ?? null, indexId, now);
+      if (retainUntil) this.stmts.lockPut.run(rid, objectNames.pack(pack.id), retainUntil.getTime());
       for (const b of pack.blobs)
         this.stmts.blobPut.run(
           rid,
@@ -340,6 +350,49 @@ export class Catalog {
         subject,
         details === undefined ? null : JSON.stringify(details),
       );
+  }
+
+  /** Known retain-until (ms) of repository objects by name; absent or null: unknown. */
+  retention(rid: number, names: readonly string[]): Map<string, number | null> {
+    const st = this.db.prepare<[number, string], { retain_until: number | null }>(
+      'SELECT retain_until FROM locks WHERE rid = ? AND name = ?',
+    );
+    const out = new Map<string, number | null>();
+    for (const n of names) out.set(n, st.get(rid, n)?.retain_until ?? null);
+    return out;
+  }
+
+  setRetention(rid: number, entries: Iterable<[name: string, retainUntil: number | null]>): void {
+    const st = this.db.prepare(
+      'INSERT INTO locks (rid, name, retain_until) VALUES (?, ?, ?) ON CONFLICT (rid, name) DO UPDATE SET retain_until = excluded.retain_until',
+    );
+    this.db.transaction(() => {
+      for (const [n, r] of entries) st.run(rid, n, r);
+    })();
+  }
+
+  setLegalHold(rid: number, names: Iterable<string>, on: boolean): void {
+    const st = this.db.prepare(
+      'INSERT INTO locks (rid, name, legal_hold) VALUES (?, ?, ?) ON CONFLICT (rid, name) DO UPDATE SET legal_hold = excluded.legal_hold',
+    );
+    this.db.transaction(() => {
+      for (const n of names) st.run(rid, n, on ? 1 : 0);
+    })();
+  }
+
+  setSnapshotProtection(rid: number, id: string, protectedUntil: number | null, held?: boolean): void {
+    this.db
+      .prepare('UPDATE snapshots SET protected_until = ?, held = coalesce(?, held) WHERE rid = ? AND id = ?')
+      .run(protectedUntil, held === undefined ? null : held ? 1 : 0, rid, id);
+  }
+
+  snapshotProtection(rid: number): Map<string, { protectedUntil: number | null; held: boolean }> {
+    const rows = this.db
+      .prepare<[number], { id: string; protected_until: number | null; held: number }>(
+        'SELECT id, protected_until, held FROM snapshots WHERE rid = ?',
+      )
+      .all(rid);
+    return new Map(rows.map((r) => [r.id, { protectedUntil: r.protected_until, held: r.held === 1 }]));
   }
 
   auditLog(): {

@@ -84,4 +84,17 @@ export const MIGRATIONS: readonly string[] = [
     details TEXT
   );
   `,
+  `
+  -- What the catalog knows of each repository object's lock (S3 Object Lock retain-until, legal hold), so lock
+  -- upkeep costs requests only for objects that fall short. NULL retain_until: unknown (ask the server).
+  CREATE TABLE locks (
+    rid INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    retain_until INTEGER,
+    legal_hold INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (rid, name)
+  ) WITHOUT ROWID;
+  ALTER TABLE snapshots ADD COLUMN protected_until INTEGER;
+  ALTER TABLE snapshots ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
+  `,
 ];

@@ -35,10 +35,13 @@ export async function verifyRepository(
     if (id) packSizes.set(id, o.size);
   }
   report.packs = packSizes.size;
-  try {
-    await repo.syncIndexes(opts.signal);
-  } catch (e) {
-    problems.push({ kind: 'damaged-index', object: 'index/', message: (e as Error).message });
+  await repo.syncIndexes(opts.signal);
+  for (const id of repo.damagedIndexes) {
+    problems.push({
+      kind: 'damaged-index',
+      object: objectNames.index(id),
+      message: 'index object does not decrypt (damaged, altered or foreign)',
+    });
   }
 
   // Snapshots, read fresh from the target.

@@ -102,6 +102,8 @@ export interface SnapshotStats {
   errorCount: number;
   errors: { path: string; message: string }[];
   durationMs: number;
+  /** PutObjectRetention calls the lock-closure step made before commit */
+  lockExtensions?: number;
 }
 
 export interface SnapshotManifest {

@@ -86,6 +86,7 @@ export async function initRepository(
     },
   );
   if (exists) throw new BulwarkError('REPO_EXISTS', `a repository already exists at ${store.location}`);
+  if (opts.lock) await assertLockable(store);
   const now = await store.serverTime();
   const master = newMasterKey();
   const keyFile = await wrapMasterKey(
@@ -104,9 +105,39 @@ export async function initRepository(
     lock: opts.lock ?? null,
   };
   // Key first: a config without a key would be a repository nobody can open.
-  await store.put(objectNames.key(newObjectId()), Buffer.from(JSON.stringify(keyFile, null, 2)));
-  await store.put(objectNames.config, Buffer.from(JSON.stringify(config, null, 2)));
+  // Config and keys are part of every snapshot's closure: locked from the start, extended with the rest.
+  const lock = config.lock;
+  const putOpts = lock
+    ? {
+        retainUntil: new Date(now.getTime() + (lock.days + lock.paddingDays) * 86_400_000),
+        lockMode: lock.mode,
+      }
+    : {};
+  await store.put(objectNames.key(newObjectId()), Buffer.from(JSON.stringify(keyFile, null, 2)), putOpts);
+  await store.put(objectNames.config, Buffer.from(JSON.stringify(config, null, 2)), putOpts);
   return config;
+}
+
+/** Refuses a lock policy on a target that cannot keep locks, explaining how to get one that can. */
+async function assertLockable(store: BlobStore): Promise<void> {
+  if (!store.capabilities.enforcedLocks || !store.lockSupport) {
+    throw new BulwarkError('UNSUPPORTED', `${store.location} cannot enforce object locks`, {
+      hint: 'Folder targets are tamper-evident, not immutable. For immutability use an S3 bucket with Object Lock (your NAS may offer one).',
+    });
+  }
+  const s = await store.lockSupport();
+  if (s.versioning !== 'Enabled' || !s.objectLock) {
+    throw new BulwarkError(
+      'UNSUPPORTED',
+      `bucket of ${store.location} has ${s.objectLock ? '' : 'no Object Lock'}${!s.objectLock && s.versioning !== 'Enabled' ? ' and ' : ''}${s.versioning !== 'Enabled' ? `versioning ${s.versioning}` : ''}: backups there could be deleted`,
+      {
+        hint:
+          'Create a new bucket with Object Lock enabled (it also turns versioning on), e.g. ' +
+          '`aws s3api create-bucket --bucket NAME --object-lock-enabled-for-bucket`, or tick "Object Lock" when creating it in ' +
+          "your provider's console (Wasabi and most providers allow it only at creation). Bulwark never changes bucket settings itself.",
+      },
+    );
+  }
 }
 
 async function unlock(store: BlobStore, password: string): Promise<MasterKey> {
@@ -137,6 +168,8 @@ export class Repository {
   readonly clock: Clock;
   /** snapshot objects that failed to decrypt during the last sync (listed by `verify`) */
   readonly damagedSnapshots = new Set<string>();
+  /** index objects that failed to decrypt during the last sync */
+  readonly damagedIndexes = new Set<string>();
 
   private constructor(store: BlobStore, config: RepoConfig, key: MasterKey, catalog: Catalog, clock: Clock) {
     this.store = store;
@@ -185,7 +218,11 @@ export class Repository {
 
   decodeIndex(sealed: Buffer, id: string): IndexFile {
     const plain = open(this.key.encKey, sealed, AAD.index, `index ${id}`);
-    return JSON.parse(zstdDecompressSync(plain).toString('utf8')) as IndexFile;
+    try {
+      return JSON.parse(zstdDecompressSync(plain).toString('utf8')) as IndexFile;
+    } catch (e) {
+      throw new BulwarkError('CORRUPT', `index ${id}: undecodable contents`, { cause: e });
+    }
   }
 
   /** Writes an index object listing these packs and records it in the catalog. */
@@ -195,6 +232,8 @@ export class Repository {
   ): Promise<string> {
     const id = newObjectId();
     await this.store.put(objectNames.index(id), this.encodeIndex(packs), this.lockOptions(retainUntil));
+    if (retainUntil && this.config.lock)
+      this.catalog.setRetention(this.rid, [[objectNames.index(id), retainUntil.getTime()]]);
     this.catalog.markIndexed(
       this.rid,
       packs.map((p) => p.id),
@@ -216,7 +255,15 @@ export class Repository {
     for await (const o of this.store.list('index/', signal)) {
       const id = lastSegment(o.name);
       if (this.catalog.hasIndex(this.rid, id)) continue;
-      const idx = this.decodeIndex(await this.store.get(o.name, undefined, signal), id);
+      let idx: IndexFile;
+      try {
+        idx = this.decodeIndex(await this.store.get(o.name, undefined, signal), id);
+      } catch (e) {
+        // A damaged or foreign index must not stop the others from loading; `verify` lists it.
+        if (!isBulwarkError(e, 'CORRUPT')) throw e;
+        this.damagedIndexes.add(id);
+        continue;
+      }
       for (const p of idx.packs) {
         this.catalog.addPack(
           this.rid,

@@ -4,7 +4,9 @@ import { open, stat } from 'node:fs/promises';
 
 import {
   DeleteObjectCommand,
+  GetBucketVersioningCommand,
   GetObjectCommand,
+  GetObjectLockConfigurationCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
@@ -507,6 +509,33 @@ export class S3Store implements BlobStore {
       LegalHold: { Status: on ? 'ON' : 'OFF' },
     });
     await this.send((o) => this.client.send(cmd, o), 'legal hold', name);
+  }
+
+  /**
+   * Whether the bucket can hold locked objects: versioning Enabled and Object Lock enabled. Read only:
+   * never changes a bucket setting.
+   */
+  async lockSupport(): Promise<{ versioning: string; objectLock: boolean; defaultRetention?: string }> {
+    const v = await this.send(
+      (o) => this.client.send(new GetBucketVersioningCommand({ Bucket: this.bucket }), o),
+      'head',
+      '',
+    );
+    let objectLock = false;
+    let defaultRetention: string | undefined;
+    try {
+      const c = await this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket }));
+      objectLock = c.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
+      const r = c.ObjectLockConfiguration?.Rule?.DefaultRetention;
+      if (r) defaultRetention = `${r.Mode ?? '?'} ${r.Days ?? r.Years ?? '?'} ${r.Days ? 'days' : 'years'}`;
+    } catch {
+      objectLock = false; // ObjectLockConfigurationNotFoundError: the bucket was created without Object Lock
+    }
+    return {
+      versioning: v.Status ?? 'Disabled',
+      objectLock,
+      ...(defaultRetention ? { defaultRetention } : {}),
+    };
   }
 
   // --- server time -----------------------------------------------------------------------------------

@@ -67,6 +67,10 @@ export interface BlobStore {
   delete(name: string): Promise<void>;
   /** lengthen retention (never shortens); UNSUPPORTED where capabilities.extendRetention is false */
   extendRetention?(name: string, retainUntil: Date, mode: LockMode): Promise<void>;
+  /** place or lift a legal hold (S3 Object Lock); absent where capabilities.legalHold is false */
+  setLegalHold?(name: string, on: boolean): Promise<void>;
+  /** S3: whether the bucket has versioning and Object Lock on (read only) */
+  lockSupport?(): Promise<{ versioning: string; objectLock: boolean; defaultRetention?: string }>;
   /** the server's idea of "now" (S3: Date header); local adapters use the injected clock */
   serverTime(): Promise<Date>;
   close?(): Promise<void>;

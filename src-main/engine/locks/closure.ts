@@ -1,0 +1,123 @@
+/**
+ * The lock-closure invariant (DESIGN §3): for every snapshot S whose retain-until is in the future, every
+ * object S needs to be restored — its snapshot object, the packs holding its blobs, the index objects that
+ * list those packs, the config and the key objects — has a retain-until at least as late as S's.
+ */
+import { BulwarkError, isBulwarkError } from '../errors.ts';
+import { objectNames, type SnapshotManifest } from '../repo/format.ts';
+import type { Repository } from '../repo/repository.ts';
+import { TaskPool } from '../util/pool.ts';
+
+export const DAY_MS = 86_400_000;
+
+/** Names of every object snapshot `m` needs, except the snapshot object itself. */
+export async function snapshotClosure(
+  repo: Repository,
+  m: SnapshotManifest,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const { catalog, rid } = repo;
+  const packs = new Set<string>();
+  const seenTrees = new Set<string>();
+  const blobPack = (id: string): void => {
+    const loc = catalog.lookupBlob(rid, id);
+    if (!loc)
+      throw new BulwarkError(
+        'REPO_DAMAGED',
+        `blob ${id.slice(0, 12)} of snapshot ${m.id.slice(0, 8)} is in no index`,
+      );
+    packs.add(loc.pack);
+  };
+  const walk = async (treeId: string): Promise<void> => {
+    if (seenTrees.has(treeId)) return;
+    seenTrees.add(treeId);
+    blobPack(treeId);
+    const tree = await repo.loadTree(treeId, signal);
+    for (const n of tree.nodes) {
+      if (n.content) for (const b of n.content) blobPack(b);
+      if (n.subtree) await walk(n.subtree);
+    }
+  };
+  await walk(m.tree);
+  const names = new Set<string>([objectNames.config]);
+  for await (const k of repo.store.list('keys/', signal)) names.add(k.name);
+  const indexOf = new Map(catalog.packs(rid).map((p) => [p.id, p.indexId]));
+  for (const p of packs) {
+    names.add(objectNames.pack(p));
+    const idx = indexOf.get(p);
+    if (!idx)
+      throw new BulwarkError(
+        'REPO_DAMAGED',
+        `pack ${p} of snapshot ${m.id.slice(0, 8)} is listed by no index`,
+      );
+    names.add(objectNames.index(idx));
+  }
+  return [...names];
+}
+
+export interface ExtendResult {
+  /** PutObjectRetention calls made */
+  extensions: number;
+  /** HEAD requests made for objects whose lock the catalog did not know */
+  lookups: number;
+  /** the earliest retain-until over the objects after the step (ms) */
+  protectedUntil: number;
+}
+
+/**
+ * Makes every object in `names` locked until at least `needed`: objects whose (known or looked-up)
+ * retain-until falls short get extended to `extendTo` (needed + padding, so the next snapshots need no
+ * request). Costs requests only for the objects that fall short or whose lock the catalog does not know.
+ */
+export async function extendLocks(
+  repo: Repository,
+  names: readonly string[],
+  needed: Date,
+  extendTo: Date,
+  opts: { signal?: AbortSignal; concurrency?: number } = {},
+): Promise<ExtendResult> {
+  const { store, catalog, rid } = repo;
+  const policy = repo.config.lock;
+  if (!policy || !store.extendRetention) {
+    throw new BulwarkError('UNSUPPORTED', `${store.location} cannot extend object locks`);
+  }
+  const extend = store.extendRetention.bind(store);
+  const known = catalog.retention(rid, names);
+  const result: ExtendResult = { extensions: 0, lookups: 0, protectedUntil: Number.POSITIVE_INFINITY };
+  const updates: [string, number][] = [];
+  const pool = new TaskPool(opts.concurrency ?? 16);
+  for (const name of names) {
+    await pool.add(async () => {
+      let until = known.get(name) ?? null;
+      if (until === null || until < needed.getTime()) {
+        // Unknown, or short per the catalog: the server is the authority (another computer may have extended it).
+        result.lookups++;
+        try {
+          until = (await store.head(name)).retainUntil?.getTime() ?? 0;
+        } catch (e) {
+          if (isBulwarkError(e, 'NOT_FOUND')) {
+            throw new BulwarkError(
+              'REPO_DAMAGED',
+              `${name} is needed by the new snapshot but is missing from the repository`,
+              {
+                cause: e,
+                hint: 'Another computer may have pruned it. Run the backup again; if it persists run `bulwark verify`.',
+              },
+            );
+          }
+          throw e;
+        }
+      }
+      if (until < needed.getTime()) {
+        await extend(name, extendTo, policy.mode);
+        result.extensions++;
+        until = extendTo.getTime();
+      }
+      updates.push([name, until]);
+      result.protectedUntil = Math.min(result.protectedUntil, until);
+    });
+  }
+  await pool.drain();
+  catalog.setRetention(rid, updates);
+  return result;
+}
