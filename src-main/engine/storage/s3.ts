@@ -529,7 +529,7 @@ export class S3Store implements BlobStore {
       const r = c.ObjectLockConfiguration?.Rule?.DefaultRetention;
       if (r) defaultRetention = `${r.Mode ?? '?'} ${r.Days ?? r.Years ?? '?'} ${r.Days ? 'days' : 'years'}`;
     } catch {
-      objectLock = false; // ObjectLockConfigurationNotFoundError: the bucket was created without Object Lock
+      // ObjectLockConfigurationNotFoundError: the bucket was created without Object Lock (objectLock stays false)
     }
     return {
       versioning: v.Status ?? 'Disabled',
