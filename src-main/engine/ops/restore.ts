@@ -1,22 +1,10 @@
 import { spawnSync } from 'node:child_process';
-import {
-  chmodSync,
-  closeSync,
-  constants,
-  lstatSync,
-  mkdirSync,
-  openSync,
-  symlinkSync,
-  unlinkSync,
-  utimesSync,
-  writeSync,
-  lutimesSync,
-} from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, symlinkSync, unlinkSync, utimesSync, lutimesSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
 import { BulwarkError, fromSystemError, throwIfAborted } from '../errors.ts';
 import type { TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
-import { TaskPool } from '../util/pool.ts';
+import { writeFiles } from './restore-files.ts';
 import type { RestoreOptions, RestoreProgress, RestoreResult } from './types.ts';
 import { findNode, isSafeName } from './walk.ts';
 
@@ -111,25 +99,23 @@ export async function restoreSnapshot(repo: Repository, opts: RestoreOptions): P
     await planNode(start as TreeNode, join(target, name), name);
   }
 
-  const pool = new TaskPool(opts.concurrency ?? 4);
-  for (const f of files) {
-    throwIfAborted(opts.signal);
-    await pool.add(async () => {
-      try {
-        await restoreFile(repo, f.path, f.node, opts.signal);
+  await writeFiles(repo, files, {
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.concurrency ? { threads: opts.concurrency } : {}),
+    onFileDone: (i, error) => {
+      const f = files[i]!;
+      if (error !== undefined) fail(relative(target, f.path), error);
+      else {
         result.files++;
         result.bytes += f.node.size ?? 0;
-      } catch (e) {
-        if ((e as BulwarkError).code === 'CANCELED') throw e;
-        fail(relative(target, f.path), (e as Error).message);
       }
       progress.filesDone++;
       progress.bytesDone += f.node.size ?? 0;
       progress.currentPath = f.path;
       opts.onProgress?.({ ...progress });
-    });
-  }
-  await pool.drain();
+    },
+  });
+  throwIfAborted(opts.signal);
 
   for (const s of specials) {
     if (s.node.type === 'fifo') {
@@ -184,34 +170,4 @@ function removeIfPresent(p: string): void {
   } catch {
     /* absent */
   }
-}
-
-async function restoreFile(
-  repo: Repository,
-  path: string,
-  node: TreeNode,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  // Replace, never write through: a symlink planted at this name is removed, not followed (O_NOFOLLOW).
-  removeIfPresent(path);
-  const fd = openSync(
-    path,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  );
-  try {
-    for (const id of node.content ?? []) {
-      throwIfAborted(signal);
-      const data = await repo.readBlob(id, signal);
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off, data.length - off);
-    }
-  } catch (e) {
-    closeSync(fd);
-    throw e;
-  }
-  closeSync(fd);
-  chmodSync(path, node.mode & 0o7777);
-  const t = nsToSeconds(node.mtimeNs);
-  utimesSync(path, t, t);
 }

@@ -68,6 +68,10 @@ export class FsStore implements BlobStore {
     return store;
   }
 
+  localPath(name: string): string {
+    return this.pathOf(name);
+  }
+
   private pathOf(name: string): string {
     return path.join(this.root, ...name.split('/'));
   }

@@ -71,6 +71,8 @@ export interface BlobStore {
   setLegalHold?(name: string, on: boolean): Promise<void>;
   /** S3: whether the bucket has versioning and Object Lock on (read only) */
   lockSupport?(): Promise<{ versioning: string; objectLock: boolean; defaultRetention?: string }>;
+  /** local folder stores: the file holding this object, for synchronous reads in worker threads */
+  localPath?(name: string): string;
   /** the server's idea of "now" (S3: Date header); local adapters use the injected clock */
   serverTime(): Promise<Date>;
   close?(): Promise<void>;

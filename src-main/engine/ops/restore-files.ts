@@ -1,0 +1,214 @@
+import { closeSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { BulwarkError, throwIfAborted } from '../errors.ts';
+import { objectNames, type TreeNode } from '../repo/format.ts';
+import type { Repository } from '../repo/repository.ts';
+import { TaskPool } from '../util/pool.ts';
+import type {
+  BlobRef,
+  FileTask,
+  FromRestoreWorker,
+  RestoreWorkerInit,
+  ToRestoreWorker,
+} from './restore-protocol.ts';
+
+const WORKER_URL = new URL(`./restore-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+const BATCH_FILES = 32;
+const BATCH_BYTES = 16 << 20;
+const PIECE = 8 << 20;
+
+interface PackNeed {
+  id: string;
+  start: number;
+  end: number;
+  files: Set<number>;
+  localPath?: string;
+  downloaded: boolean;
+}
+
+/**
+ * Writes files from their blobs with writer threads. Packs are read in place when the store is a local
+ * folder; otherwise the needed span of each pack is downloaded once (in 8 MiB pieces, 4 packs at a time)
+ * into a temp file, files are handed to the writers as soon as all their packs are local, and each copy is
+ * deleted when no pending file needs it. Each pack is fetched once, however many files share it.
+ */
+export async function writeFiles(
+  repo: Repository,
+  files: { path: string; node: TreeNode }[],
+  opts: {
+    signal?: AbortSignal;
+    threads?: number;
+    onFileDone: (index: number, error?: string) => void;
+  },
+): Promise<void> {
+  if (files.length === 0) return;
+  const { store, catalog, rid } = repo;
+  const local = store.localPath?.bind(store);
+  const packs = new Map<string, PackNeed>();
+  const tasks: FileTask[] = [];
+  const waiting: number[] = []; // per file: packs not yet local
+  const unresolved: { index: number; error: string }[] = [];
+  for (const [i, f] of files.entries()) {
+    const blobs: BlobRef[] = [];
+    const mine = new Set<string>();
+    let missing: string | undefined;
+    for (const id of f.node.content ?? []) {
+      const loc = catalog.lookupBlob(rid, id);
+      if (!loc) {
+        missing = `blob ${id.slice(0, 12)} is in no index`;
+        break;
+      }
+      let need = packs.get(loc.pack);
+      if (!need) {
+        need = {
+          id: loc.pack,
+          start: loc.offset,
+          end: loc.offset + loc.length,
+          files: new Set(),
+          downloaded: false,
+        };
+        if (local) need.localPath = local(objectNames.pack(loc.pack));
+        packs.set(loc.pack, need);
+      }
+      need.start = Math.min(need.start, loc.offset);
+      need.end = Math.max(need.end, loc.offset + loc.length);
+      need.files.add(i);
+      mine.add(loc.pack);
+      blobs.push({
+        id,
+        packPath: loc.pack,
+        offset: loc.offset,
+        length: loc.length,
+        rawLength: loc.rawLength,
+      });
+    }
+    if (missing) unresolved.push({ index: i, error: missing });
+    tasks.push({
+      seq: i,
+      path: f.path,
+      mode: f.node.mode,
+      mtimeNs: f.node.mtimeNs,
+      size: f.node.size ?? 0,
+      blobs,
+    });
+    waiting.push(missing ? -1 : mine.size);
+  }
+  for (const u of unresolved) {
+    for (const p of packs.values()) p.files.delete(u.index);
+    opts.onFileDone(u.index, u.error);
+  }
+
+  const init: RestoreWorkerInit = { encKey: repo.key.encKey, idKey: repo.key.idKey };
+  const n = Math.max(1, Math.min(opts.threads ?? Math.max(2, availableParallelism()), files.length));
+  let failure: unknown;
+  let outstanding = 0;
+  let allDone!: () => void;
+  const done = new Promise<void>((r) => (allDone = r));
+  const cacheDir = local ? undefined : mkdtempSync(join(tmpdir(), 'bulwark-restore-'));
+
+  const writers = Array.from({ length: n }, () => {
+    const w = new Worker(WORKER_URL, { workerData: init });
+    const entry = { w, queued: 0, batch: [] as FileTask[], batchBytes: 0 };
+    w.on('message', (m: FromRestoreWorker) => {
+      for (const r of m.results) {
+        const t = tasks[r.seq]!;
+        entry.queued -= t.size + 4096;
+        outstanding--;
+        opts.onFileDone(r.seq, r.error);
+        releasePacks(r.seq);
+      }
+      if (outstanding === 0 && dispatchedAll()) allDone();
+    });
+    w.on('error', (e) => {
+      failure ??= e;
+      allDone();
+    });
+    return entry;
+  });
+
+  // Pack ids per file (tasks handed to writers carry local paths instead).
+  const packIdsOf = tasks.map((t) => new Set(t.blobs.map((b) => b.packPath)));
+  const releasePacks = (seq: number): void => {
+    for (const id of packIdsOf[seq]!) {
+      const p = packs.get(id);
+      if (!p) continue;
+      p.files.delete(seq);
+      if (p.files.size === 0 && p.downloaded && p.localPath) {
+        try {
+          unlinkSync(p.localPath);
+        } catch {
+          /* already gone */
+        }
+      }
+    }
+  };
+
+  let dispatched = unresolved.length;
+  const dispatchedAll = (): boolean => dispatched === tasks.length;
+  const flush = (e: (typeof writers)[number]): void => {
+    if (e.batch.length === 0) return;
+    e.w.postMessage({ type: 'files', files: e.batch } satisfies ToRestoreWorker);
+    e.batch = [];
+    e.batchBytes = 0;
+  };
+  const dispatch = (seq: number): void => {
+    const t: FileTask = {
+      ...tasks[seq]!,
+      blobs: tasks[seq]!.blobs.map((b) => ({ ...b, packPath: packs.get(b.packPath)!.localPath! })),
+    };
+    const e = writers.reduce((a, b) => (b.queued + b.batchBytes < a.queued + a.batchBytes ? b : a));
+    e.batch.push(t);
+    e.batchBytes += t.size + 4096;
+    e.queued += t.size + 4096;
+    outstanding++;
+    dispatched++;
+    if (e.batch.length >= BATCH_FILES || e.batchBytes >= BATCH_BYTES) flush(e);
+  };
+  const packReady = (p: PackNeed): void => {
+    for (const seq of p.files) {
+      if (waiting[seq]! > 0 && --waiting[seq]! === 0) dispatch(seq);
+    }
+    for (const e of writers) flush(e);
+  };
+
+  try {
+    // Files without any blob (empty files) need no pack.
+    for (const [seq, w] of waiting.entries()) if (w === 0) dispatch(seq);
+    if (local) {
+      for (const p of packs.values()) packReady(p);
+    } else {
+      const pool = new TaskPool(4);
+      for (const p of packs.values()) {
+        throwIfAborted(opts.signal);
+        if (failure !== undefined) break;
+        await pool.add(async () => {
+          p.localPath = join(cacheDir!, p.id);
+          const fd = openSync(p.localPath, 'wx', 0o600);
+          try {
+            for (let off = p.start; off < p.end; off += PIECE) {
+              const len = Math.min(PIECE, p.end - off);
+              const buf = await store.get(objectNames.pack(p.id), { offset: off, length: len }, opts.signal);
+              let w = 0;
+              while (w < buf.length) w += writeSync(fd, buf, w, buf.length - w, off + w);
+            }
+          } finally {
+            closeSync(fd);
+          }
+          p.downloaded = true;
+          packReady(p);
+        });
+      }
+      await pool.drain();
+    }
+    for (const e of writers) flush(e);
+    if (outstanding > 0 || !dispatchedAll()) await done;
+    if (failure !== undefined) throw failure;
+    if (!dispatchedAll()) throw new BulwarkError('INTERNAL', 'restore: some files never got their packs');
+  } finally {
+    await Promise.all(writers.map((e) => e.w.terminate()));
+    if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
+  }
+}
