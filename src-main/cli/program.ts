@@ -2,11 +2,13 @@ import { Command } from 'commander';
 import type { App } from './app.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerDiff } from './commands/diff.ts';
+import { registerHold } from './commands/hold.ts';
 import { registerInit } from './commands/init.ts';
 import { registerLs } from './commands/ls.ts';
 import { registerRepair } from './commands/repair.ts';
 import { registerRestore } from './commands/restore.ts';
 import { registerSnapshots } from './commands/snapshots.ts';
+import { registerTarget } from './commands/target.ts';
 import { registerVerify } from './commands/verify.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
 import { bulwarkVersion } from './version.ts';
@@ -41,6 +43,8 @@ export function buildProgram(app: App): Command {
   registerVerify(program, app);
   registerDiff(program, app);
   registerRepair(program, app);
+  registerTarget(program, app);
+  registerHold(program, app);
   for (const cmd of program.commands) cmd.addHelpText('after', EXIT_CODES_HELP);
   return program;
 }

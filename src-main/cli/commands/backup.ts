@@ -10,7 +10,7 @@ import {
 } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { humanBytes, humanDuration, plural } from '../format.ts';
+import { humanBytes, humanDuration, localTime, plural } from '../format.ts';
 import { fileError } from '../fs-errors.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import type { Output } from '../output.ts';
@@ -102,17 +102,19 @@ async function runBackup(paths: string[], opts: BackupCmdOptions, ctx: CommandEn
         files: s.files,
         bytesAdded: s.bytesAdded,
         errorCount: s.errorCount,
+        ...(s.lockExtensions !== undefined ? { lockExtensions: s.lockExtensions } : {}),
       });
 
       if (out.json) out.jsonResult(manifest);
       else out.line(manifest.id);
-      printSummary(out, manifest);
+      const prot = catalog.snapshotProtection(repo.rid).get(manifest.id)?.protectedUntil ?? null;
+      printSummary(out, manifest, prot);
       return s.errorCount > 0 ? EXIT.FAILURE : EXIT.OK;
     },
   );
 }
 
-function printSummary(out: Output, m: SnapshotManifest): void {
+function printSummary(out: Output, m: SnapshotManifest, protectedUntil: number | null): void {
   const s = m.stats;
   out.note(`snapshot ${m.id.slice(0, 8)} saved in ${humanDuration(s.durationMs)} (source ${m.source})`);
   out.note(
@@ -121,6 +123,12 @@ function printSummary(out: Output, m: SnapshotManifest): void {
   );
   out.note(`  read:   ${humanBytes(s.bytesRead)}`);
   out.note(`  added:  ${humanBytes(s.bytesAdded)} to the repository (${plural(s.blobsAdded, 'new blob')})`);
+  if (s.lockExtensions !== undefined) {
+    // A repository with a lock policy: how many existing objects had to be locked for longer.
+    const until =
+      protectedUntil === null ? '' : `; protected until ${localTime(new Date(protectedUntil).toISOString())}`;
+    out.note(`  locks:  ${s.lockExtensions} extended${until}`);
+  }
   if (s.errorCount === 0) {
     out.note('  errors: none');
     return;

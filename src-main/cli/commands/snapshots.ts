@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { SnapshotManifest } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { humanBytes, localTime, table } from '../format.ts';
+import { humanBytes, localTime, table, type Align } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import { withRepository, type CommandEnv } from '../repo-open.ts';
 
@@ -21,12 +21,28 @@ export function describeSource(m: SnapshotManifest): string {
   return m.source === `${m.host}:${m.paths.join('|')}` ? paths : `${m.source} (${paths})`;
 }
 
+/** "2026-02-13 14:05:09", "- held", "-": the server-reported lock of a snapshot's objects, if known. */
+function protectedCell(p: { protectedUntil: string | null; held: boolean }): string {
+  const until = p.protectedUntil === null ? '-' : localTime(p.protectedUntil);
+  return p.held ? `${until} held` : until;
+}
+
 async function runSnapshots(opts: CommonOptions, ctx: CommandEnv): Promise<number> {
   const { out } = ctx;
   return withRepository(opts, ctx, {}, async ({ repo }) => {
     const snaps = repo.catalog.snapshots(repo.rid);
+    // What the last backup or `verify --locks` learned from the server (not asked again here).
+    const protection = repo.catalog.snapshotProtection(repo.rid);
+    const prot = (id: string): { protectedUntil: string | null; held: boolean } => {
+      const p = protection.get(id);
+      return {
+        protectedUntil:
+          typeof p?.protectedUntil === 'number' ? new Date(p.protectedUntil).toISOString() : null,
+        held: p?.held === true,
+      };
+    };
     if (out.json) {
-      out.jsonResult(snaps);
+      out.jsonResult(snaps.map((m) => ({ ...m, ...prot(m.id) })));
       return EXIT.OK;
     }
     if (snaps.length === 0) {
@@ -40,11 +56,12 @@ async function runSnapshots(opts: CommonOptions, ctx: CommandEnv): Promise<numbe
       String(m.stats.files),
       humanBytes(m.stats.bytes),
       humanBytes(m.stats.bytesAdded),
+      protectedCell(prot(m.id)),
       describeSource(m) + (m.tags?.length ? ` [${m.tags.join(', ')}]` : ''),
     ]);
-    const header = ['ID', 'TIME', 'HOST', 'FILES', 'SIZE', 'ADDED', 'SOURCE'];
-    for (const l of table(header, rows, ['left', 'left', 'left', 'right', 'right', 'right', 'left']))
-      out.line(l);
+    const header = ['ID', 'TIME', 'HOST', 'FILES', 'SIZE', 'ADDED', 'PROTECTED UNTIL', 'SOURCE'];
+    const align: Align[] = ['left', 'left', 'left', 'right', 'right', 'right', 'left', 'left'];
+    for (const l of table(header, rows, align)) out.line(l);
     out.line(`${snaps.length} snapshot${snaps.length === 1 ? '' : 's'}`);
     return EXIT.OK;
   });

@@ -1,21 +1,37 @@
 import type { Command } from 'commander';
-import { verifyRepository, type VerifyReport } from '../../engine/index.ts';
+import {
+  verifyLocks,
+  verifyRepository,
+  type LockReport,
+  type LockViolation,
+  type Repository,
+  type VerifyReport,
+} from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { humanBytes, plural } from '../format.ts';
+import { humanBytes, localTime, plural, table } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import type { Output } from '../output.ts';
-import { withRepository, type CommandEnv } from '../repo-open.ts';
+import { isS3, withRepository, type CommandEnv } from '../repo-open.ts';
 
 interface VerifyCmdOptions extends CommonOptions {
   readData?: boolean;
+  locks?: boolean;
 }
 
 export function registerVerify(program: Command, app: App): void {
   const cmd = program
     .command('verify')
-    .description('check the repository: snapshots, hash chain, trees, packs (with --read-data: every byte)')
-    .option('--read-data', 'also read, decrypt and check every blob of every pack');
+    .description(
+      'check the repository: snapshots, hash chain, trees, packs (with --read-data: every byte; ' +
+        'with --locks: the Object Lock of every object, as the server reports it)',
+    )
+    .option('--read-data', 'also read, decrypt and check every blob of every pack')
+    .option(
+      '--locks',
+      'S3 Object Lock: prove from the server that every object a snapshot needs stays locked as long as the snapshot ' +
+        '(alone: only this check; with --read-data: both)',
+    );
   repoOptions(cmd);
   outputOptions(cmd);
   cmd.action(async (opts: VerifyCmdOptions) => {
@@ -24,42 +40,84 @@ export function registerVerify(program: Command, app: App): void {
 }
 
 async function runVerify(opts: VerifyCmdOptions, ctx: CommandEnv): Promise<number> {
-  const { out, signal } = ctx;
+  const { out } = ctx;
   const readData = opts.readData === true;
+  const locks = opts.locks === true;
   // No sync on open: verify reads indexes and snapshots itself and reports damaged ones as problems.
-  return withRepository(opts, ctx, { sync: false }, async ({ repo, catalog }) => {
-    const progress = out.progress();
-    let report: VerifyReport;
-    try {
-      report = await verifyRepository(repo, {
+  return withRepository(opts, ctx, { sync: false }, async ({ repo, catalog, target }) => {
+    const report = !locks || readData ? await checkRepository(repo, ctx, readData) : undefined;
+    const lockReport = locks ? await checkLocks(repo, ctx) : undefined;
+    if (report) {
+      catalog.audit('cli', 'verify', repo.config.id, {
         readData,
-        signal,
-        onProgress: (p) =>
-          progress.update({
-            label: p.phase === 'structure' ? 'checking snapshots' : 'reading packs',
-            done: p.done,
-            total: p.total,
-          }),
+        ok: report.ok,
+        problems: report.problems.length,
       });
-    } finally {
-      out.stopProgress();
     }
-    catalog.audit('cli', 'verify', repo.config.id, {
-      readData,
-      ok: report.ok,
-      problems: report.problems.length,
-    });
+    if (lockReport) {
+      catalog.audit('cli', 'verify-locks', repo.config.id, {
+        applicable: lockReport.applicable,
+        ok: lockReport.ok,
+        objects: lockReport.objectsChecked,
+        violations: lockReport.violations.length,
+      });
+    }
 
-    if (out.json) out.jsonResult(report);
-    else printReport(out, report, readData);
-    if (report.ok) return EXIT.OK;
-    out.warn(`bulwark: verify found ${plural(report.problems.length, 'problem')}`);
-    out.warn(
-      '  hint: the files listed cannot be restored intact. Keep the repository as it is; ' +
-        'run a new backup to store those files again.',
-    );
-    return EXIT.FAILURE;
+    if (out.json) {
+      if (report && lockReport) {
+        out.jsonResult({ ok: report.ok && lockReport.ok, repository: report, locks: lockReport });
+      } else out.jsonResult(report ?? lockReport);
+    } else {
+      if (report) printReport(out, report, readData);
+      if (lockReport) printLockReport(out, lockReport);
+    }
+    if (lockReport && !lockReport.applicable) notLockable(out, repo, isS3(target.location));
+
+    let code: number = EXIT.OK;
+    if (report && !report.ok) {
+      out.warn(`bulwark: verify found ${plural(report.problems.length, 'problem')}`);
+      out.warn(
+        '  hint: the files listed cannot be restored intact. Keep the repository as it is; ' +
+          'run a new backup to store those files again.',
+      );
+      code = EXIT.FAILURE;
+    }
+    if (lockReport && !lockReport.ok) {
+      warnViolations(out, lockReport.violations);
+      code = EXIT.FAILURE;
+    }
+    return code;
   });
+}
+
+async function checkRepository(repo: Repository, ctx: CommandEnv, readData: boolean): Promise<VerifyReport> {
+  const { out, signal } = ctx;
+  const progress = out.progress();
+  try {
+    return await verifyRepository(repo, {
+      readData,
+      signal,
+      onProgress: (p) =>
+        progress.update({
+          label: p.phase === 'structure' ? 'checking snapshots' : 'reading packs',
+          done: p.done,
+          total: p.total,
+        }),
+    });
+  } finally {
+    out.stopProgress();
+  }
+}
+
+async function checkLocks(repo: Repository, ctx: CommandEnv): Promise<LockReport> {
+  const { out, signal } = ctx;
+  const progress = out.progress();
+  progress.update({ label: 'asking the server about every object' });
+  try {
+    return await verifyLocks(repo, { signal });
+  } finally {
+    out.stopProgress();
+  }
 }
 
 function printReport(out: Output, r: VerifyReport, readData: boolean): void {
@@ -78,4 +136,93 @@ function printReport(out: Output, r: VerifyReport, readData: boolean): void {
       for (const a of p.affected) out.line(`    ${a}`);
     }
   });
+}
+
+const when = (iso: string | undefined): string => (iso === undefined ? '-' : localTime(iso));
+
+function printLockReport(out: Output, r: LockReport): void {
+  if (!r.applicable) return;
+  out.line(
+    `locks: asked the server about ${plural(r.objectsChecked, 'object')} ` +
+      `(server time ${localTime(r.serverTime)}), ${plural(r.snapshots.length, 'snapshot')}`,
+  );
+  if (r.snapshots.length > 0) {
+    const now = Date.parse(r.serverTime);
+    const rows = r.snapshots.map((s) => {
+      const expired = s.retainUntil !== undefined && Date.parse(s.retainUntil) <= now;
+      return [
+        s.id.slice(0, 8),
+        localTime(s.time),
+        `retain until ${when(s.retainUntil)}${expired ? ' (expired)' : ''}`,
+        s.protectedUntil === undefined ? 'NOT PROTECTED' : `protected until ${localTime(s.protectedUntil)}`,
+        s.held ? 'HELD' : '',
+      ];
+    });
+    // Self-describing cells, aligned; no header row.
+    for (const l of table(['', '', '', '', ''], rows).slice(1)) out.line(l);
+  }
+  if (r.ok) {
+    out.line(
+      'no lock violations: every object each snapshot needs stays locked at least as long as the snapshot',
+    );
+    return;
+  }
+  r.violations.forEach((v, i) => {
+    out.line(`violation ${i + 1}: ${v.problem}: ${v.object}`);
+    out.line(`  ${describeViolation(v)}`);
+  });
+}
+
+function describeViolation(v: LockViolation): string {
+  const needed = v.needed === undefined ? '' : `; needed until ${localTime(v.needed)}`;
+  const snap =
+    v.snapshot === undefined ? 'listed by no snapshot' : `needed by snapshot ${v.snapshot.slice(0, 8)}`;
+  switch (v.problem) {
+    case 'missing':
+      return `not on the server${needed} (${snap})`;
+    case 'unlocked':
+      return `the server reports no lock on it${needed} (${snap})`;
+    case 'short':
+      return `the server locks it until ${when(v.retainUntil)}${needed} (${snap})`;
+  }
+}
+
+/** The summary on stderr (also with --json and --quiet): what each kind of violation means and what to do. */
+function warnViolations(out: Output, violations: readonly LockViolation[]): void {
+  out.warn(`bulwark: verify --locks found ${plural(violations.length, 'lock violation')}`);
+  const kinds = new Set(violations.map((v) => v.problem));
+  if (kinds.has('unlocked')) {
+    out.warn(
+      '  hint: an unlocked object was written by a path that dropped the lock (another tool, a multipart upload, ' +
+        'a proxy or gateway that strips the Object Lock headers); it can be deleted or replaced. Run ' +
+        '`bulwark target check` to test the target, and find out what else writes to the bucket.',
+    );
+  }
+  if (kinds.has('short')) {
+    out.warn(
+      '  hint: a short lock means the lock-extension step before a snapshot was committed did not run ' +
+        '(an interrupted or older client). After investigating, run a backup (it extends the locks of ' +
+        'everything it shares with earlier snapshots) and `bulwark verify --locks` again.',
+    );
+  }
+  if (kinds.has('missing')) {
+    out.warn(
+      '  hint: an object a locked snapshot needs is gone from the server, which Object Lock should have ' +
+        'prevented: check that the bucket still has Object Lock and who can manage it, and run `bulwark verify` ' +
+        'to see which files are affected.',
+    );
+  }
+}
+
+/** Why --locks had nothing to prove here: the result in text mode, a note beside the JSON. */
+function notLockable(out: Output, repo: Repository, s3: boolean): void {
+  const msg =
+    !s3 || !repo.store.capabilities.enforcedLocks
+      ? 'locks: not enforced by a folder target: it is tamper-evident, not immutable (whoever can write to the ' +
+        'folder can delete backups). There, `bulwark verify` (snapshots, hash chain; with --read-data every byte) ' +
+        'is the check.'
+      : 'locks: this repository was created without Object Lock (init --lock-days): its objects are not locked, ' +
+        'so whoever holds keys to the bucket can delete backups; there is no lock to prove.';
+  if (out.json) out.note(`bulwark: ${msg}`);
+  else out.line(msg);
 }

@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { BulwarkError, holdSnapshot } from '../../engine/index.ts';
+import { begin, type App } from '../app.ts';
+import { EXIT } from '../exit-codes.ts';
+import { plural } from '../format.ts';
+import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
+import { isS3, resolveTarget, withRepository, type CommandEnv } from '../repo-open.ts';
+
+interface HoldCmdOptions extends CommonOptions {
+  off?: boolean;
+}
+
+export function registerHold(program: Command, app: App): void {
+  const cmd = program
+    .command('hold')
+    .description(
+      'S3 Object Lock: put every object a snapshot needs under legal hold (kept, whatever its retain-until date, ' +
+        'until the hold is lifted); --off lifts it',
+    )
+    .argument('<snapshot>', 'snapshot id, unique id prefix, or "latest"')
+    .option('--off', 'lift the legal hold instead of placing it');
+  repoOptions(cmd);
+  outputOptions(cmd);
+  cmd.action(async (snapshot: string, opts: HoldCmdOptions) => {
+    app.exitCode = await runHold(snapshot, opts, begin(app, opts));
+  });
+}
+
+async function runHold(ref: string, opts: HoldCmdOptions, ctx: CommandEnv): Promise<number> {
+  const { out, signal, env } = ctx;
+  const on = opts.off !== true;
+  // Refuse before asking for a password: a folder has no legal holds to set.
+  if (!isS3(resolveTarget(opts, env).location)) {
+    throw new BulwarkError('UNSUPPORTED', 'legal holds need an s3:// repository; this one is a folder', {
+      hint:
+        'A folder target is tamper-evident, not immutable: nothing stops whoever can write to it from deleting ' +
+        'backups, so there is no hold to place. For backups that cannot be deleted use an S3 bucket with Object ' +
+        'Lock (`bulwark init --repo s3://bucket/prefix --lock-days N`).',
+    });
+  }
+  return withRepository(opts, ctx, {}, async ({ repo }) => {
+    const snap = repo.resolveSnapshot(ref);
+    // The engine writes the audit entry.
+    const objects = await holdSnapshot(repo, snap.id, on, signal);
+    if (out.json) out.jsonResult({ snapshot: snap.id, held: on, objects });
+    else if (on) {
+      out.line(`snapshot ${snap.id.slice(0, 8)}: ${plural(objects, 'object')} put under legal hold`);
+    } else {
+      out.line(`snapshot ${snap.id.slice(0, 8)}: ${plural(objects, 'object')} released from legal hold`);
+    }
+    if (on) {
+      out.warn(
+        'warning: whoever may set a legal hold may also lift it (s3:PutObjectLegalHold): a hold guards against ' +
+          'expiry and mistakes, not against someone holding those keys. For protection nobody can undo, lock ' +
+          'for longer: retention in COMPLIANCE mode (`bulwark init --lock-days N`) cannot be shortened or removed, ' +
+          'not even by the bucket owner.',
+      );
+    } else {
+      out.note(
+        'note: the objects stay locked until their retain-until date; they can be deleted only after it ' +
+          "(`bulwark verify --locks` shows each snapshot's protected-until).",
+      );
+    }
+    return EXIT.OK;
+  });
+}
