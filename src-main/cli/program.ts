@@ -11,6 +11,7 @@ import { registerSnapshots } from './commands/snapshots.ts';
 import { registerTarget } from './commands/target.ts';
 import { registerVerify } from './commands/verify.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
+import { registerServe } from './serve/command.ts';
 import { bulwarkVersion } from './version.ts';
 
 const ENV_HELP = `
@@ -45,6 +46,7 @@ export function buildProgram(app: App): Command {
   registerRepair(program, app);
   registerTarget(program, app);
   registerHold(program, app);
+  registerServe(program, app);
   for (const cmd of program.commands) cmd.addHelpText('after', EXIT_CODES_HELP);
   return program;
 }

@@ -58,7 +58,8 @@ export function registerTarget(program: Command, app: App): void {
     .addHelpText(
       'after',
       '\nCredentials come from the standard AWS sources: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, AWS_PROFILE, ...\n' +
-        'Exit 0: immutable with these credentials; 1: not immutable (or a folder target), or the bucket is missing.',
+        'Exit 0: immutable with these credentials; 1: not immutable (or a folder target), or the bucket is missing\n' +
+        'or unreachable; 2: usage error; 3: the keys were refused.',
     );
   outputOptions(cmd);
   cmd.action(async (opts: TargetCheckOptions) => {
@@ -98,7 +99,7 @@ async function runTargetCheck(opts: TargetCheckOptions, ctx: CommandEnv): Promis
 
   // Loaded only here: the S3 SDK is not needed by the other commands.
   const { S3Store } = await import('../../engine/storage/s3.ts');
-  const { checkTarget } = await import('../../engine/target/check.ts');
+  const { checkTarget, reachTarget } = await import('../../engine/target/check.ts');
   const { leastPrivilegePolicy } = await import('../../engine/target/policy.ts');
   const store: BlobStore = await openTargetStore(target, opts);
   try {
@@ -106,7 +107,7 @@ async function runTargetCheck(opts: TargetCheckOptions, ctx: CommandEnv): Promis
       throw new BulwarkError('INTERNAL', `${target.location} did not open as an S3 target`);
     }
     // reachable at all? (a missing bucket, wrong keys or a dead endpoint: an error with a hint)
-    await store.serverTime();
+    await reachTarget(store);
     let mode: 'COMPLIANCE' | 'GOVERNANCE';
     let modeSource: string;
     if (opts.mode !== undefined) {
@@ -163,9 +164,7 @@ function printReport(out: Output, r: TargetReport): void {
     out.line('Least-privilege bucket policy for the backup writer (set it as the bucket owner):');
     out.line(JSON.stringify(p.awsBucketPolicy, null, 2));
     out.line('As an IAM user policy: the same statements without "Principal" (`--json` prints both).');
-    out.line(`Backblaze B2 application key capabilities: ${p.b2Capabilities.join(', ')}`);
-    out.line(`  and it must NOT have: ${p.b2ForbiddenCapabilities.join(', ')}`);
     out.line('');
-    out.line(p.explanation);
+    out.line(p.explanation); // also names the Backblaze B2 key capabilities (and those it must not have)
   }
 }
