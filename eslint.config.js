@@ -54,17 +54,33 @@ const zones = [
       layer('src-main/cli'),
       layer('src-main/app'),
       layer('src-main/preload'),
+      layer('src-main/transport'),
       layer('src-renderer'),
       layer('node_modules/electron'),
     ],
-    message: 'src-main/engine never imports electron, cli, app, preload or the renderer.',
+    message: 'src-main/engine never imports electron, cli, app, preload, transport or the renderer.',
   },
   {
     target: layer('src-main/engine'),
     from: [path.join(root, 'src-main/contract/ipc*')],
     message: 'src-main/engine never imports contract/ipc (transports adapt the engine, not the reverse).',
   },
-  // cli: engine + contract
+  // transport: the contract over a wire (dispatch core, HTTP + WebSocket); handlers are passed in, so it
+  // never imports the engine, and it knows nothing of Electron
+  {
+    target: layer('src-main/transport'),
+    from: [
+      layer('src-main/engine'),
+      layer('src-main/cli'),
+      layer('src-main/app'),
+      layer('src-main/preload'),
+      layer('src-renderer'),
+      layer('node_modules/electron'),
+    ],
+    message:
+      'src-main/transport imports only the contract, Node and ws (never the engine, cli, app, preload, renderer or electron).',
+  },
+  // cli: engine + contract + transport
   {
     target: layer('src-main/cli'),
     from: [
@@ -159,6 +175,10 @@ export default defineConfig(
   },
   {
     files: ['src-main/cli/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [electron] }] },
+  },
+  {
+    files: ['src-main/transport/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [electron] }] },
   },
   {

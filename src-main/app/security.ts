@@ -1,21 +1,9 @@
 import type { Session, WebContents } from 'electron';
 
-/**
- * Content-Security-Policy of the renderer. The same policy is in the <meta> tag of src-renderer/index.html
- * (file:// responses carry no headers, so the meta tag is what protects the packaged page; the header
- * covers anything loaded through the session). test/app/security.test.ts keeps the two identical.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+import { CONTENT_SECURITY_POLICY } from '../transport/csp.ts';
+
+/** The renderer's policy, shared with `bulwark serve` (see src-main/transport/csp.ts). */
+export { CONTENT_SECURITY_POLICY };
 
 /** Adds the CSP header to every response and refuses every permission request (camera, notifications…). */
 export function hardenSession(session: Session): void {

@@ -3,7 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { z } from 'zod';
 
 import { getClient } from './api/index.ts';
-import { Dashboard } from './features/dashboard/Dashboard.tsx';
+import { App } from './App.tsx';
 import { appStore } from './stores/app/index.ts';
 import { connectEvents } from './stores/events.ts';
 import { jobsStore } from './stores/jobs/index.ts';
@@ -21,6 +21,6 @@ void appStore.getState().load();
 
 createRoot(container).render(
   <StrictMode>
-    <Dashboard />
+    <App />
   </StrictMode>,
 );

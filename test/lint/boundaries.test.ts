@@ -41,21 +41,40 @@ const cases: Record<string, Case> = {
     forbidden: ['node:path', 'path', 'electron', 'react', '../engine/errors.ts', '../preload/bridge.ts'],
     allowed: ['zod', './result.ts', './model.ts'],
   },
-  'src-main/engine: no electron, cli/app/preload, contract/ipc or renderer': {
+  'src-main/engine: no electron, cli/app/preload/transport, contract/ipc or renderer': {
     file: 'src-main/engine/__violation__.ts',
     forbidden: [
       'electron',
       '../app/main.ts',
+      '../transport/dispatch.ts',
       '../preload/bridge.ts',
       '../contract/ipc.ts',
       '../../src-renderer/src/api/client.ts',
     ],
     allowed: ['node:fs', 'zod', './errors.ts', '../contract/result.ts', '../contract/model.ts'],
   },
+  'src-main/transport: no engine, cli, app, preload, renderer or electron': {
+    file: 'src-main/transport/__violation__.ts',
+    forbidden: [
+      'electron',
+      '../engine/errors.ts',
+      '../cli/app.ts',
+      '../app/main.ts',
+      '../preload/bridge.ts',
+      '../../src-renderer/src/api/client.ts',
+    ],
+    allowed: ['node:http', 'ws', 'zod', '../contract/ipc.ts', '../contract/http.ts', './dispatch.ts'],
+  },
   'src-main/cli: no electron, app, preload or renderer': {
     file: 'src-main/cli/__violation__.ts',
     forbidden: ['electron', '../app/main.ts', '../preload/bridge.ts', '../../src-renderer/src/api/client.ts'],
-    allowed: ['node:fs', 'commander', '../engine/errors.ts', '../contract/ipc.ts'],
+    allowed: [
+      'node:fs',
+      'commander',
+      '../engine/errors.ts',
+      '../contract/ipc.ts',
+      '../transport/dispatch.ts',
+    ],
   },
   'src-main/preload imports only electron and the contract': {
     file: 'src-main/preload/__violation__.ts',
@@ -65,7 +84,14 @@ const cases: Record<string, Case> = {
   'src-main/app: no renderer, no cli': {
     file: 'src-main/app/__violation__.ts',
     forbidden: ['../../src-renderer/src/api/client.ts'],
-    allowed: ['electron', 'node:path', '../contract/ipc.ts', '../engine/errors.ts', './handlers.ts'],
+    allowed: [
+      'electron',
+      'node:path',
+      '../contract/ipc.ts',
+      '../engine/errors.ts',
+      '../transport/dispatch.ts',
+      './handlers.ts',
+    ],
   },
   'src-renderer: no electron, no node builtins, only the contract from src-main': {
     file: 'src-renderer/src/__violation__.ts',
@@ -77,8 +103,15 @@ const cases: Record<string, Case> = {
       '../../src-main/engine/errors.ts',
       '../../src-main/preload/bridge.ts',
       '../../src-main/app/main.ts',
+      '../../src-main/transport/dispatch.ts',
     ],
-    allowed: ['react', 'zustand', '../../src-main/contract/ipc.ts', './api/client.ts'],
+    allowed: [
+      'react',
+      'zustand',
+      '../../src-main/contract/ipc.ts',
+      '../../src-main/contract/http.ts',
+      './api/client.ts',
+    ],
   },
 };
 

@@ -55,12 +55,12 @@ describe('createClient', () => {
     expect(listeners.size).toBe(0);
   });
 
-  it('the HTTP transport stub answers UNSUPPORTED', async () => {
+  it('the HTTP transport answers PERMISSION, as a value, when the page has no token', async () => {
     const result = await createClient(httpTransport({ baseUrl: 'http://127.0.0.1:7420' })).call(
       'bulwark:snapshots.list',
       {},
     );
-    expect(result.ok ? 'ok' : result.error.code).toBe('UNSUPPORTED');
+    expect(result.ok ? 'ok' : result.error.code).toBe('PERMISSION');
   });
 });
 

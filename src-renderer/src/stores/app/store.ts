@@ -26,6 +26,8 @@ export const appSelectors = {
   error: (s: AppStore) => s.error,
   /** the product name (known before the main side answers) */
   name: (s: AppStore) => s.version?.name ?? 'Bulwark',
+  /** `bulwark serve` refused this browser tab: no or a wrong access token */
+  isUnauthorized: (s: AppStore) => s.transport === 'http' && s.error?.code === 'PERMISSION',
   /** "v1.2.3", or undefined until the main side answered */
   versionLabel: (s: AppStore) => (s.version ? `v${s.version.version}` : undefined),
 };

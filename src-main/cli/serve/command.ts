@@ -1,0 +1,129 @@
+import type { Command } from 'commander';
+
+import { isBulwarkError, localPaths } from '../../engine/index.ts';
+import type { Logger } from '../../transport/dispatch.ts';
+import { LOOPBACK_HOST } from '../../transport/http/guard.ts';
+import { begin, type App } from '../app.ts';
+import { EXIT } from '../exit-codes.ts';
+import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
+import type { Output } from '../output.ts';
+import type { CommandEnv } from '../repo-open.ts';
+import { createRepositoryHandlers } from './handlers.ts';
+import { checkHost, DEFAULT_PORT, findRendererDir, parsePort, startService } from './service.ts';
+import { loadOrCreateServiceToken, serviceTokenFile } from './token.ts';
+
+export interface ServeOptions extends CommonOptions {
+  port: string;
+  host: string;
+  printToken?: boolean;
+}
+
+const SERVE_HELP = `
+The service listens on 127.0.0.1 only and answers the browser UI (GET /) and the API
+(POST /api/<channel>, WebSocket /api/events). Every API call needs the per-install access token
+(Authorization: Bearer <token>); it is created on the first start in <config>/service-token (mode 0600)
+and printed then, as the link to open (http://127.0.0.1:PORT/#token=...). \`bulwark serve --print-token\`
+prints it again. Requests whose Host or Origin is not this service are refused (DNS rebinding, CSRF).
+Stop it with Ctrl-C or SIGTERM.`;
+
+export function registerServe(program: Command, app: App): void {
+  const cmd = program
+    .command('serve')
+    .description('run the headless service: the browser UI and the API on 127.0.0.1')
+    .option('-p, --port <port>', 'port on 127.0.0.1 (0: any free port)', String(DEFAULT_PORT))
+    .option('--host <address>', `listen address: only ${LOOPBACK_HOST} is accepted`, LOOPBACK_HOST)
+    .option('--print-token', 'print the access token (created if needed) and exit');
+  repoOptions(cmd);
+  outputOptions(cmd, { json: false });
+  cmd.addHelpText('after', SERVE_HELP);
+  cmd.action(async (opts: ServeOptions) => {
+    app.exitCode = await runServe(opts, begin(app, opts));
+  });
+}
+
+/** Resolves when the user asks the service to stop: Ctrl-C (the CLI's abort signal) or SIGTERM. */
+function stopRequested(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      process.off('SIGTERM', done);
+      resolve();
+    };
+    if (signal.aborted) return done();
+    signal.addEventListener('abort', done);
+    process.on('SIGTERM', done);
+  });
+}
+
+function loggers(out: Output): { log: Logger; logAccess: Logger | undefined } {
+  const write =
+    (level: 'warn' | 'note'): Logger =>
+    (message, detail) => {
+      const extra =
+        out.debug && detail !== undefined
+          ? ` ${detail instanceof Error ? (detail.stack ?? detail.message) : JSON.stringify(detail)}`
+          : '';
+      out[level](`bulwark serve: ${message}${extra}`);
+    };
+  return { log: write('warn'), logAccess: out.debug ? write('note') : undefined };
+}
+
+export async function runServe(opts: ServeOptions, ctx: CommandEnv): Promise<number> {
+  const { out } = ctx;
+  const host = checkHost(opts.host);
+  const port = parsePort(opts.port);
+  const { token, file, created } = loadOrCreateServiceToken(serviceTokenFile(localPaths(ctx.env)));
+
+  if (opts.printToken) {
+    out.line(token);
+    out.note(
+      `bulwark serve: open http://${LOOPBACK_HOST}:${port || DEFAULT_PORT}/#token=${token} while it runs`,
+    );
+    return EXIT.OK;
+  }
+
+  const rendererDir = findRendererDir();
+  if (!rendererDir)
+    out.warn('bulwark serve: the browser UI is not built (run `npm run build`); the API works');
+
+  const repository = await createRepositoryHandlers(opts, ctx);
+  const problem = await repository.probe();
+  if (problem !== undefined) {
+    if (isBulwarkError(problem, 'REPO_NOT_FOUND')) {
+      out.note('bulwark serve: no repository yet; the first `bulwark backup PATH` creates the default one');
+    } else if (
+      isBulwarkError(problem) &&
+      ['WRONG_PASSWORD', 'INVALID_ARGUMENT', 'PERMISSION'].includes(problem.code)
+    ) {
+      await repository.close();
+      throw problem;
+    } else {
+      const why = problem instanceof Error ? problem.message : String(problem);
+      out.warn(`bulwark serve: the repository cannot be opened now (${why}); the UI will show it and retry`);
+    }
+  }
+
+  const { server } = await startService({
+    repo: opts,
+    ctx,
+    token,
+    port,
+    host,
+    rendererDir,
+    repository,
+    ...loggers(out),
+  });
+  // The token is printed unasked only when it was just created; the link stays valid across restarts.
+  out.line(`Bulwark service on ${created ? server.pageUrl : `${server.origin}/`}`);
+  if (created)
+    out.note(
+      `  the access token is kept in ${file} (mode 0600); \`bulwark serve --print-token\` shows it again`,
+    );
+  else out.note('  open the link with the token: `bulwark serve --print-token` prints the token');
+
+  await stopRequested(ctx.signal);
+  out.note('bulwark serve: stopping');
+  await server.close();
+  out.note('bulwark serve: stopped');
+  return EXIT.OK;
+}
