@@ -177,7 +177,7 @@ function cleanStaleTmp(base: string): void {
     } catch {
       alive = false;
     }
-    if (!alive || pid === process.pid) rmSync(join(base, name), { recursive: true, force: true });
+    if (!alive) rmSync(join(base, name), { recursive: true, force: true });
   }
 }
 
@@ -246,20 +246,29 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
   };
   const report = (): void => opts.onProgress?.({ ...progress });
 
+  // A failed upload stops the whole run at once (reading on would only fill the temp folder).
   const upload = (pack: FinishedPack): Promise<void> =>
     uploads.add(async () => {
-      await store.put(
-        objectNames.pack(pack.id),
-        { path: pack.path, size: pack.size },
-        { ...putOpts, contentMd5: pack.md5, ...(signal ? { signal } : {}) },
-      );
-      catalog.addPack(rid, pack, retainUntil ?? null, null);
-      runPacks.push({ id: pack.id, size: pack.size, blobs: pack.blobs });
-      stats.bytesAdded += pack.size;
-      stats.blobsAdded += pack.blobs.length;
-      progress.bytesAdded = stats.bytesAdded;
-      unlinkSync(pack.path);
+      try {
+        await uploadPack(pack);
+      } catch (e) {
+        fail(e);
+        throw e;
+      }
     });
+  const uploadPack = async (pack: FinishedPack): Promise<void> => {
+    await store.put(
+      objectNames.pack(pack.id),
+      { path: pack.path, size: pack.size },
+      { ...putOpts, contentMd5: pack.md5, ...(signal ? { signal } : {}) },
+    );
+    catalog.addPack(rid, pack, retainUntil ?? null, null);
+    runPacks.push({ id: pack.id, size: pack.size, blobs: pack.blobs });
+    stats.bytesAdded += pack.size;
+    stats.blobsAdded += pack.blobs.length;
+    progress.bytesAdded = stats.bytesAdded;
+    unlinkSync(pack.path);
+  };
 
   // The dedup table (seeded with every blob the catalog knows) and the readers start only when the first
   // file must be read: a backup where nothing changed never pays for them.
@@ -304,6 +313,7 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
     resolveDone = res;
     rejectDone = rej;
   });
+  done.catch(() => undefined); // a failure may arrive before the run awaits it; the await still sees it
 
   const fail = (e: unknown): void => {
     failure ??= e;

@@ -2,9 +2,11 @@ import { BulwarkError, isBulwarkError } from '../errors.ts';
 import { lastSegment, objectNames, packIdFromName, type SnapshotManifest } from '../repo/format.ts';
 import { readPackTrailer } from '../repo/pack.ts';
 import type { Repository } from '../repo/repository.ts';
+import { TaskPool } from '../util/pool.ts';
 import type { VerifyProblem, VerifyProgress, VerifyReport } from './types.ts';
 
 const MAX_AFFECTED = 50;
+const READ_PIECE = 8 << 20;
 
 /**
  * Checks the repository against itself, reading from the target (not the catalog's cache):
@@ -167,39 +169,65 @@ export async function verifyRepository(
 
   if (opts.readData) {
     const damagedBlobs = new Map<string, { pack: string; message: string }>();
+    // Packs are read in pieces of up to 8 MiB (one GET covers many blobs), 4 packs at a time.
     let i = 0;
+    const pool = new TaskPool(4);
     for (const [packId, size] of packSizes) {
-      opts.onProgress?.({ phase: 'data', done: i++, total: packSizes.size });
-      const name = objectNames.pack(packId);
-      let blobs;
-      try {
-        blobs = await readPackTrailer(store, repo.key.encKey, packId, size);
-      } catch (e) {
-        problems.push({
-          kind: 'damaged-pack',
-          object: name,
-          message: `trailer unreadable: ${(e as Error).message}`,
-          affected: affected.get(packId) ?? [],
-        });
-        continue;
-      }
-      let packProblem: string | undefined;
-      for (const b of blobs) {
+      await pool.add(async () => {
+        opts.onProgress?.({ phase: 'data', done: i++, total: packSizes.size });
+        const name = objectNames.pack(packId);
+        let blobs;
         try {
-          const sealed = await store.get(name, { offset: b.offset, length: b.length }, opts.signal);
-          repo.openBlob(b.id, sealed, b.rawLength, packId);
-          report.blobsChecked++;
-          report.bytesChecked += b.length;
+          blobs = await readPackTrailer(store, repo.key.encKey, packId, size);
         } catch (e) {
           if (isBulwarkError(e, 'CANCELED')) throw e;
-          packProblem ??= (e as Error).message;
-          damagedBlobs.set(b.id, { pack: packId, message: (e as Error).message });
+          problems.push({
+            kind: 'damaged-pack',
+            object: name,
+            message: `trailer unreadable: ${(e as Error).message}`,
+            affected: affected.get(packId) ?? [],
+          });
+          return;
         }
-      }
-      if (packProblem) {
-        problems.push({ kind: 'damaged-pack', object: name, message: packProblem, affected: [] });
-      }
+        blobs.sort((a, b) => a.offset - b.offset);
+        let packProblem: string | undefined;
+        for (let k = 0; k < blobs.length;) {
+          // one piece: consecutive blobs up to 8 MiB (a single larger blob is read alone)
+          const first = blobs[k]!;
+          let end = first.offset + first.length;
+          let j = k + 1;
+          while (j < blobs.length && blobs[j]!.offset + blobs[j]!.length - first.offset <= READ_PIECE) {
+            end = blobs[j]!.offset + blobs[j]!.length;
+            j++;
+          }
+          let piece: Buffer | undefined;
+          let pieceError: string | undefined;
+          try {
+            piece = await store.get(name, { offset: first.offset, length: end - first.offset }, opts.signal);
+          } catch (e) {
+            if (isBulwarkError(e, 'CANCELED')) throw e;
+            pieceError = (e as Error).message;
+          }
+          for (const b of blobs.slice(k, j)) {
+            try {
+              if (!piece) throw new BulwarkError('CORRUPT', pieceError ?? 'unreadable');
+              const rel = b.offset - first.offset;
+              repo.openBlob(b.id, piece.subarray(rel, rel + b.length), b.rawLength, packId);
+              report.blobsChecked++;
+              report.bytesChecked += b.length;
+            } catch (e) {
+              packProblem ??= (e as Error).message;
+              damagedBlobs.set(b.id, { pack: packId, message: (e as Error).message });
+            }
+          }
+          k = j;
+        }
+        if (packProblem) {
+          problems.push({ kind: 'damaged-pack', object: name, message: packProblem, affected: [] });
+        }
+      });
     }
+    await pool.drain();
     if (damagedBlobs.size > 0) {
       // Second pass: name the files whose contents went through a damaged blob.
       const ids = new Set(damagedBlobs.keys());

@@ -133,7 +133,7 @@ osd class update on start = false
 
 [client.rgw.gw]
 rgw data = $CEPH_DIR/rgw/\$cluster-\$id
-rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT
+rgw frontends = beast endpoint=127.0.0.1:$RGW_PORT tcp_nodelay=1
 rgw thread pool size = 64
 rgw dynamic resharding = false
 EOF
