@@ -1,7 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { BulwarkError, isBulwarkError } from '../engine/index.ts';
+import { readFileSync } from 'node:fs';
+import { BulwarkError } from '../engine/index.ts';
 import { fileError } from './fs-errors.ts';
 import { promptHidden } from './prompt.ts';
 
@@ -61,37 +59,5 @@ export async function readPassword(
   throw new BulwarkError('INVALID_ARGUMENT', 'no repository password given', { hint: HOW });
 }
 
-/** The default repository's password from its key file, or undefined if the file does not exist. */
-export function readDefaultKey(keyFile: string): string | undefined {
-  try {
-    const pw = readFirstLine(keyFile, `key file ${keyFile}`);
-    if (pw === '') throw new BulwarkError('REPO_DAMAGED', `the key file ${keyFile} is empty`);
-    return pw;
-  } catch (e) {
-    if (isBulwarkError(e, 'NOT_FOUND')) return undefined;
-    throw e;
-  }
-}
-
-/**
- * Creates the default repository's key file: 32 random bytes, base64url, mode 0600 in a 0700 folder.
- * Fails (ALREADY_EXISTS) rather than replace an existing key.
- */
-export function createDefaultKey(keyFile: string): string {
-  const dir = dirname(keyFile);
-  const pw = randomBytes(32).toString('base64url');
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    chmodSync(dir, 0o700);
-    writeFileSync(keyFile, `${pw}\n`, { mode: 0o600, flag: 'wx' });
-    chmodSync(keyFile, 0o600);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new BulwarkError('ALREADY_EXISTS', `the key file ${keyFile} already exists; not replaced`, {
-        cause: e,
-      });
-    }
-    throw fileError(e, `creating the key file ${keyFile}`);
-  }
-  return pw;
-}
+// The default repository's key file lives in the engine (shared with the backup service).
+export { readDefaultKey, createDefaultKey } from '../engine/index.ts';

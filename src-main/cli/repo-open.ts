@@ -5,7 +5,7 @@ import {
   catalogPathFor,
   defaultKeyFile,
   defaultRepositoryDir,
-  initRepository,
+  initDefaultRepository,
   isBulwarkError,
   localPaths,
   openStore,
@@ -17,7 +17,7 @@ import {
 } from '../engine/index.ts';
 import { fileError } from './fs-errors.ts';
 import type { Output } from './output.ts';
-import { createDefaultKey, readDefaultKey, readPassword, type PasswordOptions } from './password.ts';
+import { readDefaultKey, readPassword, type PasswordOptions } from './password.ts';
 
 export interface RepoOptions extends PasswordOptions {
   repo?: string;
@@ -160,19 +160,18 @@ export async function locateRepository(
       );
     }
   }
-  const config = await initDefaultRepository(target, store, ctx);
+  const config = await createDefaultRepository(target, store, ctx);
   return { target, store, config, created: true };
 }
 
-async function initDefaultRepository(
+async function createDefaultRepository(
   target: RepoTarget,
   store: BlobStore,
   ctx: CommandEnv,
 ): Promise<RepoConfig> {
   const keyFile = target.keyFile ?? '';
-  const password = readDefaultKey(keyFile) ?? createDefaultKey(keyFile);
   const kdf = kdfFromEnv(ctx.env);
-  const config = await initRepository(store, password, kdf ? { kdf } : {});
+  const { config } = await initDefaultRepository(store, keyFile, kdf ? { kdf } : {});
   ctx.out.note(`bulwark: created the default repository in ${target.location}`);
   ctx.out.note(
     `  its password is in ${keyFile}: keep a copy somewhere safe, without it the backups cannot be read.`,

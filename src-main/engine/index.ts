@@ -44,6 +44,13 @@ export {
   type LocalPaths,
 } from './paths.ts';
 export type { BlobStore } from './storage/types.ts';
+export {
+  readDefaultKey,
+  createDefaultKey,
+  initDefaultRepository,
+  ensureDefaultRepository,
+  type DefaultRepository,
+} from './default-repo.ts';
 
 export interface StoreOptions {
   clock?: Clock;

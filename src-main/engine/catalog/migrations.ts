@@ -97,4 +97,55 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE snapshots ADD COLUMN protected_until INTEGER;
   ALTER TABLE snapshots ADD COLUMN held INTEGER NOT NULL DEFAULT 0;
   `,
+  `
+  -- The backup service (engine/service): where to back up, what, and the alerts it raised. Its runs go to
+  -- the runs table (source = service_sources.id).
+  CREATE TABLE service_targets (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    location TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL CHECK (kind IN ('fs', 's3')),
+    endpoint TEXT,
+    region TEXT,
+    bytes_per_second INTEGER,
+    is_default INTEGER NOT NULL DEFAULT 0,
+    repo_id TEXT,
+    lock TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE service_sources (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    paths TEXT NOT NULL,
+    include TEXT NOT NULL DEFAULT '[]',
+    exclude TEXT NOT NULL DEFAULT '[]',
+    target_id TEXT NOT NULL,
+    rpo_minutes REAL NOT NULL DEFAULT 60,
+    quiet_seconds REAL NOT NULL DEFAULT 30,
+    rescan_minutes REAL NOT NULL DEFAULT 60,
+    retention_template TEXT,
+    enabled INTEGER NOT NULL DEFAULT 1,
+    last_success_at INTEGER,
+    last_snapshot_id TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    source_id TEXT,
+    target_id TEXT,
+    text TEXT NOT NULL,
+    action TEXT,
+    raised_at INTEGER NOT NULL,
+    last_seen_at INTEGER NOT NULL,
+    count INTEGER NOT NULL DEFAULT 1,
+    cleared_at INTEGER,
+    acknowledged_at INTEGER
+  );
+  CREATE INDEX alerts_open ON alerts (kind, cleared_at);
+  CREATE INDEX runs_by_source ON runs (source, id);
+  `,
 ];

@@ -1,0 +1,75 @@
+/**
+ * The unattended backup service (engine side, no transport): what the HTTP/WebSocket service and the
+ * Electron shell drive. Plain Node: never imports electron.
+ */
+export {
+  BackupService,
+  createBackupService,
+  type AddTargetOptions,
+  type BackupServiceOptions,
+  type RpoState,
+  type ServiceEvents,
+  type SourceStatus,
+} from './service.ts';
+export {
+  JOB_TRANSITIONS,
+  JobManager,
+  assertTransition,
+  canTransition,
+  isTerminal,
+  type CancelReason,
+  type JobError,
+  type JobEvents,
+  type JobInfo,
+  type JobManagerOptions,
+  type JobProgress,
+  type JobReason,
+  type JobRequest,
+  type JobRunner,
+  type JobState,
+  type JobStateEvent,
+  type RunHistoryEntry,
+} from './jobs.ts';
+export {
+  ALERT_KINDS,
+  AlertCenter,
+  DEFAULT_ACTION,
+  DEFAULT_SEVERITY,
+  type Alert,
+  type AlertEvents,
+  type AlertKind,
+  type AlertScope,
+  type AlertSeverity,
+  type RaiseInput,
+} from './alerts.ts';
+export {
+  SOURCE_DEFAULTS,
+  ServiceConfig,
+  compileFilter,
+  sourceInputSchema,
+  sourceKey,
+  sourceUpdateSchema,
+  targetInputSchema,
+  targetUpdateSchema,
+  type Source,
+  type SourceInput,
+  type SourceUpdate,
+  type Target,
+  type TargetInput,
+  type TargetKind,
+  type TargetUpdate,
+} from './sources.ts';
+export {
+  SourceWatcher,
+  chokidarFactory,
+  type ChangeBatch,
+  type WatchFactory,
+  type WatchMode,
+  type WatchSpec,
+  type WatchStatus,
+  type WatcherHooks,
+  type WatcherOptions,
+} from './watcher.ts';
+export { ThrottledStore, TokenBucket, type TokenBucketOptions } from './throttled-store.ts';
+export { TypedEvents } from './events.ts';
+export { realTimers, sleep, type Timers } from './timers.ts';
