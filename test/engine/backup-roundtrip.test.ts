@@ -111,3 +111,31 @@ describe('backup → restore round trip on the make-corpus corpus (scale 0.2)', 
     execFileSync('diff', ['-r', '--no-dereference', '--exclude=pipe', join(corpus, 'extra'), out]);
   });
 });
+
+describe('backup filters', () => {
+  it('leaves out excluded names and folders, keeps only included files, never enters skipped folders', async () => {
+    const t = await makeFsRepo('filter');
+    const src = join(tempDir('filter-src'), 'data');
+    mkdirSync(join(src, 'cache', 'deep'), { recursive: true });
+    mkdirSync(join(src, 'docs'), { recursive: true });
+    mkdirSync(join(src, 'bulwark-state'), { recursive: true });
+    writeFileSync(join(src, 'docs', 'a.doc'), 'a');
+    writeFileSync(join(src, 'docs', 'b.tmp'), 'b');
+    writeFileSync(join(src, 'docs', 'c.txt'), 'c');
+    writeFileSync(join(src, 'cache', 'deep', 'x.doc'), 'x');
+    writeFileSync(join(src, 'bulwark-state', 'catalog.db'), 'state');
+    const snap = await backup(t.repo, {
+      paths: [src],
+      include: ['*.doc', '*.txt'],
+      exclude: ['*.tmp', 'cache/**'],
+      skipPaths: [join(src, 'bulwark-state')],
+    });
+    const names = (await listSnapshot(t.repo, snap.id)).map((e) => e.path);
+    expect(names).toContain('data/docs/a.doc');
+    expect(names).toContain('data/docs/c.txt');
+    expect(names).not.toContain('data/docs/b.tmp');
+    expect(names.some((n) => n.startsWith('data/cache'))).toBe(false);
+    expect(names.some((n) => n.startsWith('data/bulwark-state'))).toBe(false);
+    t.cleanup();
+  });
+});

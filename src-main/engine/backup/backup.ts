@@ -60,6 +60,11 @@ export interface BackupOptions {
   uploadConcurrency?: number;
   /** lock period for this snapshot (retention tiers); default: the repository's lock policy */
   lockDays?: number;
+  /** glob patterns (see filter.ts): with include, only matching files are backed up */
+  include?: string[];
+  exclude?: string[];
+  /** folders never backed up (Bulwark's own data, a folder target inside the source) */
+  skipPaths?: string[];
   /** tests only: skip the lock-closure step, to prove `verify --locks` notices */
   skipLockExtension?: boolean;
 }
@@ -593,7 +598,22 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
     if (readers) for (const r of readers) flushBatch(r);
     if (scanRoots.length > 0) {
       const scanner = spawn(null);
-      const msg: ToWorker = { type: 'scan', roots: scanRoots, flow: flow.buffer as SharedArrayBuffer };
+      const filtered = Boolean(opts.include?.length || opts.exclude?.length || opts.skipPaths?.length);
+      const msg: ToWorker = {
+        type: 'scan',
+        roots: scanRoots,
+        flow: flow.buffer as SharedArrayBuffer,
+        ...(filtered
+          ? {
+              filter: {
+                roots: paths,
+                include: opts.include ?? [],
+                exclude: opts.exclude ?? [],
+                skipPaths: (opts.skipPaths ?? []).map((p) => resolve(p)),
+              },
+            }
+          : {}),
+      };
       scanner.postMessage(msg);
     } else {
       progress.scanDone = true;

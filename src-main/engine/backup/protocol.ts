@@ -25,8 +25,22 @@ export interface FileJob {
 export type ToWorker =
   | { type: 'files'; jobs: FileJob[] }
   /** walk these folders depth-first; `flow` is shared backpressure (see scanner.ts) */
-  | { type: 'scan'; roots: { path: string; dirId: number }[]; flow: SharedArrayBuffer }
+  | {
+      type: 'scan';
+      roots: { path: string; dirId: number }[];
+      flow: SharedArrayBuffer;
+      filter?: ScanFilter;
+    }
   | { type: 'flush' };
+
+/** What the scanner leaves out (patterns relative to the backed-up paths, see filter.ts). */
+export interface ScanFilter {
+  roots: string[];
+  include: string[];
+  exclude: string[];
+  /** absolute folders never entered (Bulwark's own data, a folder target inside the source) */
+  skipPaths: string[];
+}
 
 export interface ScannedEntry {
   name: string;

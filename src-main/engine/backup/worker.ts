@@ -27,7 +27,16 @@ import { seal } from '../crypto/seal.ts';
 import { PackWriter } from '../repo/pack.ts';
 import type { NodeType } from '../repo/format.ts';
 import { DedupTable } from './dedup-table.ts';
-import type { FileJob, FileResult, FromWorker, ScannedEntry, ToWorker, WorkerInit } from './protocol.ts';
+import type {
+  FileJob,
+  FileResult,
+  FromWorker,
+  ScanFilter,
+  ScannedEntry,
+  ToWorker,
+  WorkerInit,
+} from './protocol.ts';
+import { compileFilter, isInside } from './filter.ts';
 import { FLOW_LIMIT_FILES, FLOW_QUEUED_FILES } from './flow.ts';
 
 const port = parentPort;
@@ -179,8 +188,16 @@ function nodeType(st: BigIntStats): NodeType {
   return 'blockdev';
 }
 
-function scan(roots: { path: string; dirId: number }[], flowBuf: SharedArrayBuffer): void {
+function scan(
+  roots: { path: string; dirId: number }[],
+  flowBuf: SharedArrayBuffer,
+  filterSpec?: ScanFilter,
+): void {
   const flow = new Int32Array(flowBuf);
+  const filter = filterSpec
+    ? compileFilter(filterSpec.roots, filterSpec.include, filterSpec.exclude)
+    : undefined;
+  const skip = filterSpec?.skipPaths ?? [];
   let nextId = 1;
   const stack: { path: string; dirId: number; parentId: number; name: string }[] = roots
     .map((r) => ({ path: r.path, dirId: r.dirId, parentId: 0, name: '' }))
@@ -209,6 +226,8 @@ function scan(roots: { path: string; dirId: number }[], flowBuf: SharedArrayBuff
         continue; // vanished between readdir and lstat
       }
       const type = nodeType(st);
+      if (filter?.excluded(p) || skip.some((d) => isInside(d, p))) continue;
+      if (type === 'file' && filter && !filter.included(p)) continue;
       const e: ScannedEntry = {
         name,
         type,
@@ -251,7 +270,7 @@ port.on('message', (m: ToWorker) => {
         post({ type: 'files-done', results: m.jobs.map(readFile) });
         break;
       case 'scan':
-        scan(m.roots, m.flow);
+        scan(m.roots, m.flow, m.filter);
         break;
       case 'flush':
         finishPack();

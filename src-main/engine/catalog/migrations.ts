@@ -148,4 +148,60 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX alerts_open ON alerts (kind, cleared_at);
   CREATE INDEX runs_by_source ON runs (source, id);
   `,
+  `
+  -- Retention (engine/retention) and the audit mirror. Caches of sealed repository objects: the catalog
+  -- can be lost, those objects bring it back.
+  -- Every policy change of a source is one row (one policies/<id> object); the newest per source is in force.
+  CREATE TABLE retention_policies (
+    rid INTEGER NOT NULL,
+    object TEXT NOT NULL,
+    source TEXT NOT NULL,
+    time INTEGER NOT NULL,
+    policy TEXT NOT NULL,
+    PRIMARY KEY (rid, object)
+  ) WITHOUT ROWID;
+  CREATE INDEX retention_policies_by_source ON retention_policies (rid, source, time);
+  -- Snapshots promoted to a longer lock tier (tiers/ objects): protected until "until" (ms).
+  CREATE TABLE snapshot_tiers (
+    rid INTEGER NOT NULL,
+    object TEXT NOT NULL,
+    snapshot TEXT NOT NULL,
+    tier TEXT NOT NULL,
+    until INTEGER NOT NULL,
+    PRIMARY KEY (rid, object)
+  ) WITHOUT ROWID;
+  CREATE INDEX snapshot_tiers_by_snapshot ON snapshot_tiers (rid, snapshot);
+  -- Packs a prune found unreferenced (first mark wins), from any computer's prune/marks-* objects.
+  CREATE TABLE prune_marks (
+    rid INTEGER NOT NULL,
+    pack TEXT NOT NULL,
+    marked_at INTEGER NOT NULL,
+    PRIMARY KEY (rid, pack)
+  ) WITHOUT ROWID;
+  -- prune/ objects already read
+  CREATE TABLE prune_records (
+    rid INTEGER NOT NULL,
+    object TEXT NOT NULL,
+    PRIMARY KEY (rid, object)
+  ) WITHOUT ROWID;
+  -- Packs a prune deleted: never learned again from an index object that still lists them.
+  CREATE TABLE gone_packs (
+    rid INTEGER NOT NULL,
+    pack TEXT NOT NULL,
+    deleted_at INTEGER NOT NULL,
+    PRIMARY KEY (rid, pack)
+  ) WITHOUT ROWID;
+  -- Switches other parts set and read, e.g. 'prune.paused' (value: the reason).
+  CREATE TABLE flags (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    set_at INTEGER NOT NULL
+  );
+  -- The audit entry's origin and the repository object it was mirrored to (NULL: not yet written).
+  ALTER TABLE audit ADD COLUMN rid INTEGER;
+  ALTER TABLE audit ADD COLUMN host TEXT;
+  ALTER TABLE audit ADD COLUMN user TEXT;
+  ALTER TABLE audit ADD COLUMN object TEXT;
+  CREATE INDEX audit_pending ON audit (rid, object);
+  `,
 ];

@@ -55,6 +55,26 @@ export async function snapshotClosure(
   return [...names];
 }
 
+/**
+ * Objects a new snapshot needs are gone: another computer pruned them after this backup decided to reuse
+ * them. Retryable: the backup drops them from its catalog and stores those blobs again.
+ */
+export class MissingObjectsError extends BulwarkError {
+  readonly missing: readonly string[];
+  constructor(missing: readonly string[], cause?: unknown) {
+    super(
+      'REPO_DAMAGED',
+      `${missing[0] ?? 'an object'}${missing.length > 1 ? ` and ${missing.length - 1} more` : ''} ` +
+        'needed by the new snapshot are missing from the repository',
+      {
+        cause,
+        hint: 'Another computer may have pruned them. Run the backup again (it stores those data again); if it persists run `bulwark verify`.',
+      },
+    );
+    this.missing = missing;
+  }
+}
+
 export interface ExtendResult {
   /** PutObjectRetention calls made */
   extensions: number;
@@ -85,33 +105,29 @@ export async function extendLocks(
   const known = catalog.retention(rid, names);
   const result: ExtendResult = { extensions: 0, lookups: 0, protectedUntil: Number.POSITIVE_INFINITY };
   const updates: [string, number][] = [];
+  const missing: string[] = [];
   const pool = new TaskPool(opts.concurrency ?? 16);
   for (const name of names) {
     await pool.add(async () => {
       let until = known.get(name) ?? null;
-      if (until === null || until < needed.getTime()) {
-        // Unknown, or short per the catalog: the server is the authority (another computer may have extended it).
-        result.lookups++;
-        try {
+      try {
+        if (until === null || until < needed.getTime()) {
+          // Unknown, or short per the catalog: the server is the authority (another computer may have extended it).
+          result.lookups++;
           until = (await store.head(name)).retainUntil?.getTime() ?? 0;
-        } catch (e) {
-          if (isBulwarkError(e, 'NOT_FOUND')) {
-            throw new BulwarkError(
-              'REPO_DAMAGED',
-              `${name} is needed by the new snapshot but is missing from the repository`,
-              {
-                cause: e,
-                hint: 'Another computer may have pruned it. Run the backup again; if it persists run `bulwark verify`.',
-              },
-            );
-          }
-          throw e;
         }
-      }
-      if (until < needed.getTime()) {
-        await extend(name, extendTo, policy.mode);
-        result.extensions++;
-        until = extendTo.getTime();
+        if (until < needed.getTime()) {
+          await extend(name, extendTo, policy.mode);
+          result.extensions++;
+          until = extendTo.getTime();
+        }
+      } catch (e) {
+        // gone between the catalog's knowledge and now (pruned elsewhere): collected, reported together
+        if (isBulwarkError(e, 'NOT_FOUND')) {
+          missing.push(name);
+          return;
+        }
+        throw e;
       }
       updates.push([name, until]);
       result.protectedUntil = Math.min(result.protectedUntil, until);
@@ -119,5 +135,6 @@ export async function extendLocks(
   }
   await pool.drain();
   catalog.setRetention(rid, updates);
+  if (missing.length > 0) throw new MissingObjectsError(missing.sort());
   return result;
 }

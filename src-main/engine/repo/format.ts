@@ -5,6 +5,12 @@
  *   packs/<2 hex>/<id>  sealed blobs back to back, then a sealed trailer, then the trailer length (u32 LE)
  *   index/<id>          sealed zstd JSON (IndexFile): blob id -> pack, offset, length
  *   snapshots/<id>      sealed JSON (SnapshotManifest)
+ * Retention and audit records (sealed JSON, write once, repo/records.ts; the catalog only caches them):
+ *   policies/<id>                 a source's retention policy as of one change (the newest per source wins)
+ *   tiers/<snapshot>-<tier>-<t>   a snapshot promoted to a longer lock tier, protected until t
+ *   forgotten/<id>                the chain hash of a snapshot `forget` removed (verify keeps the chain)
+ *   prune/marks-<id>              what one prune marked, unmarked and deleted (other computers learn it)
+ *   audit/<time>-<id>             one audit entry per operation (time, origin, action, subject, details)
  * Object ids are 16 random bytes in hex; blob ids are keyed BLAKE3 of the plaintext (32 bytes, hex).
  */
 import type { ChunkerParams } from '../chunker/fastcdc.ts';
@@ -132,6 +138,11 @@ export const objectNames = {
   pack: (id: string): string => `packs/${id.slice(0, 2)}/${id}`,
   index: (id: string): string => `index/${id}`,
   snapshot: (id: string): string => `snapshots/${id}`,
+  policy: (id: string): string => `policies/${id}`,
+  tier: (snapshot: string, tier: string, stamp: string): string => `tiers/${snapshot}-${tier}-${stamp}`,
+  forgotten: (snapshot: string): string => `forgotten/${snapshot}`,
+  pruneMarks: (id: string): string => `prune/marks-${id}`,
+  audit: (stamp: string, id: string): string => `audit/${stamp}-${id}`,
 } as const;
 
 /** Parses "packs/ab/ab12..." back to the pack id; undefined for anything else. */

@@ -16,6 +16,7 @@ import {
 } from '../crypto/keys.ts';
 import { open, seal } from '../crypto/seal.ts';
 import { BulwarkError, isBulwarkError } from '../errors.ts';
+import { gonePacks, syncPruneRecords } from '../retention/marks.ts';
 import type { BlobStore } from '../storage/types.ts';
 import {
   FORMAT_VERSION,
@@ -251,6 +252,9 @@ export class Repository {
    * seen. Returns how many were new.
    */
   async syncIndexes(signal?: AbortSignal): Promise<number> {
+    // Packs pruned elsewhere first: they are dropped, and never learned again from an index listing them.
+    await syncPruneRecords(this, signal);
+    const gone = gonePacks(this);
     let fresh = 0;
     for await (const o of this.store.list('index/', signal)) {
       const id = lastSegment(o.name);
@@ -264,7 +268,8 @@ export class Repository {
         this.damagedIndexes.add(id);
         continue;
       }
-      for (const p of idx.packs) {
+      const live = idx.packs.filter((p) => !gone.has(p.id));
+      for (const p of live) {
         this.catalog.addPack(
           this.rid,
           {
@@ -284,7 +289,7 @@ export class Repository {
       }
       this.catalog.markIndexed(
         this.rid,
-        idx.packs.map((p) => p.id),
+        live.map((p) => p.id),
         id,
       );
       fresh++;

@@ -728,6 +728,15 @@ export class BackupService {
         signal,
         onProgress,
         tmpDir: tmpBase,
+        include: s.include,
+        exclude: s.exclude,
+        // Never back up the service's own state or a folder repository into itself.
+        skipPaths: [
+          this.paths.dataDir,
+          this.paths.cacheDir,
+          this.paths.configDir,
+          ...this.config.targets().flatMap((x) => (x.kind === 'fs' ? [x.location] : [])),
+        ],
         ...this.opts.backup,
       });
       this.config.recordSuccess(s.id, startedAt, snap.id);
