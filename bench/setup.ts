@@ -1,0 +1,167 @@
+/** Benchmark prerequisites: Debian packages, the bulwark build, the make-corpus corpus (built once, reused). */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { mustRun, run } from './proc.ts';
+
+function onPath(program: string, env: NodeJS.ProcessEnv): boolean {
+  if (program.includes('/')) return fs.existsSync(program);
+  return (env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .some((d) => {
+      try {
+        fs.accessSync(path.join(d, program), fs.constants.X_OK);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+}
+
+/**
+ * Installs the Debian packages whose programs are missing (as root, or with `sudo -n`). Returns the
+ * programs still missing afterwards, each with the reason.
+ */
+export async function ensurePrograms(
+  wanted: { program: string; pkg: string }[],
+  env: NodeJS.ProcessEnv,
+  log: (s: string) => void,
+): Promise<Map<string, string>> {
+  const missing = wanted.filter((w) => !onPath(w.program, env));
+  const result = new Map<string, string>();
+  if (missing.length === 0) return result;
+  const pkgs = [...new Set(missing.map((m) => m.pkg))];
+  const isRoot = process.getuid?.() === 0;
+  const prefix: string[] = isRoot ? [] : ['sudo', '-n'];
+  if (!isRoot) {
+    const probe = await run('sudo', ['-n', 'true'], { env, timeoutMs: 10_000, rss: false }).catch(() => null);
+    if (probe?.code !== 0) {
+      for (const m of missing)
+        result.set(m.program, `not installed (apt-get install ${m.pkg}: need root or sudo)`);
+      return result;
+    }
+  }
+  const aptEnv = { ...env, DEBIAN_FRONTEND: 'noninteractive' };
+  const [aptCmd = 'apt-get', ...aptPre] = [...prefix, 'apt-get'];
+  const apt = (args: string[]) =>
+    run(aptCmd, [...aptPre, ...args], { env: aptEnv, timeoutMs: 600_000, rss: false });
+  log(`installing ${pkgs.join(' ')} with apt-get …`);
+  let r = await apt(['install', '-y', '--no-install-recommends', ...pkgs]);
+  if (r.code !== 0) {
+    log('apt-get install failed; running apt-get update and retrying');
+    await apt(['update']);
+    r = await apt(['install', '-y', '--no-install-recommends', ...pkgs]);
+  }
+  for (const m of missing) {
+    if (!onPath(m.program, env))
+      result.set(m.program, `not installed: apt-get install ${m.pkg} failed: ${r.stderr.trim().slice(-300)}`);
+  }
+  return result;
+}
+
+/** `npm run build:main`; throws with tsc's output on failure. */
+export async function buildBulwark(repoRoot: string, env: NodeJS.ProcessEnv): Promise<number> {
+  const t0 = performance.now();
+  const r = await run('npm', ['run', '--silent', 'build:main'], {
+    cwd: repoRoot,
+    env,
+    timeoutMs: 300_000,
+    rss: false,
+  });
+  if (r.code !== 0)
+    throw new Error(`npm run build:main failed (exit ${r.code}):\n${(r.stdout + r.stderr).slice(-3000)}`);
+  return performance.now() - t0;
+}
+
+export interface CorpusInfo {
+  dir: string;
+  scale: number;
+  seed: number;
+  files: number;
+  bytes: number;
+  generatorSha256: string;
+  /** true when an existing corpus was reused */
+  reused: boolean;
+  /** seconds make-corpus took (when generated now) */
+  generateSeconds?: number;
+}
+
+interface Marker {
+  scale: number;
+  seed: number;
+  files: number;
+  bytes: number;
+  generatorSha256: string;
+  created: string;
+}
+
+/** Number of regular files and their bytes under dir. */
+export function countTree(dir: string): { files: number; bytes: number } {
+  let files = 0;
+  let bytes = 0;
+  const walk = (p: string): void => {
+    for (const e of fs.readdirSync(p, { withFileTypes: true })) {
+      const q = path.join(p, e.name);
+      if (e.isDirectory()) walk(q);
+      else if (e.isFile()) {
+        files++;
+        bytes += fs.lstatSync(q).size;
+      }
+    }
+  };
+  walk(dir);
+  return { files, bytes };
+}
+
+/**
+ * The pristine corpus for (scale, seed) in outDir: reused when its marker file (written after a complete
+ * generation, next to the folder so no tool ever backs it up) matches, else (re)generated.
+ */
+export async function ensureCorpus(
+  outDir: string,
+  generator: string,
+  scale: number,
+  seed: number,
+  env: NodeJS.ProcessEnv,
+  log: (s: string) => void,
+): Promise<CorpusInfo> {
+  const generatorSha256 = createHash('sha256').update(fs.readFileSync(generator)).digest('hex');
+  const dir = path.join(outDir, `corpus-s${scale}-seed${seed}`);
+  const markerPath = `${dir}.done.json`;
+  try {
+    const m = JSON.parse(fs.readFileSync(markerPath, 'utf8')) as Marker;
+    if (
+      m.scale === scale &&
+      m.seed === seed &&
+      m.generatorSha256 === generatorSha256 &&
+      fs.existsSync(path.join(dir, 'office'))
+    ) {
+      const now = countTree(dir);
+      if (now.files === m.files && now.bytes === m.bytes) {
+        log(`reusing corpus ${dir} (${m.files} files, ${(m.bytes / 2 ** 20).toFixed(1)} MiB)`);
+        return { dir, scale, seed, files: m.files, bytes: m.bytes, generatorSha256, reused: true };
+      }
+      log(`corpus ${dir} differs from its marker: regenerating`);
+    } else if (m.generatorSha256 !== generatorSha256) {
+      log('make-corpus.mjs changed since the corpus was built: regenerating');
+    }
+  } catch {
+    // no marker: build it
+  }
+  fs.rmSync(markerPath, { force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  log(`generating corpus scale ${scale} seed ${seed} in ${dir} …`);
+  const t0 = performance.now();
+  await mustRun(process.execPath, [generator, dir, '--scale', String(scale), '--seed', String(seed)], {
+    env,
+    timeoutMs: Math.max(120_000, 900_000 * scale),
+  });
+  const generateSeconds = (performance.now() - t0) / 1000;
+  const { files, bytes } = countTree(dir);
+  const marker: Marker = { scale, seed, files, bytes, generatorSha256, created: new Date().toISOString() };
+  fs.writeFileSync(markerPath, JSON.stringify(marker, null, 2) + '\n');
+  log(`corpus ready: ${files} files, ${(bytes / 2 ** 20).toFixed(1)} MiB in ${generateSeconds.toFixed(1)} s`);
+  return { dir, scale, seed, files, bytes, generatorSha256, reused: false, generateSeconds };
+}
