@@ -55,10 +55,11 @@ const zones = [
       layer('src-main/app'),
       layer('src-main/preload'),
       layer('src-main/transport'),
+      layer('src-main/host'),
       layer('src-renderer'),
       layer('node_modules/electron'),
     ],
-    message: 'src-main/engine never imports electron, cli, app, preload, transport or the renderer.',
+    message: 'src-main/engine never imports electron, cli, app, preload, transport, host or the renderer.',
   },
   {
     target: layer('src-main/engine'),
@@ -71,6 +72,7 @@ const zones = [
     target: layer('src-main/transport'),
     from: [
       layer('src-main/engine'),
+      layer('src-main/host'),
       layer('src-main/cli'),
       layer('src-main/app'),
       layer('src-main/preload'),
@@ -78,9 +80,23 @@ const zones = [
       layer('node_modules/electron'),
     ],
     message:
-      'src-main/transport imports only the contract, Node and ws (never the engine, cli, app, preload, renderer or electron).',
+      'src-main/transport imports only the contract, Node and ws (never the engine, host, cli, app, preload, renderer or electron).',
   },
-  // cli: engine + contract + transport
+  // host: the engine's service adapted to the contract (handlers, events, target secrets), shared by the
+  // cli (`bulwark serve`) and the Electron app; it knows neither of them nor Electron
+  {
+    target: layer('src-main/host'),
+    from: [
+      layer('src-main/cli'),
+      layer('src-main/app'),
+      layer('src-main/preload'),
+      layer('src-renderer'),
+      layer('node_modules/electron'),
+    ],
+    message:
+      'src-main/host imports the engine, the contract and transport types only (never cli, app, preload, renderer or electron).',
+  },
+  // cli: engine + contract + transport + host
   {
     target: layer('src-main/cli'),
     from: [
@@ -179,6 +195,10 @@ export default defineConfig(
   },
   {
     files: ['src-main/transport/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [electron] }] },
+  },
+  {
+    files: ['src-main/host/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [electron] }] },
   },
   {

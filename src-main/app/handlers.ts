@@ -1,4 +1,6 @@
+import { channelNames, type ChannelName } from '../contract/ipc.ts';
 import { ok, err } from '../contract/result.ts';
+import type { ServiceHandlers } from '../host/handlers.ts';
 import type { Handlers } from './ipc-router.ts';
 
 export interface AppInfo {
@@ -8,15 +10,21 @@ export interface AppInfo {
   versions: { node: string; electron?: string; chrome?: string };
 }
 
-const notWired = (what: string) =>
-  err('UNSUPPORTED', `${what} is not available in the desktop app yet`, 'Use the `bulwark` command for now.');
+const notWired = (channel: ChannelName) =>
+  err(
+    'UNSUPPORTED',
+    `${channel} is not available in the desktop app yet`,
+    'Use the `bulwark` command for now.',
+  );
 
 /**
- * The handlers of the Electron app. For now only `app.version` answers; the repository channels return
- * UNSUPPORTED until the engine is wired in (a later issue replaces these stubs with calls into it).
+ * The handlers of the Electron app. The service channels (sources, targets, jobs, alerts) come from the
+ * same factory `bulwark serve` uses (src-main/host: the hosted BackupService), when the shell passes one;
+ * the repository channels (repo.info, snapshots.list) still answer UNSUPPORTED here, as does every channel
+ * without a handler.
  */
-export function createHandlers(info: AppInfo): Handlers {
-  return {
+export function createHandlers(info: AppInfo, service?: ServiceHandlers): Handlers {
+  const handlers: Partial<Handlers> = {
     'bulwark:app.version': () =>
       ok({
         name: info.name,
@@ -24,7 +32,9 @@ export function createHandlers(info: AppInfo): Handlers {
         platform: info.platform,
         runtime: { ...info.versions },
       }),
-    'bulwark:repo.info': () => notWired('Repository information'),
-    'bulwark:snapshots.list': () => notWired('The snapshot list'),
+    ...service,
   };
+  const all: Record<string, unknown> = {};
+  for (const channel of channelNames) all[channel] = handlers[channel] ?? (() => notWired(channel));
+  return all as Handlers;
 }

@@ -3,8 +3,10 @@ import { pathToFileURL } from 'node:url';
 
 import { app, BrowserWindow, ipcMain, session, type Tray } from 'electron';
 
+import { localPaths } from '../engine/index.ts';
+import { openHostedService, type HostedService } from '../host/service.ts';
 import { createHandlers } from './handlers.ts';
-import { isTrustedSender, registerIpcRouter } from './ipc-router.ts';
+import { createEventPublisher, isTrustedSender, registerIpcRouter } from './ipc-router.ts';
 import { appPaths } from './paths.ts';
 import { hardenSession, hardenWebContents } from './security.ts';
 import { createTray } from './tray.ts';
@@ -23,6 +25,9 @@ const log = (message: string, detail?: unknown): void => console.error(`[bulwark
 let mainWindow: BrowserWindow | undefined;
 let tray: Tray | undefined;
 let quitting = false;
+let hosted: HostedService | undefined;
+let stopping: Promise<void> | undefined;
+let stopped = false;
 
 function createMainWindow(): BrowserWindow {
   const win = new BrowserWindow({
@@ -71,18 +76,27 @@ function showMainWindow(): void {
 async function start(): Promise<void> {
   await app.whenReady();
   hardenSession(session.defaultSession);
+  // The backup service runs in this process (the engine is plain Node): the same one `bulwark serve` runs
+  // headless, on the same local folders. Its events go to every window of ours.
+  hosted = openHostedService({ paths: localPaths(), log });
+  hosted.events.subscribe(
+    createEventPublisher(() => BrowserWindow.getAllWindows().map((w) => w.webContents), log),
+  );
   registerIpcRouter({
     ipc: ipcMain,
-    handlers: createHandlers({
-      name: PRODUCT_NAME,
-      version: app.getVersion(),
-      platform: process.platform,
-      versions: {
-        node: process.versions.node,
-        electron: process.versions.electron,
-        chrome: process.versions.chrome,
+    handlers: createHandlers(
+      {
+        name: PRODUCT_NAME,
+        version: app.getVersion(),
+        platform: process.platform,
+        versions: {
+          node: process.versions.node,
+          electron: process.versions.electron,
+          chrome: process.versions.chrome,
+        },
       },
-    }),
+      hosted.handlers,
+    ),
     isTrusted: (event) => isTrustedSender(event.senderFrame, trustedPageUrl),
     log,
   });
@@ -92,6 +106,8 @@ async function start(): Promise<void> {
     log('no tray icon on this desktop; closing the window will quit', e);
   }
   showMainWindow();
+  const { problem } = await hosted.start();
+  if (problem !== undefined) log('the default repository could not be prepared', problem);
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -102,8 +118,18 @@ if (!app.requestSingleInstanceLock()) {
   app.on('web-contents-created', (_event, contents) => hardenWebContents(contents, trustedPageUrl));
   app.on('second-instance', showMainWindow);
   app.on('activate', showMainWindow);
-  app.on('before-quit', () => {
+  app.on('before-quit', (event) => {
     quitting = true;
+    // Graceful stop of the service first: a running backup is canceled and resumed on the next start.
+    if (!hosted || stopped) return;
+    event.preventDefault();
+    stopping ??= hosted
+      .stop()
+      .catch((e: unknown) => log('the backup service did not stop cleanly', e))
+      .finally(() => {
+        stopped = true;
+        app.quit();
+      });
   });
   app.on('window-all-closed', () => {
     if (!tray) app.quit();

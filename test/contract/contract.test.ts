@@ -52,13 +52,35 @@ describe('IPC contract', () => {
     expect(eventNames).toEqual(Object.keys(events));
   });
 
-  it('declares the first channels and events', () => {
+  it('declares the repository and service channels and events', () => {
     expect([...channelNames].sort()).toEqual([
+      'bulwark:alerts.acknowledge',
+      'bulwark:alerts.list',
       'bulwark:app.version',
+      'bulwark:jobs.cancel',
+      'bulwark:jobs.list',
+      'bulwark:jobs.pauseAll',
+      'bulwark:jobs.resumeAll',
+      'bulwark:jobs.runNow',
       'bulwark:repo.info',
+      'bulwark:service.status',
       'bulwark:snapshots.list',
+      'bulwark:sources.add',
+      'bulwark:sources.list',
+      'bulwark:sources.remove',
+      'bulwark:sources.update',
+      'bulwark:targets.add',
+      'bulwark:targets.list',
+      'bulwark:targets.remove',
     ]);
-    expect([...eventNames].sort()).toEqual(['bulwark:job.progress', 'bulwark:job.state']);
+    expect([...eventNames].sort()).toEqual([
+      'bulwark:alert.acknowledged',
+      'bulwark:alert.cleared',
+      'bulwark:alert.raised',
+      'bulwark:job.progress',
+      'bulwark:job.state',
+      'bulwark:source.changed',
+    ]);
   });
 
   it('request schemas refuse unknown fields (inputs are validated at the boundary)', () => {

@@ -1,107 +1,40 @@
-import { spawn, spawnSync, type ChildProcessByStdio } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
 
 import { chromium, type Browser, type Page, type WebSocket as PwWebSocket } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { CONTENT_SECURITY_POLICY } from '../../src-main/transport/csp.ts';
+import {
+  bulwark,
+  CHROMIUM,
+  CHROMIUM_ARGS,
+  childEnv,
+  ensureRendererBuilt,
+  screenshot as keepScreenshot,
+  startServe,
+  type ServeChild,
+} from './helpers.ts';
 
 // The browser UI against a real `bulwark serve` child process, in Debian's Chromium (installed by
 // scripts/setup.sh; never `playwright install`). Screenshots go to the test's temp folder; set
 // BULWARK_E2E_ARTIFACTS=<dir> to keep copies.
 
-const root = path.resolve(import.meta.dirname, '..', '..');
-const MAIN = path.join(root, 'src-main', 'cli', 'main.ts');
-const RENDERER_INDEX = path.join(root, 'dist', 'renderer', 'index.html');
-const CHROMIUM = '/usr/bin/chromium';
-// without the networking flags Chromium floods the closed network with refused connections (TOOLCHAIN.md)
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
 let tmp: string;
 let env: NodeJS.ProcessEnv;
 let src: string;
-let serve: ChildProcessByStdio<null, Readable, Readable>;
-let serveStderr = '';
+let serve: ServeChild;
 let pageUrl: string;
 let origin: string;
 let browser: Browser;
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const rel of fs.readdirSync(dir, { recursive: true }) as string[]) {
-    const st = fs.statSync(path.join(dir, rel));
-    if (st.isFile()) newest = Math.max(newest, st.mtimeMs);
-  }
-  return newest;
-}
-
-/** `npm test` builds first; when run alone, build the renderer if it is missing or older than its sources. */
-function ensureRendererBuilt(): void {
-  const built = fs.existsSync(RENDERER_INDEX) ? fs.statSync(RENDERER_INDEX).mtimeMs : 0;
-  const sources = Math.max(
-    newestMtime(path.join(root, 'src-renderer', 'src')),
-    fs.statSync(path.join(root, 'src-renderer', 'index.html')).mtimeMs,
-    newestMtime(path.join(root, 'src-main', 'contract')),
-  );
-  if (built >= sources) return;
-  const vite = path.join(root, 'node_modules', 'vite', 'bin', 'vite.js');
-  const r = spawnSync(process.execPath, [vite, 'build', '--config', 'src-renderer/vite.config.ts'], {
-    cwd: root,
-    encoding: 'utf8',
-  });
-  if (r.status !== 0) throw new Error(`renderer build failed:\n${r.stdout}\n${r.stderr}`);
-}
-
-function bulwark(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAIN, ...args], { env, encoding: 'utf8' });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** Starts `bulwark serve --port 0` and resolves with the URL it prints. */
-function startServe(): Promise<string> {
-  serve = spawn(process.execPath, [MAIN, 'serve', '--port', '0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  serve.stderr.on('data', (d: Buffer) => (serveStderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    let stdout = '';
-    serve.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-      const m = /Bulwark service on (http:\/\/127\.0\.0\.1:\d+\/#token=[A-Za-z0-9_-]{43})\n/.exec(stdout);
-      if (m?.[1]) resolve(m[1]);
-    });
-    serve.once('exit', (code) =>
-      reject(new Error(`bulwark serve exited with ${code}:\n${stdout}\n${serveStderr}`)),
-    );
-  });
-}
-
-async function screenshot(page: Page, name: string): Promise<string> {
-  const file = path.join(tmp, name);
-  await page.screenshot({ path: file, fullPage: true });
-  const keep = process.env.BULWARK_E2E_ARTIFACTS;
-  if (keep) {
-    fs.mkdirSync(keep, { recursive: true });
-    fs.copyFileSync(file, path.join(keep, name));
-  }
-  return file;
-}
+const screenshot = (page: Page, name: string) => keepScreenshot(page, tmp, name);
 
 beforeAll(async () => {
   ensureRendererBuilt();
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-'));
-  env = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BULWARK_')) env[k] = v;
-  Object.assign(env, {
+  env = childEnv({
     BULWARK_HOME: path.join(tmp, 'home'),
     BULWARK_KDF_N: '1024',
     NODE_COMPILE_CACHE: path.join(tmp, 'node-compile-cache'),
@@ -111,23 +44,21 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(src, 'invoice-2026-03.txt'), 'invoice\n'.repeat(100));
   fs.writeFileSync(path.join(src, 'notes.txt'), 'notes\n');
   // one snapshot in the embedded default repository of this BULWARK_HOME
-  const backup = bulwark(['backup', src, '--quiet']);
+  const backup = bulwark(env, ['backup', src, '--quiet']);
   expect(backup.status, backup.stderr).toBe(0);
 
-  pageUrl = await startServe();
+  serve = await startServe(env);
+  pageUrl = serve.pageUrl;
   origin = new URL(pageUrl).origin;
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 
 afterAll(async () => {
   await browser?.close();
-  if (serve && serve.exitCode === null) {
-    const exited = new Promise<number | null>((resolve) => serve.once('exit', (code) => resolve(code)));
-    serve.kill('SIGTERM');
-    const code = await exited;
-    // graceful shutdown on SIGTERM: exit 0 after closing the server and the repository
-    expect(code).toBe(0);
-    expect(serveStderr).toContain('bulwark serve: stopped');
+  if (serve) {
+    // graceful shutdown on SIGTERM: exit 0 after closing the server, the service and the repository
+    expect(await serve.stop()).toBe(0);
+    expect(serve.stderr()).toContain('bulwark serve: stopped');
   }
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
 });

@@ -41,23 +41,25 @@ const cases: Record<string, Case> = {
     forbidden: ['node:path', 'path', 'electron', 'react', '../engine/errors.ts', '../preload/bridge.ts'],
     allowed: ['zod', './result.ts', './model.ts'],
   },
-  'src-main/engine: no electron, cli/app/preload/transport, contract/ipc or renderer': {
+  'src-main/engine: no electron, cli/app/preload/transport/host, contract/ipc or renderer': {
     file: 'src-main/engine/__violation__.ts',
     forbidden: [
       'electron',
       '../app/main.ts',
       '../transport/dispatch.ts',
+      '../host/handlers.ts',
       '../preload/bridge.ts',
       '../contract/ipc.ts',
       '../../src-renderer/src/api/client.ts',
     ],
     allowed: ['node:fs', 'zod', './errors.ts', '../contract/result.ts', '../contract/model.ts'],
   },
-  'src-main/transport: no engine, cli, app, preload, renderer or electron': {
+  'src-main/transport: no engine, host, cli, app, preload, renderer or electron': {
     file: 'src-main/transport/__violation__.ts',
     forbidden: [
       'electron',
       '../engine/errors.ts',
+      '../host/service.ts',
       '../cli/app.ts',
       '../app/main.ts',
       '../preload/bridge.ts',
@@ -74,11 +76,31 @@ const cases: Record<string, Case> = {
       '../engine/errors.ts',
       '../contract/ipc.ts',
       '../transport/dispatch.ts',
+      '../host/service.ts',
+    ],
+  },
+  'src-main/host: engine, contract and transport; no cli, app, preload, renderer or electron': {
+    file: 'src-main/host/__violation__.ts',
+    forbidden: [
+      'electron',
+      '../cli/serve/command.ts',
+      '../app/handlers.ts',
+      '../preload/bridge.ts',
+      '../../src-renderer/src/api/client.ts',
+    ],
+    allowed: [
+      'node:fs',
+      'zod',
+      '../engine/index.ts',
+      '../engine/service/index.ts',
+      '../contract/ipc.ts',
+      '../transport/dispatch.ts',
+      './adapt.ts',
     ],
   },
   'src-main/preload imports only electron and the contract': {
     file: 'src-main/preload/__violation__.ts',
-    forbidden: ['node:fs', 'zod', '../engine/errors.ts', '../app/ipc-router.ts'],
+    forbidden: ['node:fs', 'zod', '../engine/errors.ts', '../host/handlers.ts', '../app/ipc-router.ts'],
     allowed: ['electron', '../contract/ipc.ts', './bridge.ts'],
   },
   'src-main/app: no renderer, no cli': {
@@ -90,6 +112,7 @@ const cases: Record<string, Case> = {
       '../contract/ipc.ts',
       '../engine/errors.ts',
       '../transport/dispatch.ts',
+      '../host/service.ts',
       './handlers.ts',
     ],
   },
@@ -104,6 +127,7 @@ const cases: Record<string, Case> = {
       '../../src-main/preload/bridge.ts',
       '../../src-main/app/main.ts',
       '../../src-main/transport/dispatch.ts',
+      '../../src-main/host/adapt.ts',
     ],
     allowed: [
       'react',

@@ -1,13 +1,15 @@
 import type { Command } from 'commander';
 
 import { isBulwarkError, localPaths } from '../../engine/index.ts';
+import { openHostedService } from '../../host/service.ts';
 import type { Logger } from '../../transport/dispatch.ts';
 import { LOOPBACK_HOST } from '../../transport/http/guard.ts';
+import type { HttpServer } from '../../transport/http/server.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import type { Output } from '../output.ts';
-import type { CommandEnv } from '../repo-open.ts';
+import { kdfFromEnv, type CommandEnv } from '../repo-open.ts';
 import { createRepositoryHandlers } from './handlers.ts';
 import { checkHost, DEFAULT_PORT, findRendererDir, parsePort, startService } from './service.ts';
 import { loadOrCreateServiceToken, serviceTokenFile } from './token.ts';
@@ -19,17 +21,24 @@ export interface ServeOptions extends CommonOptions {
 }
 
 const SERVE_HELP = `
-The service listens on 127.0.0.1 only and answers the browser UI (GET /) and the API
+The service protects the configured sources unattended (folder watcher, periodic rescans, RPO alerts);
+on its first start it configures the embedded default repository in the data folder as the target, so it
+works without any cloud account. Add sources and targets in the browser UI or over the API.
+
+It listens on 127.0.0.1 only and answers the browser UI (GET /) and the API
 (POST /api/<channel>, WebSocket /api/events). Every API call needs the per-install access token
 (Authorization: Bearer <token>); it is created on the first start in <config>/service-token (mode 0600)
 and printed then, as the link to open (http://127.0.0.1:PORT/#token=...). \`bulwark serve --print-token\`
 prints it again. Requests whose Host or Origin is not this service are refused (DNS rebinding, CSRF).
-Stop it with Ctrl-C or SIGTERM.`;
+Stop it with Ctrl-C or SIGTERM: a running backup is canceled and resumed by the next start.
+To run it at boot (systemd, launchd, Task Scheduler) see docs/service.md.`;
 
 export function registerServe(program: Command, app: App): void {
   const cmd = program
     .command('serve')
-    .description('run the headless service: the browser UI and the API on 127.0.0.1')
+    .description(
+      'run the backup service headless: unattended backups, the browser UI and the API on 127.0.0.1',
+    )
     .option('-p, --port <port>', 'port on 127.0.0.1 (0: any free port)', String(DEFAULT_PORT))
     .option('--host <address>', `listen address: only ${LOOPBACK_HOST} is accepted`, LOOPBACK_HOST)
     .option('--print-token', 'print the access token (created if needed) and exit');
@@ -86,33 +95,68 @@ export async function runServe(opts: ServeOptions, ctx: CommandEnv): Promise<num
   if (!rendererDir)
     out.warn('bulwark serve: the browser UI is not built (run `npm run build`); the API works');
 
-  const repository = await createRepositoryHandlers(opts, ctx);
-  const problem = await repository.probe();
-  if (problem !== undefined) {
-    if (isBulwarkError(problem, 'REPO_NOT_FOUND')) {
-      out.note('bulwark serve: no repository yet; the first `bulwark backup PATH` creates the default one');
-    } else if (
-      isBulwarkError(problem) &&
-      ['WRONG_PASSWORD', 'INVALID_ARGUMENT', 'PERMISSION'].includes(problem.code)
-    ) {
-      await repository.close();
-      throw problem;
-    } else {
-      const why = problem instanceof Error ? problem.message : String(problem);
-      out.warn(`bulwark serve: the repository cannot be opened now (${why}); the UI will show it and retry`);
-    }
-  }
-
-  const { server } = await startService({
-    repo: opts,
-    ctx,
-    token,
-    port,
-    host,
-    rendererDir,
-    repository,
-    ...loggers(out),
+  const { log, logAccess } = loggers(out);
+  const kdf = kdfFromEnv(ctx.env);
+  const hosted = openHostedService({
+    paths: localPaths(ctx.env),
+    ...(kdf ? { kdf } : {}),
+    // a canceled backup stops within seconds; this bounds a stuck one (systemd waits 90 s by default)
+    tuning: { stopTimeoutMs: 30_000 },
+    log,
   });
+  let server: HttpServer;
+  try {
+    const prepared = await hosted.prepare();
+    if (prepared.defaultTarget)
+      out.note(
+        `bulwark serve: sources are backed up into the embedded default repository ${prepared.defaultTarget.location}`,
+      );
+    if (prepared.problem !== undefined) {
+      const why = prepared.problem instanceof Error ? prepared.problem.message : String(prepared.problem);
+      out.warn(`bulwark serve: the default repository cannot be used (${why}); add a target in the UI`);
+    }
+
+    const repository = await createRepositoryHandlers(opts, ctx, (id) => hosted.sourceName(id));
+    const problem = await repository.probe();
+    if (problem !== undefined) {
+      if (isBulwarkError(problem, 'REPO_NOT_FOUND')) {
+        out.note('bulwark serve: no repository yet; the first `bulwark backup PATH` creates the default one');
+      } else if (
+        isBulwarkError(problem) &&
+        ['WRONG_PASSWORD', 'INVALID_ARGUMENT', 'PERMISSION'].includes(problem.code)
+      ) {
+        await repository.close();
+        throw problem;
+      } else {
+        const why = problem instanceof Error ? problem.message : String(problem);
+        out.warn(
+          `bulwark serve: the repository cannot be opened now (${why}); the UI will show it and retry`,
+        );
+      }
+    }
+
+    ({ server } = await startService({
+      repo: opts,
+      ctx,
+      token,
+      port,
+      host,
+      rendererDir,
+      repository,
+      handlers: hosted.handlers,
+      events: hosted.events,
+      onShutdown: () => hosted.stop(),
+      log,
+      logAccess,
+    }));
+  } catch (e) {
+    await hosted.stop();
+    throw e;
+  }
+  // Only once the port is ours: a second `bulwark serve` on the same port stops above, before it watches
+  // or backs up anything.
+  await hosted.start();
+
   // The token is printed unasked only when it was just created; the link stays valid across restarts.
   out.line(`Bulwark service on ${created ? server.pageUrl : `${server.origin}/`}`);
   if (created)

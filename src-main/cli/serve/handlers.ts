@@ -4,6 +4,7 @@ import type { ResponseOf } from '../../contract/ipc.ts';
 import type { RepositoryInfo, SnapshotSummary } from '../../contract/model.ts';
 import { ok } from '../../contract/result.ts';
 import { BulwarkError, isBulwarkError, type SnapshotManifest } from '../../engine/index.ts';
+import { sourceIdOfKey } from '../../host/adapt.ts';
 import type { Handlers } from '../../transport/dispatch.ts';
 import { readPassword } from '../password.ts';
 import {
@@ -17,9 +18,10 @@ import {
 import { bulwarkVersion } from '../version.ts';
 
 /**
- * The handlers `bulwark serve` answers today (app.version, repo.info, snapshots.list), against the
- * repository the CLI would use: --repo, else BULWARK_REPOSITORY, else the embedded default one. The service
- * core (jobs, watcher, alerts) adds its own handlers next to these.
+ * The repository handlers of `bulwark serve` (app.version, repo.info, snapshots.list), against the
+ * repository the CLI would use: --repo, else BULWARK_REPOSITORY, else the embedded default one (where the
+ * service's sources go unless another target is added). The service channels (sources, targets, jobs,
+ * alerts) come from src-main/host and are merged next to these.
  *
  * The repository is opened (and unlocked: scrypt, slow on purpose) once, on the first call that needs it,
  * and kept open; each call re-reads the snapshot list from the repository, so backups made meanwhile by
@@ -43,18 +45,25 @@ export function appVersion(): ResponseOf<'bulwark:app.version'> {
   };
 }
 
+/** The name of a source of the backup service, by id (undefined: not one of its sources). */
+export type SourceNames = (sourceId: string) => string | undefined;
+
 export function snapshotSummary(
   m: SnapshotManifest,
   protectedUntil: number | null | undefined,
+  sourceName: SourceNames = () => undefined,
 ): SnapshotSummary {
   const retainUntil =
     m.retainUntil ??
     (typeof protectedUntil === 'number' ? new Date(protectedUntil).toISOString() : undefined);
+  // A snapshot the service made records its source's id (stable across renames): show the source's name.
+  const sourceId = sourceIdOfKey(m.source);
   return {
     id: m.id,
     time: m.time,
     host: m.host,
-    source: m.source,
+    source: (sourceId !== undefined ? sourceName(sourceId) : undefined) ?? m.source,
+    ...(sourceId !== undefined ? { sourceId } : {}),
     paths: [...m.paths],
     ...(m.parent !== undefined ? { parent: m.parent } : {}),
     stats: {
@@ -92,6 +101,7 @@ export function repositoryInfo(opened: OpenedRepository): RepositoryInfo {
 export async function createRepositoryHandlers(
   opts: RepoOptions,
   ctx: CommandEnv,
+  sourceName: SourceNames = () => undefined,
 ): Promise<RepositoryHandlers> {
   let repoOpts = opts;
   let repoCtx = ctx;
@@ -138,9 +148,13 @@ export async function createRepositoryHandlers(
           const protection = r.repo.catalog.snapshotProtection(r.repo.rid);
           let snaps = r.repo.catalog.snapshots(r.repo.rid); // oldest first
           if (request.source !== undefined) snaps = snaps.filter((m) => m.source === request.source);
+          if (request.sourceId !== undefined)
+            snaps = snaps.filter((m) => sourceIdOfKey(m.source) === request.sourceId);
           const newest = [...snaps].reverse().slice(0, request.limit ?? snaps.length);
           return ok({
-            snapshots: newest.map((m) => snapshotSummary(m, protection.get(m.id)?.protectedUntil)),
+            snapshots: newest.map((m) =>
+              snapshotSummary(m, protection.get(m.id)?.protectedUntil, sourceName),
+            ),
           });
         }),
     },

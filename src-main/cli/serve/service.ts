@@ -66,6 +66,8 @@ export interface ServiceOptions {
   handlers?: Partial<Handlers>;
   /** the repository handlers, when the caller made them already (to probe first) */
   repository?: RepositoryHandlers;
+  /** runs at shutdown once the server is closed, before the repository is (stops the backup service) */
+  onShutdown?: () => Promise<void>;
   log?: Logger;
   logAccess?: Logger;
 }
@@ -88,7 +90,13 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
       rendererDir: o.rendererDir,
       port: o.port,
       host,
-      onShutdown: () => repository.close(),
+      onShutdown: async () => {
+        try {
+          await o.onShutdown?.();
+        } finally {
+          await repository.close();
+        }
+      },
       log: o.log,
       logAccess: o.logAccess,
     });

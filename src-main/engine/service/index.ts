@@ -46,6 +46,7 @@ export {
   SOURCE_DEFAULTS,
   ServiceConfig,
   compileFilter,
+  normalizeLocation,
   sourceInputSchema,
   sourceKey,
   sourceUpdateSchema,

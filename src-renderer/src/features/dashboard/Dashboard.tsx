@@ -1,9 +1,14 @@
 import { useEffect } from 'react';
 
+import { alertsStore } from '../../stores/alerts/index.ts';
 import { appSelectors, useAppStore } from '../../stores/app/index.ts';
+import { jobsStore } from '../../stores/jobs/index.ts';
 import { repositoryStore } from '../../stores/repository/index.ts';
 import { snapshotsStore } from '../../stores/snapshots/index.ts';
-import { ActivityPanel } from './ActivityPanel.tsx';
+import { sourcesStore } from '../../stores/sources/index.ts';
+import { AlertsPanel } from '../alerts/AlertsPanel.tsx';
+import { JobsPanel } from '../jobs/JobsPanel.tsx';
+import { SourcesPanel } from '../sources/SourcesPanel.tsx';
 import { RepositoryPanel } from './RepositoryPanel.tsx';
 import { SnapshotsPanel } from './SnapshotsPanel.tsx';
 
@@ -13,6 +18,9 @@ export function Dashboard() {
   const transport = useAppStore(appSelectors.transport);
 
   useEffect(() => {
+    void sourcesStore.getState().load();
+    void jobsStore.getState().load();
+    void alertsStore.getState().load();
     void repositoryStore.getState().load();
     void snapshotsStore.getState().load();
   }, []);
@@ -26,7 +34,9 @@ export function Dashboard() {
           {transport === 'http' ? ' · browser' : ''}
         </span>
       </header>
-      <ActivityPanel />
+      <AlertsPanel />
+      <JobsPanel />
+      <SourcesPanel />
       <RepositoryPanel />
       <SnapshotsPanel />
     </main>

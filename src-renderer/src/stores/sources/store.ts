@@ -1,0 +1,129 @@
+import { createStore, type StoreApi } from 'zustand/vanilla';
+
+import { channels, type EventOf, type RequestOf } from '../../../../src-main/contract/ipc.ts';
+import type { SourceStatus } from '../../../../src-main/contract/model.ts';
+import type { ResultError } from '../../../../src-main/contract/result.ts';
+import type { BulwarkClient } from '../../api/client.ts';
+import { initialState, type SourceAction, type SourcesState } from './initialState.ts';
+
+export interface SourcesActions {
+  /** (Re)loads the list. A newer load or a reset makes the answer of an older one be ignored. */
+  load(): Promise<void>;
+  /** Adds a folder source; resolves true when the service took it (the form can close). */
+  add(request: RequestOf<'bulwark:sources.add'>): Promise<boolean>;
+  remove(sourceId: string): Promise<void>;
+  runNow(sourceId: string): Promise<void>;
+  /** `source.changed`: written by the event subscriber (stores/events.ts) */
+  applyChanged(event: EventOf<'bulwark:source.changed'>): void;
+  clearAddError(): void;
+  reset(): void;
+}
+
+export type SourcesStore = SourcesState & SourcesActions;
+
+function upsert(items: readonly SourceStatus[], source: SourceStatus): SourceStatus[] {
+  const i = items.findIndex((x) => x.id === source.id);
+  if (i === -1) return [...items, source];
+  const next = [...items];
+  next[i] = source;
+  return next;
+}
+
+function without<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
+  const { [key]: _dropped, ...rest } = record;
+  return rest;
+}
+
+/** The first problem of a request the contract refuses, as the service would report it. */
+function invalid(request: unknown): ResultError | undefined {
+  const parsed = channels['bulwark:sources.add'].request.safeParse(request);
+  if (parsed.success) return undefined;
+  const issue = parsed.error.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return { code: 'INVALID_ARGUMENT', message: `${where}${issue?.message ?? 'invalid'}` };
+}
+
+export function createSourcesStore(getClient: () => BulwarkClient): StoreApi<SourcesStore> {
+  let generation = 0;
+  return createStore<SourcesStore>()((set, get) => {
+    async function act(sourceId: string, action: SourceAction, run: () => Promise<ResultError | undefined>) {
+      set((s) => ({
+        busy: { ...s.busy, [sourceId]: action },
+        actionErrors: without(s.actionErrors, sourceId),
+      }));
+      const error = await run();
+      set((s) => ({
+        busy: without(s.busy, sourceId),
+        actionErrors: error ? { ...s.actionErrors, [sourceId]: error } : s.actionErrors,
+      }));
+    }
+
+    return {
+      ...initialState,
+
+      async load() {
+        const mine = ++generation;
+        set({ status: 'loading', error: undefined });
+        const result = await getClient().call('bulwark:sources.list', {});
+        if (mine !== generation) return;
+        if (result.ok) set({ status: 'ready', items: result.value.sources });
+        else set({ status: 'error', error: result.error });
+      },
+
+      async add(request) {
+        const refused = invalid(request);
+        if (refused) {
+          set({ adding: 'error', addError: refused });
+          return false;
+        }
+        set({ adding: 'saving', addError: undefined });
+        const result = await getClient().call('bulwark:sources.add', request);
+        if (!result.ok) {
+          set({ adding: 'error', addError: result.error });
+          return false;
+        }
+        set((s) => ({ adding: 'idle', items: upsert(s.items, result.value.source) }));
+        return true;
+      },
+
+      async remove(sourceId) {
+        await act(sourceId, 'remove', async () => {
+          const result = await getClient().call('bulwark:sources.remove', { sourceId });
+          if (!result.ok) return result.error;
+          set((s) => ({ items: s.items.filter((x) => x.id !== sourceId) }));
+          return undefined;
+        });
+      },
+
+      async runNow(sourceId) {
+        await act(sourceId, 'run', async () => {
+          const result = await getClient().call('bulwark:jobs.runNow', { sourceId });
+          if (!result.ok) return result.error;
+          const job = result.value.job;
+          // the job shows at once; source.changed brings the rest of the status
+          set((s) => ({ items: s.items.map((x) => (x.id === sourceId && !x.job ? { ...x, job } : x)) }));
+          return undefined;
+        });
+      },
+
+      applyChanged(event) {
+        if (event.removed || !event.source) {
+          if (get().items.some((x) => x.id === event.sourceId))
+            set((s) => ({ items: s.items.filter((x) => x.id !== event.sourceId) }));
+          return;
+        }
+        const source = event.source;
+        set((s) => ({ items: upsert(s.items, source) }));
+      },
+
+      clearAddError() {
+        set({ adding: 'idle', addError: undefined });
+      },
+
+      reset() {
+        generation++;
+        set(initialState);
+      },
+    };
+  });
+}
