@@ -1,10 +1,14 @@
 import { Command } from 'commander';
 import type { App } from './app.ts';
+import { registerAudit } from './commands/audit.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerDiff } from './commands/diff.ts';
+import { registerForget } from './commands/forget.ts';
 import { registerHold } from './commands/hold.ts';
 import { registerInit } from './commands/init.ts';
 import { registerLs } from './commands/ls.ts';
+import { registerPolicy } from './commands/policy.ts';
+import { registerPrune } from './commands/prune.ts';
 import { registerRepair } from './commands/repair.ts';
 import { registerRestore } from './commands/restore.ts';
 import { registerSnapshots } from './commands/snapshots.ts';
@@ -46,6 +50,10 @@ export function buildProgram(app: App): Command {
   registerRepair(program, app);
   registerTarget(program, app);
   registerHold(program, app);
+  registerPolicy(program, app);
+  registerForget(program, app);
+  registerPrune(program, app);
+  registerAudit(program, app);
   registerServe(program, app);
   for (const cmd of program.commands) cmd.addHelpText('after', EXIT_CODES_HELP);
   return program;

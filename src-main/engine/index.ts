@@ -34,7 +34,34 @@ export {
   type LockViolation,
   type SnapshotLockStatus,
 } from './locks/verify-locks.ts';
-export { snapshotClosure, extendLocks } from './locks/closure.ts';
+export { snapshotClosure, extendLocks, MissingObjectsError } from './locks/closure.ts';
+export { recordAudit, readAuditLog, type AuditEntry, type AuditInput, type AuditLog } from './audit/audit.ts';
+export {
+  applyPolicy,
+  bucketKeys,
+  lockDaysFor,
+  validatePolicy,
+  type RetentionPolicy,
+  type LockTier,
+  type Tier,
+} from './retention/policy.ts';
+export {
+  retentionTemplates,
+  retentionTemplate,
+  describePolicy,
+  formatDays,
+  type RetentionTemplate,
+  type RetentionTemplateId,
+} from './retention/templates.ts';
+export {
+  setRetentionPolicy,
+  getRetentionPolicy,
+  listRetentionPolicies,
+  type PolicyRecord,
+} from './retention/policies.ts';
+export { forget, type ForgetOptions, type ForgetResult } from './retention/forget.ts';
+export { prune, type PruneLocked, type PruneOptions, type PruneResult } from './retention/prune.ts';
+export { setPrunePaused, prunePausedReason } from './retention/marks.ts';
 export type * from './ops/types.ts';
 export {
   localPaths,

@@ -68,6 +68,7 @@ async function runBackup(paths: string[], opts: BackupCmdOptions, ctx: CommandEn
           source,
           tags: opts.tag ?? [],
           signal,
+          actor: 'cli',
           tmpDir: join(localPaths(env).cacheDir, 'packs'),
           onProgress: (p) =>
             progress.update({
@@ -84,26 +85,13 @@ async function runBackup(paths: string[], opts: BackupCmdOptions, ctx: CommandEn
         out.stopProgress();
         const canceled = isBulwarkError(e, 'CANCELED');
         const error = e instanceof Error ? e.message : String(e);
+        // the engine wrote the audit entry
         catalog.finishRun(runId, canceled ? 'canceled' : 'failed', { error });
-        catalog.audit('cli', 'backup', null, {
-          source,
-          paths,
-          outcome: canceled ? 'canceled' : 'failed',
-          error,
-        });
         throw e;
       }
       out.stopProgress();
       const s = manifest.stats;
       catalog.finishRun(runId, 'succeeded', { snapshotId: manifest.id, stats: s });
-      catalog.audit('cli', 'backup', manifest.id, {
-        source,
-        paths: manifest.paths,
-        files: s.files,
-        bytesAdded: s.bytesAdded,
-        errorCount: s.errorCount,
-        ...(s.lockExtensions !== undefined ? { lockExtensions: s.lockExtensions } : {}),
-      });
 
       if (out.json) out.jsonResult(manifest);
       else out.line(manifest.id);

@@ -41,7 +41,7 @@ async function runHold(ref: string, opts: HoldCmdOptions, ctx: CommandEnv): Prom
   return withRepository(opts, ctx, {}, async ({ repo }) => {
     const snap = repo.resolveSnapshot(ref);
     // The engine writes the audit entry.
-    const objects = await holdSnapshot(repo, snap.id, on, signal);
+    const objects = await holdSnapshot(repo, snap.id, on, signal, 'cli');
     if (out.json) out.jsonResult({ snapshot: snap.id, held: on, objects });
     else if (on) {
       out.line(`snapshot ${snap.id.slice(0, 8)}: ${plural(objects, 'object')} put under legal hold`);

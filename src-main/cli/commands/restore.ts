@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { BulwarkError, isBulwarkError, restoreSnapshot, type RestoreResult } from '../../engine/index.ts';
+import { BulwarkError, restoreSnapshot, type RestoreResult } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, plural } from '../format.ts';
@@ -34,7 +34,7 @@ async function runRestore(ref: string, opts: RestoreCmdOptions, ctx: CommandEnv)
     });
   }
   const target = resolve(opts.target);
-  return withRepository(opts, ctx, {}, async ({ repo, catalog }) => {
+  return withRepository(opts, ctx, {}, async ({ repo }) => {
     const progress = out.progress();
     let result: RestoreResult;
     try {
@@ -43,6 +43,7 @@ async function runRestore(ref: string, opts: RestoreCmdOptions, ctx: CommandEnv)
         subPath: path,
         target,
         signal,
+        actor: 'cli',
         onProgress: (p) =>
           progress.update({
             label: 'restoring',
@@ -54,19 +55,10 @@ async function runRestore(ref: string, opts: RestoreCmdOptions, ctx: CommandEnv)
           }),
       });
     } catch (e) {
-      out.stopProgress();
-      const outcome = isBulwarkError(e, 'CANCELED') ? 'canceled' : 'failed';
-      catalog.audit('cli', 'restore', null, { snapshot, path, target, outcome, error: (e as Error).message });
+      out.stopProgress(); // the engine wrote the audit entry
       throw e;
     }
     out.stopProgress();
-    catalog.audit('cli', 'restore', result.snapshotId, {
-      path,
-      target,
-      files: result.files,
-      bytes: result.bytes,
-      skipped: result.errors.length,
-    });
 
     if (out.json) out.jsonResult(result);
     else {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import {
+  recordAudit,
   verifyLocks,
   verifyRepository,
   type LockReport,
@@ -44,22 +45,28 @@ async function runVerify(opts: VerifyCmdOptions, ctx: CommandEnv): Promise<numbe
   const readData = opts.readData === true;
   const locks = opts.locks === true;
   // No sync on open: verify reads indexes and snapshots itself and reports damaged ones as problems.
-  return withRepository(opts, ctx, { sync: false }, async ({ repo, catalog, target }) => {
+  return withRepository(opts, ctx, { sync: false }, async ({ repo, target }) => {
     const report = !locks || readData ? await checkRepository(repo, ctx, readData) : undefined;
     const lockReport = locks ? await checkLocks(repo, ctx) : undefined;
     if (report) {
-      catalog.audit('cli', 'verify', repo.config.id, {
-        readData,
-        ok: report.ok,
-        problems: report.problems.length,
+      await recordAudit(repo, {
+        actor: 'cli',
+        action: 'verify',
+        subject: repo.config.id,
+        details: { readData, ok: report.ok, problems: report.problems.length },
       });
     }
     if (lockReport) {
-      catalog.audit('cli', 'verify-locks', repo.config.id, {
-        applicable: lockReport.applicable,
-        ok: lockReport.ok,
-        objects: lockReport.objectsChecked,
-        violations: lockReport.violations.length,
+      await recordAudit(repo, {
+        actor: 'cli',
+        action: 'verify-locks',
+        subject: repo.config.id,
+        details: {
+          applicable: lockReport.applicable,
+          ok: lockReport.ok,
+          objects: lockReport.objectsChecked,
+          violations: lockReport.violations.length,
+        },
       });
     }
 

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { compressBlob } from '../compress.ts';
 import { seal } from '../crypto/seal.ts';
-import { BulwarkError, fromSystemError } from '../errors.ts';
+import { BulwarkError, fromSystemError, isBulwarkError } from '../errors.ts';
 import {
   objectNames,
   packIdFromName,
@@ -27,7 +27,9 @@ import {
 import { PackWriter, readPackTrailer, type FinishedPack } from '../repo/pack.ts';
 import { newObjectId, type Repository } from '../repo/repository.ts';
 import { TaskPool } from '../util/pool.ts';
-import { extendLocks, snapshotClosure } from '../locks/closure.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { extendLocks, MissingObjectsError, snapshotClosure } from '../locks/closure.ts';
+import { dropPacks, lastPackDrop, prunedMarks, syncPruneRecords } from '../retention/marks.ts';
 import { DedupTable } from './dedup-table.ts';
 import { FLOW_QUEUED_FILES, FLOW_SLOTS } from './flow.ts';
 import type { FileJob, FileResult, FromWorker, ScannedEntry, ToWorker, WorkerInit } from './protocol.ts';
@@ -67,6 +69,8 @@ export interface BackupOptions {
   skipPaths?: string[];
   /** tests only: skip the lock-closure step, to prove `verify --locks` notices */
   skipLockExtension?: boolean;
+  /** who runs it, for the audit log ('cli', 'service', ...) */
+  actor?: string;
 }
 
 export const DEFAULT_PACK_TARGET = 32 * 1024 * 1024;
@@ -193,6 +197,52 @@ function cleanStaleTmp(base: string): void {
  * uploading them again.
  */
 export async function backup(repo: Repository, opts: BackupOptions): Promise<SnapshotManifest> {
+  const actor = opts.actor !== undefined ? { actor: opts.actor } : {};
+  try {
+    let manifest: SnapshotManifest;
+    try {
+      manifest = await backupOnce(repo, opts, false);
+    } catch (e) {
+      // Another computer pruned packs this run reused (DECISIONS: concurrent prune): forget them and run
+      // once more; unchanged files whose blobs went with them are read again.
+      if (!(e instanceof MissingObjectsError) || !e.missing.every((n) => /^(packs|index)\//.test(n))) throw e;
+      const gone = e.missing.map((n) => packIdFromName(n)).filter((p): p is string => p !== undefined);
+      dropPacks(repo, gone, (await repo.store.serverTime()).getTime());
+      manifest = await backupOnce(repo, opts, true);
+    }
+    const s = manifest.stats;
+    await recordAudit(repo, {
+      ...actor,
+      action: 'backup',
+      subject: manifest.id,
+      details: {
+        source: manifest.source,
+        paths: manifest.paths,
+        files: s.files,
+        bytesAdded: s.bytesAdded,
+        errorCount: s.errorCount,
+        ...(s.lockExtensions !== undefined ? { lockExtensions: s.lockExtensions } : {}),
+        ...(manifest.retainUntil ? { retainUntil: manifest.retainUntil } : {}),
+      },
+    });
+    return manifest;
+  } catch (e) {
+    await recordAudit(repo, {
+      ...actor,
+      action: 'backup',
+      subject: null,
+      details: {
+        source: opts.source ?? defaultSource(opts.paths, opts.host),
+        paths: opts.paths.map((p) => resolve(p)),
+        outcome: isBulwarkError(e, 'CANCELED') ? 'canceled' : 'failed',
+        error: e instanceof Error ? e.message : String(e),
+      },
+    }).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean): Promise<SnapshotManifest> {
   const started = repo.clock.now().getTime();
   const signal = opts.signal;
   const paths = opts.paths.map((p) => resolve(p));
@@ -216,6 +266,14 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
   await adoptOrphanPacks(repo, signal);
   await repo.syncSnapshots(signal);
   const parent = catalog.latestSnapshot(rid, source);
+  // After packs were pruned (here or elsewhere), the parent's blob lists may name blobs that are gone:
+  // an unchanged file then reuses its blobs only if the catalog still locates every one of them.
+  const lastDrop = lastPackDrop(repo);
+  const checkReuse =
+    retry || (lastDrop !== undefined && (!parent || lastDrop >= Date.parse(parent.time) - DAY));
+  const reusable = (prev: TreeNode & { content: string[] }): boolean =>
+    !checkReuse || prev.content.every((b) => catalog.hasBlob(rid, b));
+  const dropsAtStart = lastDrop;
 
   // New objects are locked until start (server clock) + lock period + padding (DESIGN §3).
   const lock = repo.config.lock;
@@ -429,7 +487,7 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
       if (e.type === 'file') {
         stats.files++;
         const prev = d.prev?.get(e.name);
-        if (sameFile(prev, e)) {
+        if (sameFile(prev, e) && reusable(prev)) {
           n.content = prev.content;
           stats.filesUnchanged++;
           stats.bytes += e.size;
@@ -586,7 +644,7 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
       } else if (type === 'file') {
         stats.files++;
         const prev = root.prev?.get(name);
-        if (sameFile(prev, e)) {
+        if (sameFile(prev, e) && reusable(prev)) {
           n.content = prev.content;
           stats.filesUnchanged++;
           stats.bytes += e.size;
@@ -692,6 +750,27 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
         const ext = await extendLocks(repo, closure, needed, extendTo, signal ? { signal } : {});
         stats.lockExtensions = ext.extensions;
         protectedUntil = Math.min(ext.protectedUntil, extendTo.getTime());
+      }
+    } else {
+      // No server locks (folder target): nothing stops a prune on another computer from deleting a pack
+      // this run reused. Learn the latest prunes, and check that every reused pack a prune marked is there.
+      await syncPruneRecords(repo, signal);
+      if (lastPackDrop(repo) !== dropsAtStart) throw new MissingObjectsError([]);
+      const marks = prunedMarks(repo);
+      if (marks.size > 0) {
+        const closure = await snapshotClosure(repo, manifest, signal);
+        const gone: string[] = [];
+        for (const name of closure) {
+          const pack = packIdFromName(name);
+          if (!pack || !marks.has(pack)) continue;
+          try {
+            await store.head(name);
+          } catch (e) {
+            if (!isBulwarkError(e, 'NOT_FOUND')) throw e;
+            gone.push(name);
+          }
+        }
+        if (gone.length > 0) throw new MissingObjectsError(gone);
       }
     }
     stats.durationMs = repo.clock.now().getTime() - started;

@@ -62,10 +62,13 @@ export async function snapshotClosure(
 export class MissingObjectsError extends BulwarkError {
   readonly missing: readonly string[];
   constructor(missing: readonly string[], cause?: unknown) {
+    const which =
+      missing.length === 0
+        ? ''
+        : `: ${missing[0]}${missing.length > 1 ? ` and ${missing.length - 1} more` : ''}`;
     super(
       'REPO_DAMAGED',
-      `${missing[0] ?? 'an object'}${missing.length > 1 ? ` and ${missing.length - 1} more` : ''} ` +
-        'needed by the new snapshot are missing from the repository',
+      `objects the new snapshot needs are missing from the repository (pruned meanwhile?)${which}`,
       {
         cause,
         hint: 'Another computer may have pruned them. Run the backup again (it stores those data again); if it persists run `bulwark verify`.',

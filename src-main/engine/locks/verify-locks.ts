@@ -3,6 +3,8 @@ import { objectNames, type SnapshotManifest } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
 import type { ObjectInfo } from '../storage/types.ts';
 import { TaskPool } from '../util/pool.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { snapshotTiers, syncTiers, type SnapshotTier } from '../retention/tiers.ts';
 import { snapshotClosure } from './closure.ts';
 
 export type LockProblem = 'missing' | 'unlocked' | 'short';
@@ -23,6 +25,9 @@ export interface SnapshotLockStatus {
   time: string;
   /** the date the snapshot was committed to be kept until */
   retainUntil?: string;
+  /** a longer lock tier it was promoted to by `forget` (retention/tiers.ts), and until when */
+  tier?: string;
+  tierUntil?: string;
   /** the earliest retain-until over its closure as the server reports it: it cannot be lost before */
   protectedUntil?: string;
   /** every object of its closure is under legal hold */
@@ -40,7 +45,18 @@ export interface LockReport {
   violations: LockViolation[];
 }
 
-const LOCKED_PREFIXES = ['keys/', 'packs/', 'index/', 'snapshots/'];
+// every kind of object Bulwark writes, each written locked (retention records and audit entries too)
+const LOCKED_PREFIXES = [
+  'keys/',
+  'packs/',
+  'index/',
+  'snapshots/',
+  'policies/',
+  'tiers/',
+  'forgotten/',
+  'prune/',
+  'audit/',
+];
 
 /**
  * Proves the lock-closure invariant from what the server says (HEAD of every repository object, which
@@ -64,6 +80,8 @@ export async function verifyLocks(
   if (!report.applicable) return report;
   await repo.syncIndexes(opts.signal);
   const snaps = await repo.syncSnapshots(opts.signal);
+  await syncTiers(repo, opts.signal);
+  const tiers = snapshotTiers(repo);
 
   // What the server says about every repository object.
   const names: string[] = [objectNames.config];
@@ -91,7 +109,7 @@ export async function verifyLocks(
   for (const s of snaps) {
     const closure = [...(await snapshotClosure(repo, s, opts.signal)), objectNames.snapshot(s.id)];
     await headAll(closure);
-    report.snapshots.push(checkSnapshot(s, closure, info, now, report.violations));
+    report.snapshots.push(checkSnapshot(s, closure, info, now, report.violations, tiers.get(s.id)));
     for (const n of closure) listed.add(n);
   }
   // Objects no snapshot lists still must not be silently unlocked (e.g. uploaded by a path that dropped the lock).
@@ -123,8 +141,11 @@ function checkSnapshot(
   info: Map<string, ObjectInfo | null>,
   now: Date,
   out: LockViolation[],
+  tier: SnapshotTier | undefined,
 ): SnapshotLockStatus {
-  const needed = s.retainUntil ? Date.parse(s.retainUntil) : undefined;
+  // what it was promised: the later of its manifest's retain-until and any tier promotion
+  const committed = s.retainUntil ? Date.parse(s.retainUntil) : undefined;
+  const needed = tier && (committed === undefined || tier.until > committed) ? tier.until : committed;
   const active = needed !== undefined && needed > now.getTime();
   let protectedUntil = Number.POSITIVE_INFINITY;
   let held = true;
@@ -144,6 +165,7 @@ function checkSnapshot(
     id: s.id,
     time: s.time,
     ...(s.retainUntil ? { retainUntil: s.retainUntil } : {}),
+    ...(tier ? { tier: tier.tier, tierUntil: new Date(tier.until).toISOString() } : {}),
     ...(protectedUntil > 0 && Number.isFinite(protectedUntil)
       ? { protectedUntil: new Date(protectedUntil).toISOString() }
       : {}),
@@ -158,6 +180,7 @@ export async function holdSnapshot(
   ref: string,
   on: boolean,
   signal?: AbortSignal,
+  actor?: string,
 ): Promise<number> {
   const { store, catalog, rid } = repo;
   if (!store.setLegalHold || !store.capabilities.legalHold) {
@@ -174,6 +197,11 @@ export async function holdSnapshot(
   catalog.setLegalHold(rid, closure, on);
   const prot = catalog.snapshotProtection(rid).get(s.id);
   catalog.setSnapshotProtection(rid, s.id, prot?.protectedUntil ?? null, on);
-  catalog.audit('cli', on ? 'hold' : 'release-hold', s.id, { objects: closure.length });
+  await recordAudit(repo, {
+    ...(actor !== undefined ? { actor } : {}),
+    action: on ? 'hold' : 'release-hold',
+    subject: s.id,
+    details: { objects: closure.length },
+  });
   return closure.length;
 }

@@ -1,3 +1,6 @@
+import { recordAudit } from '../audit/audit.ts';
+import { syncPolicies } from '../retention/policies.ts';
+import { syncTiers } from '../retention/tiers.ts';
 import type { Repository } from '../repo/repository.ts';
 import { adoptOrphanPacks } from '../backup/backup.ts';
 import type { RebuildResult } from './types.ts';
@@ -11,9 +14,14 @@ import { walkTree } from './walk.ts';
  */
 export async function rebuildCatalog(repo: Repository, signal?: AbortSignal): Promise<RebuildResult> {
   repo.catalog.clearRepository(repo.rid);
+  // retention state too: learned back from the repository's policies/, tiers/ and prune/ objects
+  for (const t of ['retention_policies', 'snapshot_tiers', 'prune_marks', 'prune_records', 'gone_packs'])
+    repo.catalog.db.prepare(`DELETE FROM ${t} WHERE rid = ?`).run(repo.rid);
   const indexes = await repo.syncIndexes(signal);
   const adoptedPacks = await adoptOrphanPacks(repo, signal);
   const snaps = await repo.syncSnapshots(signal);
+  await syncPolicies(repo, signal);
+  await syncTiers(repo, signal);
   const latest = new Map<string, string>();
   for (const s of snaps) latest.set(s.source, s.tree);
   for (const tree of latest.values()) {
@@ -21,10 +29,11 @@ export async function rebuildCatalog(repo: Repository, signal?: AbortSignal): Pr
       /* loading caches each tree */
     }
   }
-  repo.catalog.audit('cli', 'rebuild-catalog', repo.config.id, {
-    indexes,
-    adoptedPacks,
-    snapshots: snaps.length,
+  await recordAudit(repo, {
+    actor: 'cli',
+    action: 'rebuild-catalog',
+    subject: repo.config.id,
+    details: { indexes, adoptedPacks, snapshots: snaps.length },
   });
   return { snapshots: snaps.length, indexes, packs: repo.catalog.packs(repo.rid).length, adoptedPacks };
 }

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, lstatSync, mkdirSync, symlinkSync, unlinkSync, utimesSync, lutimesSync } from 'node:fs';
 import { join, relative, resolve, isAbsolute } from 'node:path';
-import { BulwarkError, fromSystemError, throwIfAborted } from '../errors.ts';
+import { recordAudit } from '../audit/audit.ts';
+import { BulwarkError, fromSystemError, isBulwarkError, throwIfAborted } from '../errors.ts';
 import type { TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
 import { writeFiles } from './restore-files.ts';
@@ -17,6 +18,41 @@ const nsToSeconds = (ns: string): number => Number(BigInt(ns) / 1000n) / 1e6;
  * refused, and symlinks are created last (so no restored write can pass through one).
  */
 export async function restoreSnapshot(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
+  const actor = opts.actor !== undefined ? { actor: opts.actor } : {};
+  let result: RestoreResult;
+  try {
+    result = await restoreOnce(repo, opts);
+  } catch (e) {
+    await recordAudit(repo, {
+      ...actor,
+      action: 'restore',
+      subject: null,
+      details: {
+        snapshot: opts.snapshot,
+        path: opts.subPath ?? '',
+        target: resolve(opts.target),
+        outcome: isBulwarkError(e, 'CANCELED') ? 'canceled' : 'failed',
+        error: e instanceof Error ? e.message : String(e),
+      },
+    }).catch(() => undefined);
+    throw e;
+  }
+  await recordAudit(repo, {
+    ...actor,
+    action: 'restore',
+    subject: result.snapshotId,
+    details: {
+      path: opts.subPath ?? '',
+      target: resolve(opts.target),
+      files: result.files,
+      bytes: result.bytes,
+      skipped: result.errors.length,
+    },
+  });
+  return result;
+}
+
+async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
   const snap = repo.resolveSnapshot(opts.snapshot);
   const target = resolve(opts.target);
   const result: RestoreResult = { snapshotId: snap.id, files: 0, dirs: 0, bytes: 0, errors: [] };

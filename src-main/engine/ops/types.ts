@@ -30,6 +30,8 @@ export interface RestoreOptions {
   onProgress?: (p: RestoreProgress) => void;
   /** parallel file restores (default 4) */
   concurrency?: number;
+  /** who restores, for the audit log ('cli', 'service', ...) */
+  actor?: string;
 }
 
 export interface RestoreResult {

@@ -1,7 +1,9 @@
 import { BulwarkError, isBulwarkError } from '../errors.ts';
 import { lastSegment, objectNames, packIdFromName, type SnapshotManifest } from '../repo/format.ts';
 import { readPackTrailer } from '../repo/pack.ts';
+import { getRecord } from '../repo/records.ts';
 import type { Repository } from '../repo/repository.ts';
+import type { ForgottenRecord } from '../retention/forget.ts';
 import { TaskPool } from '../util/pool.ts';
 import type { VerifyProblem, VerifyProgress, VerifyReport } from './types.ts';
 
@@ -58,10 +60,21 @@ export async function verifyRepository(
   }
   report.snapshots = snaps.length;
   const byId = new Map(snaps.map((s) => [s.manifest.id, s]));
+  // Snapshots `forget` removed left their chain hash behind (retention/forget.ts): not a broken chain.
+  const forgotten = new Map<string, string>();
+  for await (const o of store.list('forgotten/', opts.signal)) {
+    try {
+      const r = await getRecord<ForgottenRecord>(repo, 'forgotten', o.name, opts.signal);
+      if (o.name === objectNames.forgotten(r.id)) forgotten.set(r.id, r.hash);
+    } catch (e) {
+      if (!isBulwarkError(e, 'CORRUPT')) throw e; // a damaged record proves nothing: the chain shows broken
+    }
+  }
   for (const s of snaps) {
     const prev = s.manifest.prev;
     if (!prev) continue;
     const p = byId.get(prev.id);
+    if (!p && forgotten.get(prev.id) === prev.hash) continue;
     if (!p) {
       problems.push({
         kind: 'broken-chain',

@@ -42,9 +42,7 @@ export async function recordTier(
 ): Promise<string> {
   const name = objectNames.tier(rec.snapshot, rec.tier, stamp(new Date(rec.until)));
   await putRecord(repo, 'tier', name, rec, lockUntil, signal); // false: recorded before, same promise
-  repo.catalog.db
-    .prepare(insertSql)
-    .run(repo.rid, name, rec.snapshot, rec.tier, Date.parse(rec.until));
+  repo.catalog.db.prepare(insertSql).run(repo.rid, name, rec.snapshot, rec.tier, Date.parse(rec.until));
   return name;
 }
 
@@ -67,7 +65,10 @@ export async function syncTiers(repo: Repository, signal?: AbortSignal): Promise
     }
     const until = Date.parse(rec.until);
     // the name must say what the sealed contents say: a record cannot be passed off for another snapshot
-    if (!Number.isFinite(until) || o.name !== objectNames.tier(rec.snapshot, rec.tier, stamp(new Date(until))))
+    if (
+      !Number.isFinite(until) ||
+      o.name !== objectNames.tier(rec.snapshot, rec.tier, stamp(new Date(until)))
+    )
       continue;
     insert.run(repo.rid, o.name, rec.snapshot, rec.tier, until);
     fresh++;

@@ -206,6 +206,11 @@ export class MemoryStore implements BlobStore {
     return this.clock.now();
   }
 
+  /** Like a bucket created with Object Lock (which turns versioning on): repositories may use locks. */
+  async lockSupport(): Promise<{ versioning: string; objectLock: boolean }> {
+    return { versioning: 'Enabled', objectLock: true };
+  }
+
   private mustGet(name: string): StoredObject {
     const obj = this.objects.get(name);
     if (!obj) throw new BulwarkError('NOT_FOUND', `${name}: not found`);
