@@ -731,6 +731,7 @@ export class BackupService {
         include: s.include,
         exclude: s.exclude,
         // Never back up the service's own state or a folder repository into itself.
+        actor: 'service',
         skipPaths: [
           this.paths.dataDir,
           this.paths.cacheDir,
