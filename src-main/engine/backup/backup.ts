@@ -31,6 +31,7 @@ import { recordAudit } from '../audit/audit.ts';
 import { extendLocks, MissingObjectsError, snapshotClosure } from '../locks/closure.ts';
 import { dropPacks, lastPackDrop, prunedMarks, syncPruneRecords } from '../retention/marks.ts';
 import { DedupTable } from './dedup-table.ts';
+import { scannedEntry } from './entry.ts';
 import { FLOW_QUEUED_FILES, FLOW_SLOTS } from './flow.ts';
 import type { FileJob, FileResult, FromWorker, ScannedEntry, ToWorker, WorkerInit } from './protocol.ts';
 
@@ -617,24 +618,8 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
       for (let k = 2; used.has(name); k++) name = `${basename(p) || 'root'}~${k}`;
       used.add(name);
       const st = lstatSync(p, { bigint: true });
-      const type: TreeNode['type'] = st.isDirectory()
-        ? 'dir'
-        : st.isFile()
-          ? 'file'
-          : st.isSymbolicLink()
-            ? 'symlink'
-            : 'fifo';
-      const e: ScannedEntry = {
-        name,
-        type,
-        mode: Number(st.mode & 0o7777n),
-        mtimeNs: st.mtimeNs.toString(),
-        ctimeNs: st.ctimeNs.toString(),
-        inode: st.ino.toString(),
-        uid: Number(st.uid),
-        gid: Number(st.gid),
-        size: type === 'file' ? Number(st.size) : 0,
-      };
+      const e = scannedEntry(name, st);
+      const type = e.type;
       const n = nodeFromEntry(e);
       root.nodes.push(n);
       if (type === 'dir') {

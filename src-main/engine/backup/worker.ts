@@ -25,7 +25,6 @@ import { Chunker, gearTableFromSeed } from '../chunker/fastcdc.ts';
 import { compressBlob } from '../compress.ts';
 import { seal } from '../crypto/seal.ts';
 import { PackWriter } from '../repo/pack.ts';
-import type { NodeType } from '../repo/format.ts';
 import { DedupTable } from './dedup-table.ts';
 import type {
   FileJob,
@@ -37,6 +36,7 @@ import type {
   WorkerInit,
 } from './protocol.ts';
 import { compileFilter, isInside } from './filter.ts';
+import { nodeType, scannedEntry } from './entry.ts';
 import { FLOW_LIMIT_FILES, FLOW_QUEUED_FILES } from './flow.ts';
 
 const port = parentPort;
@@ -178,16 +178,6 @@ function readFile(job: FileJob): FileResult {
 
 // ---- scanner ---------------------------------------------------------------------------------------
 
-function nodeType(st: BigIntStats): NodeType {
-  if (st.isFile()) return 'file';
-  if (st.isDirectory()) return 'dir';
-  if (st.isSymbolicLink()) return 'symlink';
-  if (st.isFIFO()) return 'fifo';
-  if (st.isSocket()) return 'socket';
-  if (st.isCharacterDevice()) return 'chardev';
-  return 'blockdev';
-}
-
 function scan(
   roots: { path: string; dirId: number }[],
   flowBuf: SharedArrayBuffer,
@@ -228,17 +218,7 @@ function scan(
       const type = nodeType(st);
       if (filter?.excluded(p) || skip.some((d) => isInside(d, p))) continue;
       if (type === 'file' && filter && !filter.included(p)) continue;
-      const e: ScannedEntry = {
-        name,
-        type,
-        mode: Number(st.mode & 0o7777n),
-        mtimeNs: st.mtimeNs.toString(),
-        ctimeNs: st.ctimeNs.toString(),
-        inode: st.ino.toString(),
-        uid: Number(st.uid),
-        gid: Number(st.gid),
-        size: type === 'file' ? Number(st.size) : 0,
-      };
+      const e = scannedEntry(name, st);
       if (type === 'symlink') {
         try {
           e.target = readlinkSync(p);

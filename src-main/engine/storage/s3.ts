@@ -148,7 +148,7 @@ const quietLogger = {
 };
 
 /** The Date header of a raw HTTP response, if any. */
-function dateHeader(response: unknown): Date | undefined {
+export function dateHeader(response: unknown): Date | undefined {
   const headers = (response as { headers?: unknown } | undefined)?.headers;
   if (typeof headers !== 'object' || headers === null) return undefined;
   for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {

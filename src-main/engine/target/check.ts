@@ -34,7 +34,7 @@ import {
 
 import { systemClock, type Clock } from '../clock.ts';
 import { BulwarkError, isBulwarkError } from '../errors.ts';
-import type { S3Store } from '../storage/s3.ts';
+import { dateHeader, type S3Store } from '../storage/s3.ts';
 import type { LockMode } from '../storage/types.ts';
 import { leastPrivilegePolicy, type LeastPrivilegePolicy } from './policy.ts';
 
@@ -195,18 +195,6 @@ function systemCode(e: unknown): string | undefined {
       }
     }
     cur = c.cause;
-  }
-  return undefined;
-}
-
-function dateHeader(response: unknown): Date | undefined {
-  const headers = (response as { headers?: unknown } | undefined)?.headers;
-  if (typeof headers !== 'object' || headers === null) return undefined;
-  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
-    if (k.toLowerCase() === 'date' && typeof v === 'string') {
-      const d = new Date(v);
-      return Number.isFinite(d.getTime()) ? d : undefined;
-    }
   }
   return undefined;
 }
