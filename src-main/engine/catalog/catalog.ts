@@ -284,10 +284,11 @@ export class Catalog {
     return r && (JSON.parse(r.manifest) as SnapshotManifest);
   }
 
-  startRun(kind: string, rid: number | null, source: string | null): number {
+  /** `startedAt` (ms) lets the caller record the same instant it reports elsewhere. */
+  startRun(kind: string, rid: number | null, source: string | null, startedAt?: number): number {
     const r = this.db
       .prepare(`INSERT INTO runs (rid, kind, source, state, started_at) VALUES (?, ?, ?, 'running', ?)`)
-      .run(rid, kind, source, this.clock.now().getTime());
+      .run(rid, kind, source, startedAt ?? this.clock.now().getTime());
     return Number(r.lastInsertRowid);
   }
 

@@ -425,7 +425,7 @@ export class JobManager {
     job.startedAt = this.now();
     this.running.set(job.id, job);
     try {
-      job.runId = this.catalog.startRun('backup', null, job.sourceId);
+      job.runId = this.catalog.startRun('backup', null, job.sourceId, job.startedAt);
     } catch (e) {
       this.transition(job, 'RUNNING');
       this.settle(job, { error: e });
