@@ -37,7 +37,7 @@ interface PackNeed {
  */
 export async function writeFiles(
   repo: Repository,
-  files: { path: string; node: TreeNode }[],
+  files: { path: string; node: TreeNode; fresh?: boolean }[],
   opts: {
     signal?: AbortSignal;
     threads?: number;
@@ -93,6 +93,7 @@ export async function writeFiles(
       mtimeNs: f.node.mtimeNs,
       size: f.node.size ?? 0,
       blobs,
+      ...(f.fresh ? { fresh: true } : {}),
     });
     waiting.push(missing ? -1 : mine.size);
   }

@@ -20,6 +20,8 @@ export interface FileTask {
   mtimeNs: string;
   size: number;
   blobs: BlobRef[];
+  /** the folder was created by this restore: nothing can be at this name yet */
+  fresh?: boolean;
 }
 
 export type ToRestoreWorker = { type: 'files'; files: FileTask[] };

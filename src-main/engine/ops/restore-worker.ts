@@ -69,10 +69,12 @@ function readBlob(ref: FileTask['blobs'][number]): Buffer {
 
 function writeFile(t: FileTask): void {
   // Replace, never write through: whatever is at this name (a planted symlink) is removed, not followed.
-  try {
-    if (!lstatSync(t.path).isDirectory()) unlinkSync(t.path);
-  } catch {
-    /* absent */
+  if (!t.fresh) {
+    try {
+      if (!lstatSync(t.path).isDirectory()) unlinkSync(t.path);
+    } catch {
+      /* absent */
+    }
   }
   const fd = openSync(
     t.path,

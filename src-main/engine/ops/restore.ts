@@ -75,12 +75,13 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
   };
 
   // Pass 1: plan (validate names, create folders); pass 2: files in parallel; pass 3: symlinks, folder times.
-  const files: { path: string; node: TreeNode }[] = [];
+  const files: { path: string; node: TreeNode; fresh: boolean }[] = [];
   const links: { path: string; node: TreeNode }[] = [];
   const dirTimes: { path: string; node: TreeNode }[] = [];
   const specials: { path: string; node: TreeNode }[] = [];
 
-  const plan = async (treeId: string, dir: string, shown: string): Promise<void> => {
+  // `fresh`: this run created the folder, so nothing can already sit at a name inside it (no lstat needed).
+  const plan = async (treeId: string, dir: string, shown: string, fresh: boolean): Promise<void> => {
     throwIfAborted(opts.signal);
     const tree = await repo.loadTree(treeId, opts.signal);
     const seen = new Set<string>();
@@ -96,26 +97,27 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
         fail(rel, 'would be written outside the target: skipped');
         continue;
       }
-      await planNode(node, p, rel);
+      await planNode(node, p, rel, fresh);
     }
   };
 
-  const planNode = async (node: TreeNode, p: string, rel: string): Promise<void> => {
+  const planNode = async (node: TreeNode, p: string, rel: string, fresh: boolean): Promise<void> => {
     switch (node.type) {
       case 'dir': {
+        let created: boolean;
         try {
-          ensureRealDir(p);
+          created = ensureRealDir(p);
         } catch (e) {
           fail(rel, (e as Error).message);
           return;
         }
         result.dirs++;
-        if (node.subtree) await plan(node.subtree, p, rel);
+        if (node.subtree) await plan(node.subtree, p, rel, created);
         dirTimes.push({ path: p, node });
         return;
       }
       case 'file':
-        files.push({ path: p, node });
+        files.push({ path: p, node, fresh });
         progress.filesTotal++;
         progress.bytesTotal += node.size ?? 0;
         return;
@@ -128,11 +130,11 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
   };
 
   if (start.type === 'dir') {
-    if (start.subtree) await plan(start.subtree, target, '');
+    if (start.subtree) await plan(start.subtree, target, '', false);
   } else {
     const name = 'name' in start ? start.name : '';
     if (!isSafeName(name)) throw new BulwarkError('CORRUPT', 'the snapshot holds an unsafe file name');
-    await planNode(start as TreeNode, join(target, name), name);
+    await planNode(start as TreeNode, join(target, name), name, false);
   }
 
   await writeFiles(repo, files, {
@@ -188,15 +190,17 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
   return result;
 }
 
-function ensureRealDir(p: string): void {
+/** Makes sure `p` is a real folder; true when this call created it. */
+function ensureRealDir(p: string): boolean {
   try {
     const st = lstatSync(p);
-    if (st.isDirectory()) return;
+    if (st.isDirectory()) return false;
     throw new BulwarkError('ALREADY_EXISTS', `${p} exists and is not a folder (not replaced)`);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
   }
   mkdirSync(p, { mode: 0o700 });
+  return true;
 }
 
 function removeIfPresent(p: string): void {
