@@ -6,7 +6,6 @@ import {
   readdirSync,
   readlinkSync,
   rmSync,
-  unlinkSync,
 } from 'node:fs';
 import { availableParallelism, hostname, tmpdir, userInfo } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
@@ -284,7 +283,8 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     : undefined;
   const putOpts = repo.lockOptions(retainUntil);
 
-  const tmpBase = opts.tmpDir ?? join(tmpdir(), 'bulwark-tmp');
+  // Packs are built where the store can adopt them without a copy (a folder target's staging folder).
+  const tmpBase = opts.tmpDir ?? store.stagingDir?.() ?? join(tmpdir(), 'bulwark-tmp');
   mkdirSync(tmpBase, { recursive: true, mode: 0o700 });
   cleanStaleTmp(tmpBase);
   const tmpDir = mkdtempSync(join(tmpBase, `run-${process.pid}-`));
@@ -323,7 +323,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
   const uploadPack = async (pack: FinishedPack): Promise<void> => {
     await store.put(
       objectNames.pack(pack.id),
-      { path: pack.path, size: pack.size },
+      { path: pack.path, size: pack.size, adopt: true },
       { ...putOpts, contentMd5: pack.md5, ...(signal ? { signal } : {}) },
     );
     catalog.addPack(rid, pack, retainUntil ?? null, null);
@@ -331,7 +331,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     stats.bytesAdded += pack.size;
     stats.blobsAdded += pack.blobs.length;
     progress.bytesAdded = stats.bytesAdded;
-    unlinkSync(pack.path);
+    rmSync(pack.path, { force: true }); // gone already when the store adopted it
   };
 
   // The dedup table (seeded with every blob the catalog knows) and the readers start only when the first

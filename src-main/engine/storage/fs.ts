@@ -68,6 +68,44 @@ export class FsStore implements BlobStore {
     return store;
   }
 
+  stagingDir(): string {
+    return path.join(this.root, `${TMP_PREFIX}staging`);
+  }
+
+  /**
+   * Links a finished file built on this file system straight into place (no copy; packs are written once).
+   * False when it cannot (another file system): the caller copies instead.
+   */
+  private async adopt(
+    name: string,
+    body: { path: string; size: number },
+    final: string,
+    dir: string,
+  ): Promise<boolean> {
+    try {
+      await chmod(body.path, 0o444);
+      await link(body.path, final);
+    } catch (e) {
+      const code = errno(e);
+      if (code === 'EEXIST')
+        throw new BulwarkError('ALREADY_EXISTS', `${name}: already exists`, { cause: e });
+      if (
+        code === 'EXDEV' ||
+        code === 'EPERM' ||
+        code === 'ENOTSUP' ||
+        code === 'EOPNOTSUPP' ||
+        code === 'ENOSYS'
+      )
+        return false;
+      throw fromSystemError(e, `storing ${name}`);
+    }
+    await unlinkQuietly(body.path);
+    await this.syncDirs(dir);
+    this.stats.puts++;
+    this.stats.bytesPut += body.size;
+    return true;
+  }
+
   localPath(name: string): string {
     return this.pathOf(name);
   }
@@ -96,6 +134,14 @@ export class FsStore implements BlobStore {
       }
       throw fromSystemError(e, `creating folder ${dir}`);
     }
+
+    if (
+      !(body instanceof Uint8Array) &&
+      body.adopt &&
+      !IS_WINDOWS &&
+      (await this.adopt(name, body, final, dir))
+    )
+      return;
 
     const tmp = path.join(dir, `${TMP_PREFIX}${randomBytes(8).toString('hex')}`);
     let linked = false;

@@ -32,7 +32,14 @@ export interface ObjectInfo {
 }
 
 /** A body is either bytes in memory (small objects) or a local file (packs, streamed, never held whole). */
-export type PutBody = Uint8Array | { path: string; size: number };
+export type PutBody =
+  | Uint8Array
+  | {
+      path: string;
+      size: number;
+      /** the caller hands the (fsynced) file over: a store on the same file system may link it into place */
+      adopt?: boolean;
+    };
 
 export interface PutOptions {
   /** lock this object until this date (adapters without locks record it or ignore it; see capabilities) */
@@ -71,6 +78,8 @@ export interface BlobStore {
   setLegalHold?(name: string, on: boolean): Promise<void>;
   /** S3: whether the bucket has versioning and Object Lock on (read only) */
   lockSupport?(): Promise<{ versioning: string; objectLock: boolean; defaultRetention?: string }>;
+  /** local folder stores: a folder on the same file system, where files to adopt by `put` can be built */
+  stagingDir?(): string;
   /** local folder stores: the file holding this object, for synchronous reads in worker threads */
   localPath?(name: string): string;
   /** the server's idea of "now" (S3: Date header); local adapters use the injected clock */

@@ -97,6 +97,30 @@ describe('FsStore', () => {
     expect(new FsStore({ root: 'relative/x' }).root).toBe(path.resolve('relative/x'));
   });
 
+  it.skipIf(isWindows)(
+    'adopts a file built in its staging folder by linking it (no copy), write-once still',
+    async () => {
+      fs.mkdirSync(store.stagingDir(), { recursive: true });
+      const built = path.join(store.stagingDir(), 'pack-1');
+      fs.writeFileSync(built, 'pack bytes');
+      const ino = fs.statSync(built).ino;
+      await store.put('packs/ab/x', { path: built, size: 10, adopt: true });
+      expect(fs.existsSync(built)).toBe(false);
+      const final = path.join(root, 'packs', 'ab', 'x');
+      expect(fs.statSync(final).ino).toBe(ino); // the same file: linked, not copied
+      expect(fs.statSync(final).mode & 0o777).toBe(0o444);
+      expect((await store.get('packs/ab/x')).toString()).toBe('pack bytes');
+      fs.writeFileSync(built, 'other');
+      expect(await codeOf(store.put('packs/ab/x', { path: built, size: 5, adopt: true }))).toBe(
+        'ALREADY_EXISTS',
+      );
+      expect((await store.get('packs/ab/x')).toString()).toBe('pack bytes');
+      const listed: string[] = [];
+      for await (const o of store.list('')) listed.push(o.name);
+      expect(listed).toEqual(['packs/ab/x']); // the staging folder is never listed
+    },
+  );
+
   it('does not need the root until the first put', async () => {
     expect(await codeOf(store.get('a'))).toBe('NOT_FOUND');
     expect(await codeOf(store.get('a/b', { offset: 0, length: 1 }))).toBe('NOT_FOUND');
