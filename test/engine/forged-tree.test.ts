@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { encodeTree } from '../../src-main/engine/backup/backup.ts';
+import { emptyStats, encodeTree } from '../../src-main/engine/backup/backup.ts';
 import { compressBlob } from '../../src-main/engine/compress.ts';
 import { seal } from '../../src-main/engine/crypto/seal.ts';
 import { objectNames, type SnapshotManifest, type TreeNode } from '../../src-main/engine/repo/format.ts';
@@ -50,20 +50,7 @@ class Forger {
       source: 'forged',
       paths: ['/'],
       tree: rootTree,
-      stats: {
-        files: 0,
-        dirs: 0,
-        bytes: 0,
-        bytesRead: 0,
-        bytesAdded: 0,
-        blobsAdded: 0,
-        filesNew: 0,
-        filesChanged: 0,
-        filesUnchanged: 0,
-        errorCount: 0,
-        errors: [],
-        durationMs: 0,
-      },
+      stats: emptyStats(),
     };
     await this.repo.store.put(objectNames.snapshot(id), this.repo.encodeSnapshot(m).sealed);
     await this.repo.syncSnapshots();

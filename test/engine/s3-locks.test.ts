@@ -15,43 +15,27 @@ import {
   PutObjectRetentionCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { backup } from '../../src-main/engine/backup/backup.ts';
 import { Catalog } from '../../src-main/engine/catalog/catalog.ts';
 import { holdSnapshot, verifyLocks } from '../../src-main/engine/locks/verify-locks.ts';
 import { initRepository, Repository } from '../../src-main/engine/repo/repository.ts';
 import { restoreSnapshot } from '../../src-main/engine/ops/restore.ts';
-import { S3Store } from '../../src-main/engine/storage/s3.ts';
-import { acquireRgw, uniqueBucketName, type RgwHandle } from '../harness/rgw.ts';
+import { type S3Store } from '../../src-main/engine/storage/s3.ts';
+import { uniqueBucketName } from '../harness/rgw.ts';
+import { useLockBucket } from './helpers/rgw-bucket.ts';
 import { PASSWORD, TEST_KDF, tempDir } from './helpers/repo.ts';
 import { execFileSync } from 'node:child_process';
 
 const DAY = 86_400_000;
-let rgw: RgwHandle;
+const lockBucket = useLockBucket('locks');
 let bucket = '';
-const opened: { store: S3Store; repo: Repository }[] = [];
-
-beforeAll(async () => {
-  rgw = await acquireRgw(inject('rgw'));
-  bucket = uniqueBucketName('locks');
-  await rgw.createBucket(bucket, { objectLock: true });
-}, 180_000);
-afterAll(async () => {
-  for (const o of opened) {
-    o.repo.catalog.close();
-    await o.store.close();
-  }
-  await rgw?.release();
+beforeAll(() => {
+  bucket = lockBucket.bucket();
 });
 
-function s3Store(prefix: string, b = bucket): S3Store {
-  return new S3Store({
-    bucket: b,
-    prefix,
-    endpoint: rgw.endpoint,
-    region: rgw.region,
-    credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
-  });
+function s3Store(prefix: string, b?: string): S3Store {
+  return lockBucket.store(prefix, b ? { bucket: b } : {});
 }
 
 async function lockedRepo(tag: string, days = 1): Promise<{ store: S3Store; repo: Repository }> {
@@ -61,7 +45,7 @@ async function lockedRepo(tag: string, days = 1): Promise<{ store: S3Store; repo
     lock: { mode: 'COMPLIANCE', days, paddingDays: 1 },
   });
   const repo = await Repository.open(store, PASSWORD, Catalog.open(':memory:'));
-  opened.push({ store, repo });
+  lockBucket.track({ store, repo });
   return { store, repo };
 }
 
@@ -224,7 +208,7 @@ describe('immutability on Ceph RGW (COMPLIANCE)', () => {
 
   it('init refuses a bucket without Object Lock and explains how to create one', async () => {
     const plain = uniqueBucketName('nolock');
-    await rgw.createBucket(plain, { objectLock: false });
+    await lockBucket.rgw().createBucket(plain, { objectLock: false });
     const store = s3Store('x', plain);
     await expect(
       initRepository(store, PASSWORD, {

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readAuditLog } from '../../src-main/engine/audit/audit.ts';
 import { backup } from '../../src-main/engine/backup/backup.ts';
 import { Catalog } from '../../src-main/engine/catalog/catalog.ts';
@@ -16,46 +16,24 @@ import { initRepository, Repository } from '../../src-main/engine/repo/repositor
 import { forget } from '../../src-main/engine/retention/forget.ts';
 import { setRetentionPolicy } from '../../src-main/engine/retention/policies.ts';
 import { prune } from '../../src-main/engine/retention/prune.ts';
-import { createRequestRecorder, S3Store } from '../../src-main/engine/storage/s3.ts';
+import { createRequestRecorder } from '../../src-main/engine/storage/s3.ts';
 import type { BlobStore, PutBody, PutOptions } from '../../src-main/engine/storage/types.ts';
-import { acquireRgw, uniqueBucketName, type RgwHandle } from '../harness/rgw.ts';
+import { useLockBucket } from './helpers/rgw-bucket.ts';
 import { PASSWORD, TEST_KDF, tempDir } from './helpers/repo.ts';
 
 const DAY = 86_400_000;
-let rgw: RgwHandle;
-let bucket = '';
-const opened: { store: S3Store; repo: Repository }[] = [];
-
-beforeAll(async () => {
-  rgw = await acquireRgw(inject('rgw'));
-  bucket = uniqueBucketName('retention');
-  await rgw.createBucket(bucket, { objectLock: true });
-}, 180_000);
-afterAll(async () => {
-  for (const o of opened) {
-    o.repo.catalog.close();
-    await o.store.close();
-  }
-  await rgw?.release();
-});
+const lockBucket = useLockBucket('retention');
 
 describe('retention on Ceph RGW (COMPLIANCE)', () => {
   it('promotes a yearly keeper, forgets and prunes nothing locked, zero DeleteObject calls', async () => {
     const rec = createRequestRecorder();
-    const store = new S3Store({
-      bucket,
-      prefix: `ret-${randomBytes(4).toString('hex')}`,
-      endpoint: rgw.endpoint,
-      region: rgw.region,
-      credentials: { accessKeyId: rgw.accessKeyId, secretAccessKey: rgw.secretAccessKey },
-      onRequest: rec.onRequest,
-    });
+    const store = lockBucket.store(`ret-${randomBytes(4).toString('hex')}`, { onRequest: rec.onRequest });
     await initRepository(store, PASSWORD, {
       kdf: TEST_KDF,
       lock: { mode: 'COMPLIANCE', days: 1, paddingDays: 1 },
     });
     const repo = await Repository.open(store, PASSWORD, Catalog.open(':memory:'));
-    opened.push({ store, repo });
+    lockBucket.track({ store, repo });
 
     const src = join(tempDir('retention-src'), 'data');
     mkdirSync(src, { recursive: true });

@@ -91,7 +91,8 @@ interface Reader {
   batchBytes: number;
 }
 
-const emptyStats = (): SnapshotStats => ({
+/** Counters of a run before it starts (also what a hand-made manifest carries). */
+export const emptyStats = (): SnapshotStats => ({
   files: 0,
   dirs: 0,
   bytes: 0,
