@@ -2,20 +2,11 @@
  * `bulwark policy`, `forget`, `prune` and `audit` on a folder repository (locks recorded and honoured by
  * Bulwark itself), as a user runs them: child processes, real files.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const MAIN = path.resolve(import.meta.dirname, '../../src-main/cli/main.ts');
-const PASSWORD = 'correct horse battery staple';
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { runBulwark, type Result } from './helpers.ts';
 
 let tmp: string;
 let home: string;
@@ -23,23 +14,7 @@ let repo: string;
 let src: string;
 
 function bulwark(args: string[]): Promise<Result> {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BULWARK_')) env[k] = v;
-  Object.assign(env, {
-    BULWARK_HOME: home,
-    BULWARK_PASSWORD: PASSWORD,
-    BULWARK_KDF_N: '1024',
-    NODE_COMPILE_CACHE: path.join(tmp, 'node-compile-cache'),
-  });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runBulwark(args, { home, tmp });
 }
 
 const r = (cmd: string, ...rest: string[]): Promise<Result> => bulwark([cmd, '--repo', repo, ...rest]);

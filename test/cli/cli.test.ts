@@ -1,49 +1,18 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-
-const MAIN = path.resolve(import.meta.dirname, '../../src-main/cli/main.ts');
-const PASSWORD = 'correct horse battery staple';
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+import { PASSWORD, runBulwark, type Result } from './helpers.ts';
 
 let tmp: string;
 let home: string;
 let repo: string;
 let src: string;
 
-/** Runs the CLI as a child process, like a user would (stdin is not a terminal). */
 function bulwark(args: string[], env: Record<string, string | undefined> = {}): Promise<Result> {
-  const full: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BULWARK_')) full[k] = v;
-  Object.assign(full, {
-    BULWARK_HOME: home,
-    BULWARK_PASSWORD: PASSWORD,
-    BULWARK_KDF_N: '1024',
-    // Node's compile cache: every spawn after the first skips compiling the TypeScript sources again
-    NODE_COMPILE_CACHE: path.join(tmp, 'node-compile-cache'),
-  });
-  for (const [k, v] of Object.entries(env)) {
-    if (v === undefined) delete full[k];
-    else full[k] = v;
-  }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runBulwark(args, { home, tmp }, env);
 }
 
 /** Every file under dir: relative path -> contents. */
