@@ -372,9 +372,14 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
   });
   done.catch(() => undefined); // a failure may arrive before the run awaits it; the await still sees it
 
+  // Settles (rejects) at the first failure, whenever it comes: waits that outlive `done` race it.
+  let rejectFailed!: (e: unknown) => void;
+  const failed = new Promise<never>((_, rej) => (rejectFailed = rej));
+  failed.catch(() => undefined);
   const fail = (e: unknown): void => {
     failure ??= e;
     rejectDone(e);
+    rejectFailed(failure);
   };
 
   const prevTreeMap = async (subtree: string | undefined): Promise<Map<string, TreeNode> | undefined> => {
@@ -549,6 +554,8 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     w.on('message', (m: FromWorker) => {
       chain = chain
         .then(async () => {
+          // answered even after a failure: the coordinator may be waiting for it
+          if (m.type === 'flushed') return flushed.get(w)?.();
           if (failure !== undefined) return;
           switch (m.type) {
             case 'dir':
@@ -564,9 +571,6 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
             }
             case 'pack':
               return upload(m.pack);
-            case 'flushed':
-              flushed.get(w)?.();
-              return;
             case 'fatal':
               throw m.code === 'ENOSPC'
                 ? new BulwarkError(
@@ -662,15 +666,19 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     progress.phase = 'uploading';
     report();
     if (readers) {
-      await Promise.all(
-        readers.map(
-          (r) =>
-            new Promise<void>((res) => {
-              flushed.set(r.worker, res);
-              r.worker.postMessage({ type: 'flush' } satisfies ToWorker);
-            }),
+      // A failure (an upload, a worker that died) ends the wait: its reader may never answer.
+      await Promise.race([
+        failed,
+        Promise.all(
+          readers.map(
+            (r) =>
+              new Promise<void>((res) => {
+                flushed.set(r.worker, res);
+                r.worker.postMessage({ type: 'flush' } satisfies ToWorker);
+              }),
+          ),
         ),
-      );
+      ]);
       await chain;
     }
     if (failure !== undefined) throw failure;
