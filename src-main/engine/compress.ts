@@ -1,4 +1,10 @@
-import { constants, zstdCompressSync, zstdDecompressSync } from 'node:zlib';
+import {
+  constants,
+  createZstdCompress,
+  createZstdDecompress,
+  zstdCompressSync,
+  zstdDecompressSync,
+} from 'node:zlib';
 import { BulwarkError } from './errors.ts';
 
 /** First byte of every blob payload before encryption. */
@@ -44,4 +50,154 @@ export function decompressBlob(payload: Buffer, rawLength: number, what: string)
     }
   }
   throw new BulwarkError('CORRUPT', `${what}: unknown compression flag ${String(flag)}`);
+}
+
+/**
+ * Node's zlib handle underneath a zstd stream: one native context that compresses (or decompresses)
+ * straight into a caller's buffer. zlib's one-shot functions build a new context (several MiB for zstd)
+ * and fresh output buffers on every call: per 1 MiB chunk that is megabytes of freshly faulted memory,
+ * which this VM writes slowly and glibc keeps in per-thread arenas (docs/DECISIONS.md, "Reused zstd
+ * contexts"). Not a public API: its shape is checked, and any surprise falls back to the one-shot calls.
+ */
+interface ZlibHandle {
+  writeSync(
+    flush: number,
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+    outOff: number,
+    outLen: number,
+  ): void;
+  reset(): void;
+}
+interface ZlibInternals {
+  _handle?: ZlibHandle | null;
+  _writeState?: unknown;
+}
+
+/** A reusable native zstd context; `run` answers undefined when it cannot be used (the caller falls back). */
+class NativeZstd {
+  private stream: ZlibInternals | undefined;
+  private handle: ZlibHandle | undefined;
+  private state: Uint32Array | undefined;
+  private readonly make: () => NodeJS.EventEmitter;
+
+  constructor(make: () => NodeJS.EventEmitter) {
+    this.make = make;
+    this.open();
+  }
+
+  private open(): void {
+    const stream = this.make();
+    stream.on('error', () => undefined); // reported through run()'s result instead
+    const s = stream as ZlibInternals;
+    const h = s._handle;
+    const ok =
+      typeof h?.writeSync === 'function' &&
+      typeof h.reset === 'function' &&
+      s._writeState instanceof Uint32Array &&
+      s._writeState.length >= 2;
+    this.stream = ok ? s : undefined;
+    this.handle = ok ? (h ?? undefined) : undefined;
+    this.state = ok ? (s._writeState as Uint32Array) : undefined;
+  }
+
+  /** Feeds input[inOff, inOff+inLen) as one whole frame; returns bytes produced and input left over. */
+  run(
+    input: Uint8Array,
+    inOff: number,
+    inLen: number,
+    out: Uint8Array,
+  ): { produced: number; leftIn: number } | undefined {
+    const { handle, state, stream } = this;
+    if (!handle || !state || !stream) return undefined;
+    try {
+      handle.writeSync(constants.ZSTD_e_end, input, inOff, inLen, out, 0, out.length);
+    } catch {
+      this.handle = undefined; // internals changed under us: one-shot calls from now on
+      return undefined;
+    }
+    // A data error closes the handle at once (another write on it would abort the process): start afresh.
+    if (stream._handle !== handle) {
+      this.open();
+      return undefined;
+    }
+    const result = { produced: out.length - state[0]!, leftIn: state[1]! };
+    handle.reset(); // ready for the next frame, same parameters
+    return result;
+  }
+}
+
+/**
+ * compressBlob for a pipeline thread: the same decision (probes, 3 % rule) with two reused contexts and
+ * output into a reused buffer. The returned body is a view of that buffer or `data` itself, valid until
+ * the next call.
+ */
+export class BlobCompressor {
+  private readonly probe = new NativeZstd(() => createZstdCompress(PROBE_OPTS));
+  private readonly full = new NativeZstd(() => createZstdCompress(LEVEL_OPTS));
+  private readonly probeOut = Buffer.allocUnsafe(Math.floor(SAMPLE * 0.95));
+  private out: Buffer;
+
+  constructor(maxBlob: number) {
+    this.out = Buffer.allocUnsafe(maxBlob);
+  }
+
+  compress(data: Uint8Array): [number, Uint8Array] {
+    if (data.length < 64) return [RAW, data];
+    if (data.length > 8 * SAMPLE) {
+      const step = Math.floor((data.length - SAMPLE) / 3);
+      let compressible = false;
+      for (let i = 0; i < 4 && !compressible; i++) {
+        compressible =
+          this.compressInto(
+            this.probe,
+            PROBE_OPTS,
+            data.subarray(i * step, i * step + SAMPLE),
+            this.probeOut,
+          ) >= 0;
+      }
+      if (!compressible) return [RAW, data];
+    }
+    if (this.out.length < data.length) this.out = Buffer.allocUnsafe(data.length);
+    const room = this.out.subarray(0, Math.floor(data.length * 0.97));
+    const n = this.compressInto(this.full, LEVEL_OPTS, data, room);
+    return n < 0 ? [RAW, data] : [ZSTD, this.out.subarray(0, n)];
+  }
+
+  /** Compresses into `out`; -1 when the frame does not fit (not worth storing compressed). */
+  private compressInto(
+    ctx: NativeZstd,
+    opts: { params: Record<number, number> },
+    data: Uint8Array,
+    out: Buffer,
+  ): number {
+    const r = ctx.run(data, 0, data.length, out);
+    if (r) return r.leftIn === 0 && r.produced < out.length ? r.produced : -1;
+    const z = zstdCompressSync(data, opts);
+    if (z.length >= out.length) return -1;
+    z.copy(out);
+    return z.length;
+  }
+}
+
+/** decompressBlob into a reused buffer (restore threads): the result is valid until the next call. */
+export class BlobDecompressor {
+  private readonly ctx = new NativeZstd(() => createZstdDecompress());
+  private out: Buffer;
+
+  constructor(maxBlob: number) {
+    this.out = Buffer.allocUnsafe(maxBlob + 1);
+  }
+
+  decompress(payload: Buffer, rawLength: number, what: string): Buffer {
+    if (payload[0] !== ZSTD) return decompressBlob(payload, rawLength, what);
+    if (this.out.length < rawLength + 1) this.out = Buffer.allocUnsafe(rawLength + 1);
+    // one byte of room past rawLength, so a frame that decodes to more than the index says is caught
+    const r = this.ctx.run(payload, 1, payload.length - 1, this.out.subarray(0, rawLength + 1));
+    // damaged, or not what the index promised: the one-shot call gives the precise error
+    if (!r || r.leftIn !== 0 || r.produced !== rawLength) return decompressBlob(payload, rawLength, what);
+    return this.out.subarray(0, rawLength);
+  }
 }

@@ -283,6 +283,8 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
   const tmpDir = mkdtempSync(join(tmpBase, `run-${process.pid}-`));
 
   const packTarget = opts.packTarget ?? DEFAULT_PACK_TARGET;
+  // A folder target adopts the pack file itself; only uploads need its MD5 (Content-MD5 of locked PUTs).
+  const packMd5 = store.stagingDir === undefined;
   const uploads = new TaskPool(opts.uploadConcurrency ?? 4);
   const runPacks: { id: string; size: number; blobs: PackedBlob[] }[] = [];
   const flow = new Int32Array(new SharedArrayBuffer(4 * FLOW_SLOTS));
@@ -317,7 +319,11 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     await store.put(
       objectNames.pack(pack.id),
       { path: pack.path, size: pack.size, adopt: true },
-      { ...putOpts, contentMd5: pack.md5, ...(signal ? { signal } : {}) },
+      {
+        ...putOpts,
+        ...(pack.md5 !== undefined ? { contentMd5: pack.md5 } : {}),
+        ...(signal ? { signal } : {}),
+      },
     );
     catalog.addPack(rid, pack, retainUntil ?? null, null);
     runPacks.push({ id: pack.id, size: pack.size, blobs: pack.blobs });
@@ -331,7 +337,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
   // file must be read: a backup where nothing changed never pays for them.
   const startReaders = (): Reader[] => {
     const known = catalog.blobCount(rid);
-    dedup = new DedupTable(DedupTable.slotsFor(known + 500_000));
+    dedup = new DedupTable(DedupTable.slotsFor(known + 16_384));
     for (const id of catalog.blobIds(rid)) dedup.claim(id);
     for (const id of runTreeIds) dedup.claim(Buffer.from(id, 'hex'));
     const n = opts.readers ?? Math.max(2, availableParallelism());
@@ -343,11 +349,20 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
       tmpDir,
       dedup: dedup.buffer,
       packTarget,
+      packMd5,
     };
     return Array.from({ length: n }, () => {
       const worker = spawn(init);
       return { worker, queuedBytes: 0, batch: [], batchBytes: 0 };
     });
+  };
+
+  // The shared dedup table starts small; once crowded, a grown copy replaces it in every thread.
+  const growDedupIfCrowded = (): void => {
+    if (!dedup?.crowded) return;
+    dedup = dedup.grown();
+    const msg: ToWorker = { type: 'dedup', buffer: dedup.buffer };
+    for (const r of readers ?? []) r.worker.postMessage(msg);
   };
 
   const jobs = new Map<number, { dir: DirState; node: TreeNode; isNew: boolean }>();
@@ -398,11 +413,12 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     const id = idBuf.toString('hex');
     catalog.putTree(rid, id, plain);
     const fresh = dedup ? dedup.claim(idBuf) : !catalog.hasBlob(rid, id) && !runTreeIds.has(id);
+    growDedupIfCrowded();
     if (fresh) {
       runTreeIds.add(id);
       const [flag, body] = compressBlob(plain);
       const sealed = seal(repo.key.encKey, [Buffer.from([flag]), body], idBuf);
-      treePack ??= new PackWriter(tmpDir);
+      treePack ??= new PackWriter(tmpDir, { md5: packMd5 });
       treePack.add(id, 'tree', sealed, plain.length);
       if (treePack.size >= packTarget) {
         const p = treePack.finish(repo.key.encKey);
@@ -541,6 +557,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
       j.dir.pending--;
       if (j.dir.pending === 0) finishIfComplete(j.dir);
     }
+    growDedupIfCrowded();
     Atomics.notify(flow, FLOW_QUEUED_FILES);
     report();
   };
@@ -598,6 +615,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     tmpDir,
     dedup: new SharedArrayBuffer(DedupTable.bytesFor(1)),
     packTarget,
+    packMd5,
   });
   let finished = false;
 

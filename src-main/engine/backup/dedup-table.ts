@@ -5,6 +5,8 @@
  *
  * It is an accelerator, not the source of truth: when the table is too full to insert, `claim` returns true
  * (the blob is stored again, which costs space, never correctness) and the catalog keeps one location.
+ * It starts small (an open-addressed table touches every page it spans) and the coordinator swaps in a
+ * grown copy when it gets crowded (`grown`).
  *
  * Layout: Int32 state per slot (0 empty, 1 being written, 2 ready) followed by 32 bytes of id per slot.
  * Open addressing with linear probing, starting at the id's first 4 bytes (ids are uniformly random).
@@ -42,7 +44,7 @@ export class DedupTable {
     return 4 + slots * (4 + ID);
   }
 
-  /** A power of two with room for `expected` ids at a comfortable load. */
+  /** A power of two with room for `expected` ids at a comfortable load (at least 65 536 slots, 2.3 MiB). */
   static slotsFor(expected: number): number {
     let s = 1 << 16;
     while (s < expected * 2) s *= 2;
@@ -51,6 +53,28 @@ export class DedupTable {
 
   get size(): number {
     return Atomics.load(this.count, 0);
+  }
+
+  get capacity(): number {
+    return this.mask + 1;
+  }
+
+  /** More than half full: time to grow (probe sequences get long past that). */
+  get crowded(): boolean {
+    return this.size * 2 > this.capacity;
+  }
+
+  /**
+   * A table `factor` times larger holding every id of this one. The caller hands the new buffer to the other
+   * threads; an id claimed in the old table after this copy may be stored twice (space, never correctness).
+   */
+  grown(factor = 4): DedupTable {
+    const next = new DedupTable(this.capacity * factor);
+    for (let slot = 0; slot <= this.mask; slot++) {
+      if (Atomics.load(this.states, slot) === READY)
+        next.claim(this.ids.subarray(slot * ID, (slot + 1) * ID));
+    }
+    return next;
   }
 
   private start(id: Uint8Array): number {

@@ -12,6 +12,8 @@ export interface WorkerInit {
   dedup: SharedArrayBuffer;
   /** a pack is closed once it reaches this many bytes */
   packTarget: number;
+  /** compute each pack's MD5 while writing it (needed by S3 uploads, not by folder targets) */
+  packMd5: boolean;
 }
 
 export interface FileJob {
@@ -31,7 +33,9 @@ export type ToWorker =
       flow: SharedArrayBuffer;
       filter?: ScanFilter;
     }
-  | { type: 'flush' };
+  | { type: 'flush' }
+  /** the dedup table grew: claim in this one from now on */
+  | { type: 'dedup'; buffer: SharedArrayBuffer };
 
 /** What the scanner leaves out (patterns relative to the backed-up paths, see filter.ts). */
 export interface ScanFilter {

@@ -17,14 +17,13 @@ import {
   type BigIntStats,
 } from 'node:fs';
 import { join } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { Chunker, gearTableFromSeed } from '../chunker/fastcdc.ts';
-import { compressBlob } from '../compress.ts';
-import { seal } from '../crypto/seal.ts';
+import { BlobCompressor } from '../compress.ts';
+import { sealParts } from '../crypto/seal.ts';
 import { PackWriter } from '../repo/pack.ts';
+import { gcEvery } from '../util/thread-gc.ts';
 import { DedupTable } from './dedup-table.ts';
 import type {
   FileJob,
@@ -44,19 +43,15 @@ if (!port) throw new Error('worker.ts must run in a worker thread');
 const init = workerData as WorkerInit;
 const encKey = Buffer.from(init.encKey);
 const idKey = Buffer.from(init.idKey);
-const dedup = new DedupTable(init.dedup);
+let dedup = new DedupTable(init.dedup);
 const chunker = new Chunker(init.chunker, gearTableFromSeed(init.chunkerSeed));
 const FLAG = [Buffer.from([0]), Buffer.from([1])] as const;
+const compressor = new BlobCompressor(init.chunker.max);
 
 const post = (m: FromWorker): void => port.postMessage(m);
 
-// Every chunk leaves a few MiB of compressed/encrypted Buffers behind. V8 counts them as external memory
-// and collects them late, so a reader thread would sit on 50-70 MiB of garbage. A full GC of this tiny heap
-// costs ~1 ms: run one after every 16 MiB stored, which keeps peak RSS bounded (measured: see DECISIONS.md).
-setFlagsFromString('--expose-gc');
-const collect = runInNewContext('gc') as () => void;
-const GC_EVERY = 16 << 20;
-let sinceGc = 0;
+// Compression writes into a reused buffer; each chunk's ciphertext is the garbage left (see thread-gc.ts).
+const garbage = gcEvery(8 << 20);
 
 // ---- reader ----------------------------------------------------------------------------------------
 
@@ -69,16 +64,11 @@ function storeChunk(chunk: Buffer): string {
   const id = h.digestBuffer();
   const hex = id.toString('hex');
   if (dedup.claim(id)) {
-    const [flag, body] = compressBlob(chunk);
-    const sealed = seal(encKey, [FLAG[flag as 0 | 1], body], id);
-    pack ??= new PackWriter(init.tmpDir);
-    pack.add(hex, 'data', sealed, chunk.length);
+    const [flag, body] = compressor.compress(chunk);
+    pack ??= new PackWriter(init.tmpDir, { md5: init.packMd5 });
+    pack.addPieces(hex, 'data', sealParts(encKey, [FLAG[flag as 0 | 1], body], id), chunk.length);
     if (pack.size >= init.packTarget) finishPack();
-    sinceGc += chunk.length;
-    if (sinceGc >= GC_EVERY) {
-      sinceGc = 0;
-      collect();
-    }
+    garbage(chunk.length);
   }
   return hex;
 }
@@ -100,7 +90,8 @@ function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
 
 /** Reads and stores one file; retries once when it changes underneath, then flags it. */
 function readFile(job: FileJob): FileResult {
-  readBuf ??= Buffer.allocUnsafe(Math.max(2 * init.chunker.max, 4 << 20));
+  // room for the largest chunk plus 1 MiB, so reads stay large while a chunk waits for its cut
+  readBuf ??= Buffer.allocUnsafe(init.chunker.max + (1 << 20));
   const buf = readBuf;
   for (let attempt = 0; ; attempt++) {
     let fd: number;
@@ -251,6 +242,9 @@ port.on('message', (m: ToWorker) => {
         break;
       case 'scan':
         scan(m.roots, m.flow, m.filter);
+        break;
+      case 'dedup':
+        dedup = new DedupTable(m.buffer);
         break;
       case 'flush':
         finishPack();

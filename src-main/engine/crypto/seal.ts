@@ -18,29 +18,45 @@ function keyObject(key: Uint8Array): KeyObject {
   return k;
 }
 
+// Nonces come from a pool filled 256 at a time: one call into the CSPRNG per 256 blobs, not per blob.
+const NONCE_POOL = 256;
+let noncePool = Buffer.alloc(0);
+let nonceNext = NONCE_POOL;
+function nextNonce(): Buffer {
+  if (nonceNext >= NONCE_POOL) {
+    noncePool = randomBytes(NONCE_BYTES * NONCE_POOL); // a fresh buffer: earlier nonces stay untouched
+    nonceNext = 0;
+  }
+  const n = noncePool.subarray(nonceNext * NONCE_BYTES, (nonceNext + 1) * NONCE_BYTES);
+  nonceNext++;
+  return n;
+}
+
 /**
  * Encrypts `parts` (concatenated) under `key`, binding `aad` (e.g. the blob id, so a blob cannot be swapped
- * for another one in a pack). Parts avoid concatenating a flag byte and a large payload first.
+ * for another one in a pack), and returns the sealed form as pieces: nonce, ciphertext pieces, tag.
+ * Written one after the other they are exactly `seal`'s output; a pack writer writes them as they are,
+ * so a large blob is never copied into one more buffer.
  */
-export function seal(key: Uint8Array, parts: readonly Uint8Array[], aad?: Uint8Array): Buffer {
-  let len = 0;
-  for (const p of parts) len += p.length;
-  const out = Buffer.allocUnsafe(NONCE_BYTES + len + TAG_BYTES);
-  const nonce = randomBytes(NONCE_BYTES);
-  nonce.copy(out, 0);
+export function sealParts(key: Uint8Array, parts: readonly Uint8Array[], aad?: Uint8Array): Buffer[] {
+  const nonce = nextNonce();
   const cipher = createCipheriv('aes-256-gcm', keyObject(key), nonce);
   if (aad) cipher.setAAD(aad);
-  let off = NONCE_BYTES;
+  const out = [nonce];
   for (const p of parts) {
     const c = cipher.update(p);
-    c.copy(out, off);
-    off += c.length;
+    if (c.length > 0) out.push(c);
   }
   const fin = cipher.final();
-  fin.copy(out, off);
-  off += fin.length;
-  cipher.getAuthTag().copy(out, off);
+  if (fin.length > 0) out.push(fin);
+  out.push(cipher.getAuthTag());
   return out;
+}
+
+/** `sealParts` as one buffer: nonce(12) | ciphertext | tag(16). */
+export function seal(key: Uint8Array, parts: readonly Uint8Array[], aad?: Uint8Array): Buffer {
+  const pieces = sealParts(key, parts, aad);
+  return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
 }
 
 export function open(key: Uint8Array, sealed: Uint8Array, aad: Uint8Array | undefined, what: string): Buffer {

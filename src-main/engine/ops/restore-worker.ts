@@ -16,9 +16,10 @@ import {
 } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Blake3Hasher } from '@napi-rs/blake-hash';
-import { decompressBlob } from '../compress.ts';
+import { BlobDecompressor } from '../compress.ts';
 import { open } from '../crypto/seal.ts';
 import { BulwarkError } from '../errors.ts';
+import { gcEvery } from '../util/thread-gc.ts';
 import type { FileTask, FromRestoreWorker, RestoreWorkerInit, ToRestoreWorker } from './restore-protocol.ts';
 
 const port = parentPort;
@@ -42,6 +43,9 @@ function packFd(path: string): number {
 }
 
 let readBuf = Buffer.allocUnsafe(5 << 20);
+// Decompression reuses one buffer; each blob's decrypted copy is the garbage left (see thread-gc.ts).
+const decompressor = new BlobDecompressor(4 << 20);
+const garbage = gcEvery(4 << 20);
 
 function readBlob(ref: FileTask['blobs'][number]): Buffer {
   if (readBuf.length < ref.length) readBuf = Buffer.allocUnsafe(ref.length);
@@ -54,11 +58,12 @@ function readBlob(ref: FileTask['blobs'][number]): Buffer {
   }
   const idBuf = Buffer.from(ref.id, 'hex');
   const what = `blob ${ref.id.slice(0, 12)}`;
-  const plain = decompressBlob(
+  const plain = decompressor.decompress(
     open(encKey, readBuf.subarray(0, ref.length), idBuf, what),
     ref.rawLength,
     what,
   );
+  garbage(ref.length);
   const h = Blake3Hasher.newKeyed(idKey);
   h.update(plain);
   if (plain.length !== ref.rawLength || !h.digestBuffer().equals(idBuf)) {

@@ -562,7 +562,11 @@ async function repack(
       await store.put(
         objectNames.pack(f.id),
         { path: f.path, size: f.size },
-        { ...repo.lockOptions(retainUntil), contentMd5: f.md5, ...(signal ? { signal } : {}) },
+        {
+          ...repo.lockOptions(retainUntil),
+          ...(f.md5 !== undefined ? { contentMd5: f.md5 } : {}),
+          ...(signal ? { signal } : {}),
+        },
       );
       unlinkSync(f.path);
     }

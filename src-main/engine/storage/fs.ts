@@ -83,6 +83,13 @@ export class FsStore implements BlobStore {
     dir: string,
   ): Promise<boolean> {
     try {
+      // the writer did not fsync (its thread has better things to do): the data is durable before its name
+      const fh = await open(body.path, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await chmod(body.path, 0o444);
       await link(body.path, final);
     } catch (e) {

@@ -37,7 +37,7 @@ export type PutBody =
   | {
       path: string;
       size: number;
-      /** the caller hands the (fsynced) file over: a store on the same file system may link it into place */
+      /** the caller hands the file over: a store on the same file system may fsync and link it into place */
       adopt?: boolean;
     };
 

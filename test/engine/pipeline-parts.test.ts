@@ -1,0 +1,135 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DedupTable } from '../../src-main/engine/backup/dedup-table.ts';
+import {
+  BlobCompressor,
+  BlobDecompressor,
+  compressBlob,
+  decompressBlob,
+  RAW,
+  ZSTD,
+} from '../../src-main/engine/compress.ts';
+import { open, seal, sealParts } from '../../src-main/engine/crypto/seal.ts';
+import { BulwarkError } from '../../src-main/engine/errors.ts';
+import { parseTrailer, PackWriter } from '../../src-main/engine/repo/pack.ts';
+import { tempDir } from './helpers/repo.ts';
+
+const MiB = 1024 * 1024;
+
+/** Text-like data that compresses, incompressible data, and data that starts random and ends in zeros. */
+function samples(): Buffer[] {
+  const words = Buffer.from('invoice patient ledger tax receipt quarterly balance ');
+  const text = Buffer.alloc(MiB + 12345);
+  for (let i = 0; i < text.length; i++) text[i] = words[(i * 7 + (i >> 9)) % words.length]!;
+  const mixed = Buffer.concat([randomBytes(200 * 1024), Buffer.alloc(600 * 1024)]);
+  return [text, randomBytes(MiB), mixed, Buffer.from('tiny'), randomBytes(100), Buffer.alloc(3 * MiB)];
+}
+
+describe('reused zstd contexts (BlobCompressor / BlobDecompressor)', () => {
+  it('make the same raw-or-compressed decision as compressBlob, and both decoders read every result', () => {
+    const c = new BlobCompressor(MiB);
+    const d = new BlobDecompressor(MiB);
+    for (const data of [...samples(), ...samples()]) {
+      const [flag, body] = c.compress(data);
+      const [oneShotFlag] = compressBlob(data);
+      expect(flag).toBe(oneShotFlag);
+      if (flag === RAW) expect(Buffer.from(body).equals(data)).toBe(true);
+      else expect(body.length).toBeLessThan(data.length * 0.97);
+      const payload = Buffer.concat([Buffer.from([flag]), body]);
+      expect(decompressBlob(payload, data.length, 'test').equals(data)).toBe(true);
+      expect(d.decompress(payload, data.length, 'test').equals(data)).toBe(true);
+    }
+  });
+
+  it('a damaged or mislabelled frame is CORRUPT, and the next blob still decodes', () => {
+    const d = new BlobDecompressor(MiB);
+    const data = samples()[0]!;
+    const good = Buffer.concat([Buffer.from([ZSTD]), compressBlob(data)[1]]);
+    const damaged = Buffer.from(good);
+    for (let i = 8; i < 40; i++) damaged[i]! ^= 0x5a;
+    expect(() => d.decompress(damaged, data.length, 'blob x')).toThrowError(BulwarkError);
+    // a frame that decodes to more than the index promised
+    expect(() => d.decompress(good, data.length - 1, 'blob y')).toThrowError(/blob y/);
+    expect(d.decompress(good, data.length, 'blob z').equals(data)).toBe(true);
+  });
+});
+
+describe('sealParts', () => {
+  it('its pieces, concatenated, are a sealed blob that opens; nonces never repeat', () => {
+    const key = randomBytes(32);
+    const aad = randomBytes(32);
+    const parts = [Buffer.from([1]), randomBytes(5000)];
+    const nonces = new Set<string>();
+    for (let i = 0; i < 600; i++) {
+      const pieces = sealParts(key, parts, aad);
+      const sealed = Buffer.concat(pieces);
+      expect(open(key, sealed, aad, 'test').equals(Buffer.concat(parts))).toBe(true);
+      nonces.add(sealed.subarray(0, 12).toString('hex'));
+    }
+    expect(nonces.size).toBe(600); // across more than two refills of the nonce pool
+    expect(() => open(key, seal(key, parts, aad), randomBytes(32), 'test')).toThrowError(/authentication/);
+  });
+});
+
+describe('PackWriter', () => {
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('writes blobs given as pieces at the offsets its trailer records; the MD5 only when asked', () => {
+    const dir = tempDir('pack');
+    dirs.push(dir);
+    const key = randomBytes(32);
+    for (const md5 of [true, false]) {
+      const w = new PackWriter(dir, { md5 });
+      const blobs = [randomBytes(70_000), randomBytes(10), randomBytes(300_000)];
+      const ids = blobs.map(() => randomBytes(32));
+      blobs.forEach((b, i) =>
+        w.addPieces(ids[i]!.toString('hex'), 'data', sealParts(key, [b], ids[i]), b.length),
+      );
+      const p = w.finish(key);
+      const file = readFileSync(p.path);
+      expect(file.length).toBe(p.size);
+      if (md5) expect(p.md5).toBe(createHash('md5').update(file).digest('base64'));
+      else expect(p.md5).toBeUndefined();
+      const tlen = file.readUInt32LE(file.length - 4);
+      const entries = parseTrailer(key, file.subarray(file.length - 4 - tlen, file.length - 4), p.id);
+      expect(entries.map((e) => e.id)).toEqual(ids.map((i) => i.toString('hex')));
+      entries.forEach((e, i) => {
+        const sealed = file.subarray(e.offset, e.offset + e.length);
+        expect(open(key, sealed, ids[i], 'blob').equals(blobs[i]!)).toBe(true);
+        expect(e.rawLength).toBe(blobs[i]!.length);
+      });
+    }
+  });
+});
+
+describe('DedupTable', () => {
+  it('claims each id once, and a grown copy knows every id claimed before', () => {
+    const t = new DedupTable(DedupTable.slotsFor(0));
+    expect(t.capacity).toBe(1 << 16);
+    const ids = Array.from({ length: 40_000 }, () => randomBytes(32));
+    for (const id of ids.slice(0, 30_000)) expect(t.claim(id)).toBe(true);
+    expect(t.crowded).toBe(false);
+    for (const id of ids.slice(30_000, 35_000)) t.claim(id);
+    expect(t.crowded).toBe(true);
+    const g = t.grown();
+    expect(g.capacity).toBe(4 << 16);
+    expect(g.size).toBe(35_000);
+    expect(g.crowded).toBe(false);
+    for (const id of ids.slice(0, 35_000)) expect(g.claim(id)).toBe(false);
+    for (const id of ids.slice(35_000)) expect(g.claim(id)).toBe(true);
+    expect(g.has(ids[39_999]!)).toBe(true);
+  });
+
+  it('when full, claims say "store it" (a duplicate costs space, never data)', () => {
+    const t = new DedupTable(DedupTable.slotsFor(0));
+    const limit = Math.floor(t.capacity * 0.85);
+    for (let i = 0; i < limit; i++) t.claim(randomBytes(32));
+    const extra = randomBytes(32);
+    expect(t.claim(extra)).toBe(true);
+    expect(t.claim(extra)).toBe(true); // not recorded: stored again rather than lost
+  });
+});
