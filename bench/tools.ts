@@ -3,6 +3,7 @@
  * their environment (password, state folders), how many bytes a backup added, and where a restore puts
  * the backed-up folder.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 export type ToolName = 'bulwark' | 'restic' | 'borg';
@@ -73,11 +74,19 @@ const lastJsonLine = (stdout: string, pred: (o: Record<string, unknown>) => bool
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
+/** The node flags of the CLI's shebang (`#!/usr/bin/env -S node FLAGS`): the bench runs it as the bin does. */
+function shebangFlags(cliJs: string): string[] {
+  const first = fs.readFileSync(cliJs, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\S*env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
+  return m?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
+}
+
 export function bulwarkSpec(cliJs: string): ToolSpec {
+  const nodeArgs = shebangFlags(cliJs);
   return {
     name: 'bulwark',
     programs: [],
-    versionCmd: { cmd: process.execPath, args: [cliJs, '--version'] },
+    versionCmd: { cmd: process.execPath, args: [...nodeArgs, cliJs, '--version'] },
     supportsS3: true,
     session(target, stateDir) {
       const home = path.join(stateDir, 'home');
@@ -98,7 +107,7 @@ export function bulwarkSpec(cliJs: string): ToolSpec {
         env.AWS_SECRET_ACCESS_KEY = target.secretAccessKey;
         env.AWS_REGION = target.region;
       }
-      const b = (...args: string[]): Cmd => ({ cmd: process.execPath, args: [cliJs, ...args] });
+      const b = (...args: string[]): Cmd => ({ cmd: process.execPath, args: [...nodeArgs, cliJs, ...args] });
       return {
         env,
         init: () =>

@@ -1,7 +1,11 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 /**
  * `bulwark`: the command-line interface of the Bulwark engine. Runs from the sources on Node 24
  * (`node src-main/cli/main.ts`) and from dist/ after `tsc -p tsconfig.build.json`.
+ *
+ * The shebang caps V8's young generation at 4 MiB per semi-space: a backup's main thread allocates fast
+ * (worker messages, trees) and V8 would grow it to 64 MiB for no measurable speed, ~40 MB of RSS
+ * (docs/DECISIONS.md, "Memory"). `npm start`, the systemd unit and the benchmark pass the same flag.
  */
 import { enableCompileCache } from 'node:module';
 
