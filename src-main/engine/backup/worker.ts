@@ -46,7 +46,6 @@ const idKey = Buffer.from(init.idKey);
 let dedup = new DedupTable(init.dedup);
 const chunker = new Chunker(init.chunker, gearTableFromSeed(init.chunkerSeed));
 const FLAG = [Buffer.from([0]), Buffer.from([1])] as const;
-const compressor = new BlobCompressor(init.chunker.max);
 
 const post = (m: FromWorker): void => port.postMessage(m);
 
@@ -56,6 +55,7 @@ const garbage = gcEvery(8 << 20);
 // ---- reader ----------------------------------------------------------------------------------------
 
 let readBuf: Buffer | undefined;
+let compressor: BlobCompressor | undefined; // readers only: the scanner never compresses
 let pack: PackWriter | undefined;
 
 function storeChunk(chunk: Buffer): string {
@@ -64,6 +64,7 @@ function storeChunk(chunk: Buffer): string {
   const id = h.digestBuffer();
   const hex = id.toString('hex');
   if (dedup.claim(id)) {
+    compressor ??= new BlobCompressor(init.chunker.max);
     const [flag, body] = compressor.compress(chunk);
     pack ??= new PackWriter(init.tmpDir, { md5: init.packMd5 });
     pack.addPieces(hex, 'data', sealParts(encKey, [FLAG[flag as 0 | 1], body], id), chunk.length);
