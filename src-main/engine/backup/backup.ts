@@ -51,6 +51,8 @@ export interface BackupOptions {
   tmpDir?: string;
   /** bytes at which a pack is closed (default 32 MiB; the format allows 16–64 MiB) */
   packTarget?: number;
+  /** blobs per index object written during the run (default INDEX_BLOBS; tests use less) */
+  indexBlobs?: number;
   uploadConcurrency?: number;
   /** lock period for this snapshot (retention tiers); default: the repository's lock policy */
   lockDays?: number;
@@ -65,6 +67,8 @@ export interface BackupOptions {
   actor?: string;
 }
 
+/** blobs per index object written during a run (about 5 MB of index JSON before compression) */
+export const INDEX_BLOBS = 50_000;
 export const DEFAULT_PACK_TARGET = 32 * 1024 * 1024;
 const MAX_LISTED_ERRORS = 1000;
 const BATCH_FILES = 64;
@@ -286,7 +290,10 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
   // A folder target adopts the pack file itself; only uploads need its MD5 (Content-MD5 of locked PUTs).
   const packMd5 = store.stagingDir === undefined;
   const uploads = new TaskPool(opts.uploadConcurrency ?? 4);
+  // Packs uploaded by this run and not yet listed by an index object of this run.
   const runPacks: { id: string; size: number; blobs: PackedBlob[] }[] = [];
+  let runPackBlobs = 0;
+  let indexing: Promise<void> = Promise.resolve();
   const flow = new Int32Array(new SharedArrayBuffer(4 * FLOW_SLOTS));
   const workers: Worker[] = [];
   let readers: Reader[] | undefined;
@@ -327,10 +334,24 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     );
     catalog.addPack(rid, pack, retainUntil ?? null, null);
     runPacks.push({ id: pack.id, size: pack.size, blobs: pack.blobs });
+    runPackBlobs += pack.blobs.length;
+    if (runPackBlobs >= (opts.indexBlobs ?? INDEX_BLOBS)) writePendingIndex();
     stats.bytesAdded += pack.size;
     stats.blobsAdded += pack.blobs.length;
     progress.bytesAdded = stats.bytesAdded;
     rmSync(pack.path, { force: true }); // gone already when the store adopted it
+  };
+
+  // Index objects are written as the run goes, one per INDEX_BLOBS blobs, so a run over a million small
+  // files never holds or encodes one giant index. Indexed packs stay unreferenced until the snapshot commits.
+  const writePendingIndex = (): void => {
+    const batch = runPacks.splice(0);
+    runPackBlobs = 0;
+    indexing = indexing
+      .then(async () => {
+        if (failure === undefined) await repo.writeIndex(batch, retainUntil);
+      })
+      .catch(fail);
   };
 
   // The dedup table (seeded with every blob the catalog knows) and the readers start only when the first
@@ -706,9 +727,10 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
       await upload(p);
     }
     await uploads.drain();
+    await indexing;
     if (failure !== undefined) throw failure;
 
-    // Index: this run's packs plus any uploaded by an earlier killed run and never indexed.
+    // Index: this run's packs not indexed yet, plus any uploaded by an earlier killed run and never indexed.
     progress.phase = 'committing';
     report();
     const mine = new Set(runPacks.map((p) => p.id));
@@ -792,6 +814,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     treePack?.abort();
     await Promise.all(workers.map((w) => w.terminate()));
     await uploads.drain().catch(() => undefined);
+    await indexing;
     rmSync(tmpDir, { recursive: true, force: true });
   }
 }

@@ -59,16 +59,16 @@ export class DedupTable {
     return this.mask + 1;
   }
 
-  /** More than half full: time to grow (probe sequences get long past that). */
+  /** More than 60 % full: time to grow (linear probe sequences get long past that). */
   get crowded(): boolean {
-    return this.size * 2 > this.capacity;
+    return this.size * 5 > this.capacity * 3;
   }
 
   /**
    * A table `factor` times larger holding every id of this one. The caller hands the new buffer to the other
    * threads; an id claimed in the old table after this copy may be stored twice (space, never correctness).
    */
-  grown(factor = 4): DedupTable {
+  grown(factor = 2): DedupTable {
     const next = new DedupTable(this.capacity * factor);
     for (let slot = 0; slot <= this.mask; slot++) {
       if (Atomics.load(this.states, slot) === READY)

@@ -18,9 +18,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { Chunker, gearTableFromSeed } from '../chunker/fastcdc.ts';
 import { BlobCompressor } from '../compress.ts';
+import { keyedHashHex } from '../crypto/blob-id.ts';
 import { sealParts } from '../crypto/seal.ts';
 import { PackWriter } from '../repo/pack.ts';
 import { gcEvery } from '../util/thread-gc.ts';
@@ -50,7 +50,7 @@ const FLAG = [Buffer.from([0]), Buffer.from([1])] as const;
 const post = (m: FromWorker): void => port.postMessage(m);
 
 // Compression writes into a reused buffer; each chunk's ciphertext is the garbage left (see thread-gc.ts).
-const garbage = gcEvery(8 << 20);
+const garbage = gcEvery(4 << 20);
 
 // ---- reader ----------------------------------------------------------------------------------------
 
@@ -59,10 +59,8 @@ let compressor: BlobCompressor | undefined; // readers only: the scanner never c
 let pack: PackWriter | undefined;
 
 function storeChunk(chunk: Buffer): string {
-  const h = Blake3Hasher.newKeyed(idKey);
-  h.update(chunk);
-  const id = h.digestBuffer();
-  const hex = id.toString('hex');
+  const hex = keyedHashHex(idKey, chunk);
+  const id = Buffer.from(hex, 'hex');
   if (dedup.claim(id)) {
     compressor ??= new BlobCompressor(init.chunker.max);
     const [flag, body] = compressor.compress(chunk);

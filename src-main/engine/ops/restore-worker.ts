@@ -15,8 +15,8 @@ import {
   writeSync,
 } from 'node:fs';
 import { parentPort, workerData } from 'node:worker_threads';
-import { Blake3Hasher } from '@napi-rs/blake-hash';
 import { BlobDecompressor } from '../compress.ts';
+import { keyedHashHex } from '../crypto/blob-id.ts';
 import { open } from '../crypto/seal.ts';
 import { BulwarkError } from '../errors.ts';
 import { gcEvery } from '../util/thread-gc.ts';
@@ -64,9 +64,7 @@ function readBlob(ref: FileTask['blobs'][number]): Buffer {
     what,
   );
   garbage(ref.length);
-  const h = Blake3Hasher.newKeyed(idKey);
-  h.update(plain);
-  if (plain.length !== ref.rawLength || !h.digestBuffer().equals(idBuf)) {
+  if (plain.length !== ref.rawLength || keyedHashHex(idKey, plain) !== ref.id) {
     throw new BulwarkError('CORRUPT', `${what}: content does not match its id`);
   }
   return plain;

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -5,10 +6,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { backup } from '../../src-main/engine/backup/backup.ts';
 import { Catalog } from '../../src-main/engine/catalog/catalog.ts';
 import { BulwarkError } from '../../src-main/engine/errors.ts';
+import { rebuildCatalog } from '../../src-main/engine/ops/rebuild.ts';
+import { restoreSnapshot } from '../../src-main/engine/ops/restore.ts';
+import { verifyRepository } from '../../src-main/engine/ops/verify.ts';
 import { initRepository, Repository } from '../../src-main/engine/repo/repository.ts';
 import { FsStore } from '../../src-main/engine/storage/fs.ts';
 import type { PutBody, PutOptions } from '../../src-main/engine/storage/types.ts';
-import { PASSWORD, TEST_KDF, tempDir } from './helpers/repo.ts';
+import { makeFsRepo, PASSWORD, TEST_KDF, tempDir } from './helpers/repo.ts';
 
 const MiB = 1024 * 1024;
 
@@ -124,4 +128,34 @@ describe('backup failure paths', () => {
       repo.catalog.close();
     }
   }, 30_000);
+});
+
+describe('index objects written during the run', () => {
+  it('a run over many blobs writes several index objects; verify, restore and a rebuilt catalog see them all', async () => {
+    const t = await makeFsRepo('index-parts');
+    const src = join(t.dir, 'src');
+    try {
+      mkdirSync(src);
+      for (let i = 0; i < 300; i++)
+        writeFileSync(join(src, `f${i}.txt`), `file ${i} ${randomBytes(8).toString('hex')}\n`);
+      // small packs, so many packs finish (and get indexed) while the run goes on
+      const snap = await backup(t.repo, { paths: [src], packTarget: 4096, indexBlobs: 40 });
+      const indexes: string[] = [];
+      for await (const o of t.store.list('index/')) indexes.push(o.name);
+      expect(indexes.length).toBeGreaterThan(3);
+      const v = await verifyRepository(t.repo, { readData: true });
+      expect(v.problems).toEqual([]);
+
+      t.repo.catalog.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(t.catalogPath + suffix, { force: true });
+      t.repo = await Repository.open(t.store, PASSWORD, Catalog.open(t.catalogPath));
+      await rebuildCatalog(t.repo);
+      const out = join(t.dir, 'out');
+      const r = await restoreSnapshot(t.repo, { snapshot: snap.id, target: out });
+      expect(r.errors).toEqual([]);
+      execFileSync('diff', ['-r', src, join(out, 'src')]);
+    } finally {
+      t.cleanup();
+    }
+  }, 60_000);
 });
