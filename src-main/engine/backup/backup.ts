@@ -23,7 +23,7 @@ import { extendLocks, MissingObjectsError, snapshotClosure } from '../locks/clos
 import { dropPacks, lastPackDrop, prunedMarks, syncPruneRecords } from '../retention/marks.ts';
 import { DedupTable } from './dedup-table.ts';
 import { scannedEntry } from './entry.ts';
-import { FLOW_QUEUED_FILES, FLOW_SLOTS } from './flow.ts';
+import { FLOW_QUEUED_ENTRIES, FLOW_QUEUED_FILES, FLOW_SLOTS } from './flow.ts';
 import type { FileJob, FileResult, FromWorker, ScannedEntry, ToWorker, WorkerInit } from './protocol.ts';
 
 export interface BackupProgress {
@@ -597,7 +597,12 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
           if (failure !== undefined) return;
           switch (m.type) {
             case 'dir':
-              return onDir(m);
+              try {
+                return await onDir(m);
+              } finally {
+                Atomics.sub(flow, FLOW_QUEUED_ENTRIES, m.entries.length + 1);
+                Atomics.notify(flow, FLOW_QUEUED_ENTRIES);
+              }
             case 'scan-done':
               progress.scanDone = true;
               finishIfComplete(root);

@@ -1,5 +1,13 @@
 /** Shared backpressure counters between the coordinator and the scanner (Int32 slots of a SharedArrayBuffer). */
 export const FLOW_QUEUED_FILES = 0;
-export const FLOW_SLOTS = 1;
+/** entries of folders the scanner reported that the coordinator has not processed yet */
+export const FLOW_QUEUED_ENTRIES = 1;
+export const FLOW_SLOTS = 2;
 /** The scanner pauses while more file reads than this wait in the readers' queues. */
 export const FLOW_LIMIT_FILES = 20_000;
+/**
+ * ...and while more folder entries than this wait for the coordinator: a walk is faster than the
+ * coordinator when it must first load the dedup table or parent trees, and every waiting folder message
+ * is a few hundred bytes per entry on the main thread's heap (a million-file re-scan held ~1 GB of them).
+ */
+export const FLOW_LIMIT_ENTRIES = 8_000;

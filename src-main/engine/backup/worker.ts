@@ -36,7 +36,7 @@ import type {
 } from './protocol.ts';
 import { compileFilter, isInside } from './filter.ts';
 import { nodeType, scannedEntry } from './entry.ts';
-import { FLOW_LIMIT_FILES, FLOW_QUEUED_FILES } from './flow.ts';
+import { FLOW_LIMIT_ENTRIES, FLOW_LIMIT_FILES, FLOW_QUEUED_ENTRIES, FLOW_QUEUED_FILES } from './flow.ts';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
@@ -184,9 +184,12 @@ function scan(
     .reverse();
   while (stack.length > 0) {
     const d = stack.pop()!;
-    // Backpressure: the coordinator counts queued file reads; stop walking while readers are far behind.
+    // Backpressure: stop walking while readers are far behind (queued file reads) or the coordinator is
+    // (folder entries reported and not processed yet).
     while (Atomics.load(flow, FLOW_QUEUED_FILES) > FLOW_LIMIT_FILES)
       Atomics.wait(flow, FLOW_QUEUED_FILES, Atomics.load(flow, FLOW_QUEUED_FILES), 50);
+    while (Atomics.load(flow, FLOW_QUEUED_ENTRIES) > FLOW_LIMIT_ENTRIES)
+      Atomics.wait(flow, FLOW_QUEUED_ENTRIES, Atomics.load(flow, FLOW_QUEUED_ENTRIES), 50);
     const entries: ScannedEntry[] = [];
     const subdirs: { path: string; dirId: number; parentId: number; name: string }[] = [];
     let error: string | undefined;
@@ -219,6 +222,7 @@ function scan(
       if (type === 'dir') subdirs.push({ path: p, dirId: nextId++, parentId: d.dirId, name });
       entries.push(e);
     }
+    Atomics.add(flow, FLOW_QUEUED_ENTRIES, entries.length + 1);
     post({
       type: 'dir',
       dirId: d.dirId,
