@@ -15,7 +15,7 @@ import { registerSnapshots } from './commands/snapshots.ts';
 import { registerTarget } from './commands/target.ts';
 import { registerVerify } from './commands/verify.ts';
 import { EXIT_CODES_HELP } from './exit-codes.ts';
-import { registerServe } from './serve/command.ts';
+import { registerServe } from './serve/register.ts';
 import { bulwarkVersion } from './version.ts';
 
 const ENV_HELP = `

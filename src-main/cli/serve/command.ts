@@ -1,54 +1,15 @@
-import type { Command } from 'commander';
-
 import { isBulwarkError, localPaths } from '../../engine/index.ts';
 import { openHostedService } from '../../host/service.ts';
 import type { Logger } from '../../transport/dispatch.ts';
-import { LOOPBACK_HOST } from '../../transport/http/guard.ts';
+import { LOOPBACK_HOST } from '../../transport/http/loopback.ts';
 import type { HttpServer } from '../../transport/http/server.ts';
-import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import type { Output } from '../output.ts';
 import { kdfFromEnv, type CommandEnv } from '../repo-open.ts';
 import { createRepositoryHandlers } from './handlers.ts';
 import { checkHost, DEFAULT_PORT, findRendererDir, parsePort, startService } from './service.ts';
+import type { ServeOptions } from './register.ts';
 import { loadOrCreateServiceToken, serviceTokenFile } from './token.ts';
-
-export interface ServeOptions extends CommonOptions {
-  port: string;
-  host: string;
-  printToken?: boolean;
-}
-
-const SERVE_HELP = `
-The service protects the configured sources unattended (folder watcher, periodic rescans, RPO alerts);
-on its first start it configures the embedded default repository in the data folder as the target, so it
-works without any cloud account. Add sources and targets in the browser UI or over the API.
-
-It listens on 127.0.0.1 only and answers the browser UI (GET /) and the API
-(POST /api/<channel>, WebSocket /api/events). Every API call needs the per-install access token
-(Authorization: Bearer <token>); it is created on the first start in <config>/service-token (mode 0600)
-and printed then, as the link to open (http://127.0.0.1:PORT/#token=...). \`bulwark serve --print-token\`
-prints it again. Requests whose Host or Origin is not this service are refused (DNS rebinding, CSRF).
-Stop it with Ctrl-C or SIGTERM: a running backup is canceled and resumed by the next start.
-To run it at boot (systemd, launchd, Task Scheduler) see docs/service.md.`;
-
-export function registerServe(program: Command, app: App): void {
-  const cmd = program
-    .command('serve')
-    .description(
-      'run the backup service headless: unattended backups, the browser UI and the API on 127.0.0.1',
-    )
-    .option('-p, --port <port>', 'port on 127.0.0.1 (0: any free port)', String(DEFAULT_PORT))
-    .option('--host <address>', `listen address: only ${LOOPBACK_HOST} is accepted`, LOOPBACK_HOST)
-    .option('--print-token', 'print the access token (created if needed) and exit');
-  repoOptions(cmd);
-  outputOptions(cmd, { json: false });
-  cmd.addHelpText('after', SERVE_HELP);
-  cmd.action(async (opts: ServeOptions) => {
-    app.exitCode = await runServe(opts, begin(app, opts));
-  });
-}
 
 /** Resolves when the user asks the service to stop: Ctrl-C (the CLI's abort signal) or SIGTERM. */
 function stopRequested(signal: AbortSignal): Promise<void> {

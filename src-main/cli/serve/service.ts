@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 import { BulwarkError } from '../../engine/index.ts';
+import { DEFAULT_PORT } from './port.ts';
 import type { Handlers, Logger } from '../../transport/dispatch.ts';
 import { createEventHub, type EventSource } from '../../transport/events.ts';
 import { LOOPBACK_HOST } from '../../transport/http/guard.ts';
@@ -9,7 +10,7 @@ import { createHttpServer, type HttpServer } from '../../transport/http/server.t
 import type { CommandEnv, RepoOptions } from '../repo-open.ts';
 import { createRepositoryHandlers, type RepositoryHandlers } from './handlers.ts';
 
-export const DEFAULT_PORT = 8737;
+export { DEFAULT_PORT };
 
 const REMOTE_HINT =
   'To use it from another computer, forward the port over SSH with the same number on both ends ' +

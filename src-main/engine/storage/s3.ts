@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
+import { dateHeader } from './http-date.ts';
 import { open, stat } from 'node:fs/promises';
 
 import {
@@ -146,19 +147,6 @@ const quietLogger = {
   },
   error: (): void => {},
 };
-
-/** The Date header of a raw HTTP response, if any. */
-export function dateHeader(response: unknown): Date | undefined {
-  const headers = (response as { headers?: unknown } | undefined)?.headers;
-  if (typeof headers !== 'object' || headers === null) return undefined;
-  for (const [k, v] of Object.entries(headers as Record<string, unknown>)) {
-    if (k.toLowerCase() === 'date' && typeof v === 'string') {
-      const d = new Date(v);
-      return Number.isFinite(d.getTime()) ? d : undefined;
-    }
-  }
-  return undefined;
-}
 
 /**
  * BlobStore on an S3 bucket (AWS S3 or an S3-compatible server), with Object Lock.

@@ -34,7 +34,8 @@ import {
 
 import { systemClock, type Clock } from '../clock.ts';
 import { BulwarkError, isBulwarkError } from '../errors.ts';
-import { dateHeader, type S3Store } from '../storage/s3.ts';
+import { dateHeader } from '../storage/http-date.ts';
+import type { S3Store } from '../storage/s3.ts';
 import type { LockMode } from '../storage/types.ts';
 import { leastPrivilegePolicy, type LeastPrivilegePolicy } from './policy.ts';
 

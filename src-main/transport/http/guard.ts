@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
 import { TOKEN_PROTOCOL_PREFIX } from '../../contract/http.ts';
+import { LOOPBACK_HOST } from './loopback.ts';
 
 /**
  * The checks `bulwark serve` applies before anything else, as pure functions of request headers:
@@ -11,8 +12,7 @@ import { TOKEN_PROTOCOL_PREFIX } from '../../contract/http.ts';
  *  - every API call and the event socket carry the per-install token, compared in constant time.
  */
 
-/** The only address the service listens on. */
-export const LOOPBACK_HOST = '127.0.0.1';
+export { LOOPBACK_HOST } from './loopback.ts';
 
 /** Throws unless `host` is the loopback address we allow; the message says why. */
 export function assertLoopbackHost(host: string): void {
