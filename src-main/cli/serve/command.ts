@@ -7,7 +7,8 @@ import { EXIT } from '../exit-codes.ts';
 import type { Output } from '../output.ts';
 import { kdfFromEnv, type CommandEnv } from '../repo-open.ts';
 import { createRepositoryHandlers } from './handlers.ts';
-import { checkHost, DEFAULT_PORT, findRendererDir, parsePort, startService } from './service.ts';
+import { DEFAULT_PORT } from './port.ts';
+import { checkHost, findRendererDir, parsePort, startService } from './service.ts';
 import type { ServeOptions } from './register.ts';
 import { loadOrCreateServiceToken, serviceTokenFile } from './token.ts';
 

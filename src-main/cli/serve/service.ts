@@ -5,12 +5,10 @@ import { BulwarkError } from '../../engine/index.ts';
 import { DEFAULT_PORT } from './port.ts';
 import type { Handlers, Logger } from '../../transport/dispatch.ts';
 import { createEventHub, type EventSource } from '../../transport/events.ts';
-import { LOOPBACK_HOST } from '../../transport/http/guard.ts';
+import { LOOPBACK_HOST } from '../../transport/http/loopback.ts';
 import { createHttpServer, type HttpServer } from '../../transport/http/server.ts';
 import type { CommandEnv, RepoOptions } from '../repo-open.ts';
 import { createRepositoryHandlers, type RepositoryHandlers } from './handlers.ts';
-
-export { DEFAULT_PORT };
 
 const REMOTE_HINT =
   'To use it from another computer, forward the port over SSH with the same number on both ends ' +

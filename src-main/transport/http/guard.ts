@@ -12,8 +12,6 @@ import { LOOPBACK_HOST } from './loopback.ts';
  *  - every API call and the event socket carry the per-install token, compared in constant time.
  */
 
-export { LOOPBACK_HOST } from './loopback.ts';
-
 /** Throws unless `host` is the loopback address we allow; the message says why. */
 export function assertLoopbackHost(host: string): void {
   if (host === LOOPBACK_HOST) return;

@@ -23,11 +23,11 @@ import {
   bearerToken,
   isAllowedHost,
   isAllowedOrigin,
-  LOOPBACK_HOST,
   offeredProtocols,
   protocolToken,
   tokenMatches,
 } from './guard.ts';
+import { LOOPBACK_HOST } from './loopback.ts';
 import { resolveStatic, sendFile } from './static.ts';
 
 /**
