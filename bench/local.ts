@@ -122,6 +122,7 @@ export interface LocalRepOptions {
   work: string;
   /** a folder for this run's repository, state and restore (removed afterwards) */
   dir: string;
+  /** the corpus generator (bench/corpus.ts), run as `node GENERATOR WORK --mutate --seed N` */
   generator: string;
   seed: number;
   /** compare the restore with the source this time */

@@ -15,6 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLocalRep, type BenchContext, type LocalRep, type Step } from './local.ts';
+import { CORPUS_SCRIPT } from './corpus.ts';
 import { abortAll, abortReason, haveGnuTime, killAllSync, run, waitForQuiet, GNU_TIME } from './proc.ts';
 import { MB, MiB, median, ratio, table, type Row } from './report.ts';
 import { runS3, type S3Rep, type S3Result } from './s3.ts';
@@ -23,9 +24,9 @@ import { borgSpec, bulwarkSpec, resticSpec, TOOL_NAMES, type ToolName, type Tool
 
 const USAGE = `usage: node bench/run.ts [options]
 
-Builds the make-corpus corpus (reused when present), then for each tool (bulwark, restic, borg; order
+Builds the corpus of bench/corpus.ts (reused when present), then for each tool (bulwark, restic, borg; order
 rotated every repetition), on a fresh repository each repetition: init, initial backup, no-change backup,
-backup after make-corpus --mutate (on a copy of the corpus), list, restore of the latest snapshot (checked
+backup after bench/corpus.ts --mutate (on a copy of the corpus), list, restore of the latest snapshot (checked
 with diff -r once per tool), repository size (du -sb), peak RSS of every command (GNU time). Then, unless
 --no-s3, bulwark and restic into the project's throw-away Ceph RGW on 127.0.0.1.
 
@@ -417,11 +418,7 @@ async function main(): Promise<number> {
 
   const env = baseEnv();
   const problems: string[] = [];
-  const generator = path.resolve(repoRoot, '../shared/bench/make-corpus.mjs');
-  if (!fs.existsSync(generator)) {
-    console.error(`make-corpus.mjs not found at ${generator}`);
-    return 1;
-  }
+  const generator = CORPUS_SCRIPT;
 
   // 1. programs, build
   const allSpecs = new Map<ToolName, ToolSpec>([

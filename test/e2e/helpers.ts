@@ -12,7 +12,7 @@ export const root = path.resolve(import.meta.dirname, '..', '..');
 export const MAIN = path.join(root, 'src-main', 'cli', 'main.ts');
 const RENDERER_INDEX = path.join(root, 'dist', 'renderer', 'index.html');
 export const CHROMIUM = '/usr/bin/chromium';
-// without the networking flags Chromium floods the closed network with refused connections (TOOLCHAIN.md)
+// without the networking flags Chromium floods the closed network with refused connections (measured here)
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { realTimers, type Timers } from './timers.ts';
 
 /**
- * The watcher of one source (DESIGN §4, STYLE-ANCHORS pitfall 4): file-system events are only hints.
+ * The watcher of one source (DESIGN §4): file-system events are only hints.
  * They are batched until the source has been quiet for its quiet period and handed on as ONE change batch
  * (1 000 files written at once → one backup request). When watching fails (inotify limit ENOSPC, EMFILE,
  * the folder removed) the source falls back to polling, then to periodic rescans only, and the watcher is

@@ -1,22 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
+import { readdirSync, lstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { makeCorpus as generateCorpus, mutateCorpus as mutateGenerated } from '../../../bench/corpus.ts';
 
-/** The shared deterministic corpus generator (../shared/bench/make-corpus.mjs, next to the repo). */
-export const MAKE_CORPUS = fileURLToPath(
-  new URL('../../../../shared/bench/make-corpus.mjs', import.meta.url),
-);
-
+/**
+ * The project's deterministic mixed corpus (bench/corpus.ts: office, media, vm images, mbox), built in
+ * this process. Scale 1 is about 1 GiB; the same seed gives the same bytes.
+ */
 export function makeCorpus(dir: string, scale: number, seed = 42): void {
-  if (!existsSync(MAKE_CORPUS)) throw new Error(`make-corpus.mjs not found at ${MAKE_CORPUS}`);
-  execFileSync(process.execPath, [MAKE_CORPUS, dir, '--scale', String(scale), '--seed', String(seed)], {
-    stdio: 'pipe',
-  });
+  generateCorpus(dir, { scale, seed });
 }
 
+/** A working day on a corpus made by makeCorpus (edits, deletes, adds, a vm insert, a folder rename). */
 export function mutateCorpus(dir: string, seed = 42): void {
-  execFileSync(process.execPath, [MAKE_CORPUS, dir, '--mutate', '--seed', String(seed)], { stdio: 'pipe' });
+  mutateGenerated(dir, { seed });
 }
 
 export interface Entry {

@@ -2,7 +2,7 @@
 # Start a throw-away single-node Ceph (1 monitor + 1 memstore OSD) + RGW S3 gateway on 127.0.0.1,
 # for tests. No systemd, auth off, nothing outside $CEPH_DIR, data in RAM: nothing survives a stop.
 # Works as root or as an unprivileged user. Stop with stop-rgw.sh (by pid file; it removes CEPH_DIR).
-# Adapted from the shared recipe (Ceph 16.2.15 from Debian 12); used by test/harness/rgw.ts.
+# Tested with Ceph 16.2.15 from Debian 12; used by test/harness/rgw.ts.
 #
 # Env:
 #   CEPH_DIR         where everything lives (default /tmp/ceph-rgw); must not exist or be empty
