@@ -95,6 +95,10 @@ describe('restore of a forged snapshot never writes outside the target', () => {
       { name: 'link', type: 'dir', mode: 0o755, mtimeNs: '1700000000000000000', subtree: inner },
       { name: 'sub', type: 'dir', mode: 0o755, mtimeNs: '1700000000000000000', subtree: deep },
       file('ok.txt', good),
+      // plain names on Linux and macOS, however they look: restored inside the target, under these names
+      file('..\\escaped-backslash', good),
+      file('..foo', good),
+      file('...', good),
     ]);
     const snap = await f.commit(root);
 
@@ -107,6 +111,9 @@ describe('restore of a forged snapshot never writes outside the target', () => {
     // The good parts are restored; every hostile name is reported, not silently dropped.
     expect(readFileSync(join(target, 'ok.txt'), 'utf8')).toBe('hello');
     expect(readFileSync(join(target, 'sub', 'fine.txt'), 'utf8')).toBe('hello');
+    if (process.platform !== 'win32')
+      for (const n of ['..\\escaped-backslash', '..foo', '...'])
+        expect(readFileSync(join(target, n), 'utf8'), n).toBe('hello');
     expect(r.errors.length).toBeGreaterThanOrEqual(8);
     expect(r.errors.map((e) => e.path)).toEqual(expect.arrayContaining(['../escaped', 'link']));
     // "link" exists once: as the symlink (first), never as a folder holding "x" written through it.

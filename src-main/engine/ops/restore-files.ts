@@ -140,8 +140,10 @@ export async function writeFiles(
       if (p.files.size === 0 && p.downloaded && p.localPath) {
         try {
           unlinkSync(p.localPath);
-        } catch {
-          /* already gone */
+        } catch (e) {
+          // Already gone is fine; any other failure leaves the copy to the removal of the whole cache
+          // folder at the end (rmSync in the finally below), which throws if it cannot remove it either.
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') p.localPath = undefined;
         }
       }
     }

@@ -1,7 +1,9 @@
 /**
  * Restore writer thread: decrypts, decompresses and verifies blobs read with synchronous positional reads
  * from local pack files, and writes files with synchronous writes (the fast path on this kind of machine,
- * TOOLCHAIN.md). Paths arrive already checked by the main thread to lie inside the target.
+ * measured: docs/DECISIONS.md, Pipeline). Paths arrive already checked by the main thread to lie inside the target, and every folder
+ * on them to be one no other user can change (restore.ts, othersCanChange): only the last component can
+ * hold something planted, and it is never followed.
  */
 import {
   closeSync,
@@ -75,9 +77,10 @@ function writeFile(t: FileTask): void {
   if (!t.fresh) {
     try {
       if (!lstatSync(t.path).isDirectory()) unlinkSync(t.path);
-    } catch {
-      /* absent */
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // reported for this file
     }
+    // A folder at the name is left alone: the O_EXCL open below fails and the file is reported.
   }
   const fd = openSync(
     t.path,
@@ -92,6 +95,7 @@ function writeFile(t: FileTask): void {
       while (off < data.length) off += writeSync(fd, data, off, data.length - off, pos + off);
       pos += data.length;
     }
+    // Mode (setuid/setgid already cleared by restore.ts) and times through the descriptor, not the path.
     fchmodSync(fd, t.mode & 0o7777);
     const sec = Number(BigInt(t.mtimeNs) / 1000n) / 1e6;
     futimesSync(fd, sec, sec);

@@ -1,25 +1,56 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, lstatSync, mkdirSync, symlinkSync, unlinkSync, utimesSync, lutimesSync } from 'node:fs';
-import { join, relative, resolve, isAbsolute } from 'node:path';
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  fchmodSync,
+  futimesSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  openSync,
+  realpathSync,
+  symlinkSync,
+  unlinkSync,
+  utimesSync,
+  type Stats,
+} from 'node:fs';
+import { isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
 import { recordAudit } from '../audit/audit.ts';
 import { BulwarkError, fromSystemError, isBulwarkError, throwIfAborted } from '../errors.ts';
 import type { TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
 import { writeFiles } from './restore-files.ts';
 import type { RestoreOptions, RestoreProgress, RestoreResult } from './types.ts';
-import { findNode, isSafeName } from './walk.ts';
+import { findNode, restoreName } from './walk.ts';
 
 const nsToSeconds = (ns: string): number => Number(BigInt(ns) / 1000n) / 1e6;
 
+/** Set-user-id and set-group-id: never restored on files whose owner is not restored (see planNode). */
+const SET_ID = 0o6000;
+// Not defined on Windows (no symlink races to guard against there the same way): 0 leaves the flag out.
+const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
+const O_DIRECTORY = constants.O_DIRECTORY ?? 0;
+
+/** What restoreSnapshot returns (the name is kept for callers of this module). */
+export type RestoreReport = RestoreResult;
+
 /**
- * Restores a snapshot (or part of it) into `target`. Whatever the snapshot's trees say, nothing is written
- * outside `target`: every name is checked to be one plain path segment, every final path is checked to lie
- * inside the target, files are opened with O_NOFOLLOW, folders that exist as anything but a real folder are
- * refused, and symlinks are created last (so no restored write can pass through one).
+ * Restores a snapshot (or part of it) into `target`. Whatever the snapshot's trees say, and whatever another
+ * user does to the target meanwhile, nothing is written outside `target`:
+ * - every name is checked to be one plain path segment and every final path to lie inside the target;
+ * - the target, every folder above it and every existing folder inside it that the restore writes into must
+ *   be a folder no other user can change (checkTarget / othersCanChange: why that, rather than
+ *   descriptor-relative calls, is explained there);
+ * - files are created with O_CREAT|O_EXCL|O_NOFOLLOW (whatever sat at the name is removed, never followed)
+ *   and get their mode and times through that descriptor; folders get theirs through a descriptor opened
+ *   with O_DIRECTORY|O_NOFOLLOW; FIFOs and symlinks through lutimes; folders that exist as anything but a
+ *   real folder are refused; symlinks are created last (so no restored write can pass through one);
+ * - setuid/setgid bits are cleared on files: their owners are not restored.
  */
-export async function restoreSnapshot(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
+export async function restoreSnapshot(repo: Repository, opts: RestoreOptions): Promise<RestoreReport> {
   const actor = opts.actor !== undefined ? { actor: opts.actor } : {};
-  let result: RestoreResult;
+  let result: RestoreReport;
   try {
     result = await restoreOnce(repo, opts);
   } catch (e) {
@@ -47,31 +78,45 @@ export async function restoreSnapshot(repo: Repository, opts: RestoreOptions): P
       files: result.files,
       bytes: result.bytes,
       skipped: result.errors.length,
+      warnings: result.warnings.length,
     },
   });
   return result;
 }
 
-async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<RestoreResult> {
+async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<RestoreReport> {
   const snap = repo.resolveSnapshot(opts.snapshot);
-  const target = resolve(opts.target);
-  const result: RestoreResult = { snapshotId: snap.id, files: 0, dirs: 0, bytes: 0, errors: [] };
+  const result: RestoreReport = {
+    snapshotId: snap.id,
+    files: 0,
+    dirs: 0,
+    bytes: 0,
+    errors: [],
+    warnings: [],
+  };
   const progress: RestoreProgress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
   const start = await findNode(repo, snap.tree, opts.subPath ?? '');
-  try {
-    mkdirSync(target, { recursive: true });
-  } catch (e) {
-    throw fromSystemError(e, target);
-  }
-  if (!lstatSync(target).isDirectory())
-    throw new BulwarkError('INVALID_ARGUMENT', `${target} is not a folder`);
+  // Every path below is built on the target's real path, checked folder by folder.
+  const target = checkTarget(resolve(opts.target));
+  const onWindows = process.platform === 'win32';
 
   const inside = (p: string): boolean => {
     const r = relative(target, p);
-    return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+    // "..config" is a name inside the target; only ".." itself or "../..." leaves it.
+    return r === '' || (r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r));
   };
   const fail = (path: string, message: string): void => {
     result.errors.push({ path, message });
+  };
+  const warn = (path: string, message: string): void => {
+    result.warnings.push({ path, message });
+  };
+  /** The on-disk name of a snapshot entry, or undefined (reported) when it must not be restored. */
+  const diskName = (name: string, rel: string): string | undefined => {
+    const out = restoreName(name);
+    if (out === undefined) fail(rel, 'unsafe name in the snapshot: skipped');
+    else if (out !== name) warn(rel, `restored as "${out}" (the name is not valid on Windows)`);
+    return out;
   };
 
   // Pass 1: plan (validate names, create folders); pass 2: files in parallel; pass 3: symlinks, folder times.
@@ -80,19 +125,29 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
   const dirTimes: { path: string; node: TreeNode }[] = [];
   const specials: { path: string; node: TreeNode }[] = [];
 
-  // `fresh`: this run created the folder, so nothing can already sit at a name inside it (no lstat needed).
+  // `fresh`: this run created the folder (mode 0700), so nothing can already sit at a name inside it (no
+  // lstat needed).
   const plan = async (treeId: string, dir: string, shown: string, fresh: boolean): Promise<void> => {
     throwIfAborted(opts.signal);
     const tree = await repo.loadTree(treeId, opts.signal);
     const seen = new Set<string>();
     for (const node of tree.nodes) {
       const rel = shown ? `${shown}/${node.name}` : node.name;
-      if (!isSafeName(node.name) || seen.has(node.name)) {
-        fail(rel, 'unsafe or duplicate name in the snapshot: skipped');
+      const name = diskName(node.name, rel);
+      if (name === undefined) continue;
+      // Windows file names are case-insensitive: "A" and "a" would be one file there.
+      const key = onWindows ? name.toLowerCase() : name;
+      if (seen.has(key)) {
+        fail(
+          rel,
+          onWindows
+            ? 'another entry of this folder gets the same name on Windows (duplicate, or differs only in case or escaping): skipped'
+            : 'duplicate name in the snapshot: skipped',
+        );
         continue;
       }
-      seen.add(node.name);
-      const p = join(dir, node.name);
+      seen.add(key);
+      const p = join(dir, name);
       if (!inside(p)) {
         fail(rel, 'would be written outside the target: skipped');
         continue;
@@ -106,7 +161,7 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
       case 'dir': {
         let created: boolean;
         try {
-          created = ensureRealDir(p);
+          created = ensureRealDir(p, fresh);
         } catch (e) {
           fail(rel, (e as Error).message);
           return;
@@ -117,6 +172,17 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
         return;
       }
       case 'file':
+        // The restore does not give files their recorded owner: a setuid/setgid bit would make the file
+        // run as whoever restores it (root: `-rwsr-xr-x root root` from a file of nobody's). Cleared here,
+        // on files only (a folder's setgid or sticky bit runs nothing). Should restoring owners become an
+        // option, the bits may stay where it asked for it and the chown succeeded.
+        if ((node.mode & SET_ID) !== 0) {
+          warn(
+            rel,
+            `setuid/setgid bits cleared (mode ${octal(node.mode)} restored as ${octal(node.mode & ~SET_ID)}): the owner is not restored`,
+          );
+          node = { ...node, mode: node.mode & ~SET_ID };
+        }
         files.push({ path: p, node, fresh });
         progress.filesTotal++;
         progress.bytesTotal += node.size ?? 0;
@@ -132,9 +198,11 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
   if (start.type === 'dir') {
     if (start.subtree) await plan(start.subtree, target, '', false);
   } else {
-    const name = 'name' in start ? start.name : '';
-    if (!isSafeName(name)) throw new BulwarkError('CORRUPT', 'the snapshot holds an unsafe file name');
-    await planNode(start as TreeNode, join(target, name), name, false);
+    const recorded = 'name' in start ? start.name : '';
+    const name = restoreName(recorded);
+    if (name === undefined) throw new BulwarkError('CORRUPT', 'the snapshot holds an unsafe file name');
+    if (name !== recorded) warn(recorded, `restored as "${name}" (the name is not valid on Windows)`);
+    await planNode(start as TreeNode, join(target, name), recorded, false);
   }
 
   await writeFiles(repo, files, {
@@ -161,7 +229,11 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
       if (r.status !== 0) fail(relative(target, s.path), 'could not recreate the FIFO');
       else {
         const t = nsToSeconds(s.node.mtimeNs);
-        utimesSync(s.path, t, t);
+        try {
+          lutimesSync(s.path, t, t); // never follows: a FIFO is no link, and a link put there is not followed
+        } catch (e) {
+          fail(relative(target, s.path), `FIFO recreated, its time not set: ${(e as Error).message}`);
+        }
       }
     } else {
       fail(relative(target, s.path), `${s.node.type} not recreated (recorded in the snapshot only)`);
@@ -177,12 +249,11 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
       fail(relative(target, l.path), (e as Error).message);
     }
   }
-  // Folder modes and times last (children change a folder's mtime), deepest first.
+  // Folder modes and times last (children change a folder's mtime), deepest first: so while a folder gets a
+  // mode that may let others in (0777), every folder above it still has the mode it had during the restore.
   for (const d of dirTimes.reverse()) {
     try {
-      chmodSync(d.path, d.node.mode & 0o7777);
-      const t = nsToSeconds(d.node.mtimeNs);
-      utimesSync(d.path, t, t);
+      setDirMeta(d.path, d.node.mode & 0o7777, nsToSeconds(d.node.mtimeNs));
     } catch (e) {
       fail(relative(target, d.path), (e as Error).message);
     }
@@ -190,24 +261,183 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
   return result;
 }
 
-/** Makes sure `p` is a real folder; true when this call created it. */
-function ensureRealDir(p: string): boolean {
+const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0');
+
+const UNSAFE_HINT =
+  'Restore into a folder that only you (or root) can change, e.g. a new folder in your home folder, then ' +
+  'move the files where they belong.';
+
+/**
+ * Why some other user could change the folder (or symlink) `st` describes, or undefined when only the
+ * running user and root can. Node has no openat()/mkdirat()/fchmodat(): every restore write goes through a
+ * path, and O_NOFOLLOW guards only its last component. A path is therefore only as safe as each folder
+ * along it: if another user can rename or replace an entry of one of them (swap a checked folder for a
+ * symlink), a later write, chmod or utimes lands wherever they like. Hence this test, applied to the target,
+ * every folder above it and every existing folder inside it the restore writes into; a folder the restore
+ * creates is made with mode 0700 and keeps it until the very end. Refused: a folder owned by someone other
+ * than us or root (the owner can always chmod it), and one writable by its group or by everyone, unless
+ * the sticky bit is set (others may then add entries but not rename or remove ours, and what sits at a
+ * name the restore uses is checked: lstat for folders, O_EXCL|O_NOFOLLOW for files) or the group is the
+ * running user's own private group (gid = uid, the user-private-group convention behind a umask of 002).
+ * On Windows (no uid) this returns undefined: ACLs are not checked.
+ */
+function othersCanChange(st: Stats): string | undefined {
+  const uid = process.getuid?.();
+  const gid = process.getgid?.();
+  if (uid === undefined || gid === undefined) return undefined;
+  if (st.uid !== uid && st.uid !== 0) return `it belongs to another user (uid ${st.uid})`;
+  // A symlink cannot be changed, only replaced in its folder; its owner matters in a sticky folder.
+  if (st.isSymbolicLink() || (st.mode & 0o1000) !== 0) return undefined;
+  if ((st.mode & 0o002) !== 0) return `another user can write into it (mode ${octal(st.mode)})`;
+  if ((st.mode & 0o020) !== 0 && !(st.gid === gid && gid === uid))
+    return `another user can write into it (mode ${octal(st.mode)}, group ${st.gid})`;
+  return undefined;
+}
+
+/**
+ * Checks the target and every folder above it with lstat (once per restore), creating the missing ones
+ * (0755), and returns the target's real path, whose folders are then checked too: everything written
+ * later is built on it, so no symlink lies on the way any more. A symlink on the way is accepted when its
+ * owner is us or root (macOS's /tmp → /private/tmp); the target itself must be a real folder.
+ */
+function checkTarget(target: string): string {
+  const refuse = (p: string, why: string): never => {
+    throw new BulwarkError('PERMISSION', `cannot restore into ${target}: ${p}: ${why}`, {
+      hint: UNSAFE_HINT,
+    });
+  };
+  const walk = (path: string, create: boolean): void => {
+    const { root } = parse(path);
+    const parts = path
+      .slice(root.length)
+      .split(sep)
+      .filter((s) => s !== '');
+    let cur = root;
+    let missing = false;
+    for (let i = 0; i <= parts.length; i++) {
+      if (i > 0) cur = join(cur, parts[i - 1]!);
+      let st: Stats | undefined;
+      if (!missing) {
+        try {
+          st = lstatSync(cur);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !create) throw fromSystemError(e, cur);
+          missing = true;
+        }
+      }
+      if (st === undefined) {
+        // Missing (as is all below it): made here, inside a folder already found safe.
+        try {
+          mkdirSync(cur, { mode: 0o755 });
+        } catch (e) {
+          throw fromSystemError(e, cur);
+        }
+        continue;
+      }
+      if (!st.isDirectory() && !(st.isSymbolicLink() && i < parts.length))
+        throw new BulwarkError('INVALID_ARGUMENT', `${i < parts.length ? cur : target} is not a folder`);
+      const why = othersCanChange(st);
+      if (why !== undefined) refuse(cur, `another user can change this folder: ${why}`);
+    }
+  };
+  if (process.getuid === undefined) {
+    // Windows: no owners to compare (see othersCanChange); create it and make sure it is a folder.
+    try {
+      mkdirSync(target, { recursive: true });
+    } catch (e) {
+      throw fromSystemError(e, target);
+    }
+    if (!lstatSync(target).isDirectory())
+      throw new BulwarkError('INVALID_ARGUMENT', `${target} is not a folder`);
+    return target;
+  }
+  walk(target, true);
+  let real: string;
   try {
-    const st = lstatSync(p);
-    if (st.isDirectory()) return false;
-    throw new BulwarkError('ALREADY_EXISTS', `${p} exists and is not a folder (not replaced)`);
+    real = realpathSync(target);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    throw fromSystemError(e, target);
+  }
+  if (real !== target) walk(real, false);
+  return real;
+}
+
+/**
+ * Makes sure `p` is a real folder the restore may write into; true when this call created it. In a folder
+ * this restore created (`parentFresh`) nothing can be at the name yet: mkdir without a look first.
+ */
+function ensureRealDir(p: string, parentFresh: boolean): boolean {
+  if (!parentFresh) {
+    let st: Stats | undefined;
+    try {
+      st = lstatSync(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (st !== undefined) {
+      if (!st.isDirectory())
+        throw new BulwarkError('ALREADY_EXISTS', `${p} exists and is not a folder (not replaced)`);
+      const why = othersCanChange(st);
+      if (why !== undefined) {
+        if (st.uid !== process.getuid?.() && st.uid !== 0)
+          throw new BulwarkError(
+            'PERMISSION',
+            `another user can change this folder (${why}): nothing restored into it`,
+            { hint: UNSAFE_HINT },
+          );
+        // Ours (or root's) but open to others: closed to them while the restore writes into it; its
+        // recorded mode is set at the end like every folder's. Safe to do by path: the folder above is one
+        // only we can change, so this is still the folder lstat just saw. What others put in it before is
+        // checked name by name as for any existing folder.
+        chmodSync(p, st.mode & 0o7755);
+      }
+      return false;
+    }
   }
   mkdirSync(p, { mode: 0o700 });
   return true;
 }
 
-function removeIfPresent(p: string): void {
+/**
+ * Sets a restored folder's mode and times through a descriptor opened with O_DIRECTORY|O_NOFOLLOW: if the
+ * folder was swapped for a symlink since it was checked, the open fails (ELOOP/ENOTDIR) instead of the
+ * chmod landing on what the link points to. A folder we may not open (an existing one without read
+ * permission for us) falls back to the path, after lstat says it is still a real folder.
+ */
+function setDirMeta(path: string, mode: number, time: number): void {
+  let fd: number;
   try {
-    const st = lstatSync(p);
-    if (!st.isDirectory()) unlinkSync(p);
-  } catch {
-    /* absent */
+    fd = openSync(path, constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP' || code === 'ENOTDIR')
+      throw new BulwarkError(
+        'ALREADY_EXISTS',
+        `${path} was replaced during the restore and is no longer a folder: its mode and time were not set`,
+      );
+    if (code !== 'EACCES') throw e;
+    if (!lstatSync(path).isDirectory())
+      throw new BulwarkError('ALREADY_EXISTS', `${path} is no longer a folder`);
+    chmodSync(path, mode);
+    utimesSync(path, time, time);
+    return;
   }
+  try {
+    fchmodSync(fd, mode);
+    futimesSync(fd, time, time);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Removes a file or symlink at `p` (never follows it); a folder there is left for the caller to trip on. */
+function removeIfPresent(p: string): void {
+  let st: Stats;
+  try {
+    st = lstatSync(p);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  if (!st.isDirectory()) unlinkSync(p);
 }

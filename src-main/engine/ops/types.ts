@@ -41,6 +41,11 @@ export interface RestoreResult {
   bytes: number;
   /** entries skipped: unsafe names, special files that could not be created, write errors */
   errors: { path: string; message: string }[];
+  /**
+   * Entries restored, but not exactly as recorded (not errors: nothing was skipped): setuid/setgid bits
+   * cleared, names changed because Windows cannot hold them.
+   */
+  warnings: { path: string; message: string }[];
 }
 
 export type VerifyProblemKind =

@@ -3,19 +3,47 @@ import type { Repository } from '../repo/repository.ts';
 import { BulwarkError } from '../errors.ts';
 
 /**
- * A name from a tree is only ever used as one path segment. Anything that could climb out of the restore
- * target or be read differently by the OS ("..", "a/b", absolute, NUL, empty, backslash) is refused.
+ * A name from a tree is only ever used as one path segment. Refused: exactly what could climb out of the
+ * restore target or end the name early: empty, ".", "..", and names holding "/" or NUL. Everything else is
+ * a valid file name on Linux and macOS, so it must round-trip: a backslash ("a\\b.txt") is an ordinary
+ * character there, and "..config" or "..." are names, not a way up. (Overlong names are left to the file
+ * system, which refuses them with ENAMETOOLONG: reported per entry.)
  */
 export function isSafeName(name: string): boolean {
-  return (
-    name.length > 0 &&
-    name.length <= 4096 &&
-    name !== '.' &&
-    name !== '..' &&
-    !name.includes('/') &&
-    !name.includes('\\') &&
-    !name.includes('\0')
-  );
+  return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
+const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³])$/i;
+// Control characters and the characters Windows refuses in a name (NUL and "/" never get here).
+// eslint-disable-next-line no-control-regex
+const WINDOWS_INVALID = /[\x00-\x1f<>:"\\|?*]/g;
+const escapeChar = (c: string): string => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+
+/**
+ * The name a (safe) snapshot name gets on Windows: each character Windows cannot hold in a name
+ * (`<>:"\|?*`, control characters) becomes %XX, so does a trailing dot or space (Windows drops them), and the
+ * first character of a reserved device name (CON, PRN, AUX, NUL, COM1-9, LPT1-9, also with an extension
+ * or trailing spaces: "con.txt", "nul .txt"). Pure, so it is tested on every platform. "%" itself is kept: a name that collides with an
+ * escaped one is caught by the duplicate check of the restore.
+ */
+export function windowsName(name: string): string {
+  let out = name.replace(WINDOWS_INVALID, escapeChar);
+  const last = out.at(-1);
+  if (last === '.' || last === ' ') out = out.slice(0, -1) + escapeChar(last);
+  const dot = out.indexOf('.');
+  if (WINDOWS_RESERVED.test((dot < 0 ? out : out.slice(0, dot)).trimEnd()))
+    out = escapeChar(out[0]!) + out.slice(1);
+  return out;
+}
+
+/**
+ * The name a snapshot entry is restored under on `platform`, or undefined when it must not be restored at
+ * all (see isSafeName). On Linux and macOS that is the name itself; on Windows, windowsName (the restore
+ * reports every entry whose name changed).
+ */
+export function restoreName(name: string, platform: NodeJS.Platform = process.platform): string | undefined {
+  if (!isSafeName(name)) return undefined;
+  return platform === 'win32' ? windowsName(name) : name;
 }
 
 /** Depth-first walk of a snapshot tree: yields every node with its '/'-joined path. */
