@@ -1,4 +1,4 @@
-import { clockDuration, ellipsizeStart, humanBytes } from './format.ts';
+import { clockDuration, ellipsizeStart, humanBytes, termSafe } from './format.ts';
 
 /** What an operation reports; `bytes*` drive the bar, rate and ETA when present, else `done/total`. */
 export interface ProgressState {
@@ -45,7 +45,7 @@ export function renderProgress(s: ProgressState, rate: number | undefined, width
   }
   let line = parts.join('  ');
   if (s.currentPath && line.length + 2 < width - 10)
-    line += `  ${ellipsizeStart(s.currentPath, width - line.length - 3)}`;
+    line += `  ${ellipsizeStart(termSafe(s.currentPath), width - line.length - 3)}`;
   return line.length >= width ? line.slice(0, Math.max(0, width - 1)) : line;
 }
 

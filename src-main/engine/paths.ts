@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, lstatSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -52,3 +53,64 @@ export const catalogPathFor = (paths: LocalPaths, repoId: string): string =>
 export const defaultRepositoryDir = (paths: LocalPaths): string => join(paths.dataDir, 'repository');
 export const defaultKeyFile = (paths: LocalPaths): string =>
   join(paths.configDir, 'default-repository.password');
+
+/** Access bits of Bulwark's own folders (catalogs hold decrypted file names; keys; pack build files). */
+export const PRIVATE_DIR_MODE = 0o700;
+/** Access bits of its databases (service.db, catalogs) and their -wal/-shm/-journal companions. */
+export const PRIVATE_FILE_MODE = 0o600;
+
+const checksModes = (): boolean => process.platform !== 'win32';
+
+/**
+ * Creates `dir` (and missing parents) private to this account, or tightens an existing one that others
+ * may enter or read. Returns the mode it had when it had to be tightened, else undefined.
+ */
+export function ensurePrivateDir(dir: string): number | undefined {
+  mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  if (!checksModes()) return undefined; // Windows: access is decided by ACLs, not mode bits
+  const mode = statSync(dir).mode & 0o7777;
+  if ((mode & 0o077) === 0) return undefined;
+  chmodSync(dir, PRIVATE_DIR_MODE);
+  return mode;
+}
+
+/**
+ * The data, config and cache folders, private (see ensurePrivateDir); returns those that had to be
+ * tightened, with their old mode, for the caller to say so (once: afterwards they are private).
+ */
+export function ensurePrivateDirs(paths: LocalPaths): { dir: string; mode: number }[] {
+  const fixed: { dir: string; mode: number }[] = [];
+  for (const dir of new Set([paths.dataDir, paths.configDir, paths.cacheDir])) {
+    const mode = ensurePrivateDir(dir);
+    if (mode !== undefined) fixed.push({ dir, mode });
+  }
+  return fixed;
+}
+
+/**
+ * Makes a SQLite database file private before SQLite opens it: creates it empty with mode 0600 when it
+ * does not exist yet, and tightens it and any -wal/-shm/-journal file left next to it. SQLite (unix VFS)
+ * creates the -wal and -shm files with the mode of the database file itself, so they follow. This is
+ * done on the file rather than with a temporary umask: the umask is process-wide (another thread may
+ * create files meanwhile) and cannot be changed in worker threads. Returns the files it tightened.
+ * In-memory and URI databases are left alone.
+ */
+export function preparePrivateDbFile(path: string): string[] {
+  if (path === '' || path === ':memory:' || path.startsWith('file:')) return [];
+  closeSync(openSync(path, 'a', PRIVATE_FILE_MODE));
+  if (!checksModes()) return [];
+  const fixed: string[] = [];
+  for (const p of [path, `${path}-wal`, `${path}-shm`, `${path}-journal`]) {
+    let mode: number;
+    try {
+      mode = lstatSync(p).mode;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // no such companion: nothing to tighten
+      throw e;
+    }
+    if ((mode & 0o077) === 0) continue;
+    chmodSync(p, PRIVATE_FILE_MODE);
+    fixed.push(p);
+  }
+  return fixed;
+}

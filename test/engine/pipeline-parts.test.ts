@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DedupTable } from '../../src-main/engine/backup/dedup-table.ts';
+import { isInside } from '../../src-main/engine/backup/filter.ts';
 import {
   BlobCompressor,
   BlobDecompressor,
@@ -131,5 +132,16 @@ describe('DedupTable', () => {
     const extra = randomBytes(32);
     expect(t.claim(extra)).toBe(true);
     expect(t.claim(extra)).toBe(true); // not recorded: stored again rather than lost
+  });
+});
+
+describe('isInside', () => {
+  it('treats names that start with ".." as inside; only ".." and "../x" leave', () => {
+    expect(isInside('/src', '/src')).toBe(true);
+    expect(isInside('/src', '/src/..config')).toBe(true);
+    expect(isInside('/src', '/src/.../x')).toBe(true);
+    expect(isInside('/src', '/other')).toBe(false);
+    expect(isInside('/src/a', '/src')).toBe(false);
+    expect(isInside('/src', '/srcx')).toBe(false);
   });
 });

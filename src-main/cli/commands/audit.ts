@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { BulwarkError, readAuditLog, type AuditEntry } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { localTime, plural, table } from '../format.ts';
+import { localTime, plural, table, termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import { withRepository, type CommandEnv } from '../repo-open.ts';
 
@@ -55,12 +55,13 @@ async function runAudit(opts: AuditCmdOptions, ctx: CommandEnv): Promise<number>
     } else if (log.entries.length === 0) {
       out.line('the audit log is empty');
     } else {
+      // JSON.stringify escapes C0 controls only: DEL, C1 and bidi controls are escaped here too
       const rows = log.entries.map((e) => [
         localTime(e.time),
-        origin(e),
-        e.action,
-        e.subject === null ? '-' : e.subject.length === 32 ? e.subject.slice(0, 8) : e.subject,
-        details(e),
+        termSafe(origin(e)),
+        termSafe(e.action),
+        e.subject === null ? '-' : termSafe(e.subject.length === 32 ? e.subject.slice(0, 8) : e.subject),
+        termSafe(details(e)),
       ]);
       for (const l of table(['TIME', 'ORIGIN', 'ACTION', 'SUBJECT', 'DETAILS'], rows)) out.line(l);
       out.line(plural(log.entries.length, 'entry', 'entries'));

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { diffSnapshots, type DiffChange } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
+import { termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import { withRepository, type CommandEnv } from '../repo-open.ts';
 
@@ -34,7 +35,7 @@ async function runDiff(a: string, b: string, opts: CommonOptions, ctx: CommandEn
   return withRepository(opts, ctx, {}, async ({ repo }) => {
     const changes = await diffSnapshots(repo, a, b);
     if (out.json) out.jsonResult(changes);
-    else for (const c of changes) out.line(`${DIFF_MARK[c.change]} ${c.path}`);
+    else for (const c of changes) out.line(`${DIFF_MARK[c.change]} ${termSafe(c.path)}`);
     return EXIT.OK;
   });
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { forget, type ForgetResult } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { localTime, plural, table } from '../format.ts';
+import { localTime, plural, table, termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import type { Output } from '../output.ts';
 import { collect } from '../parse.ts';
@@ -55,7 +55,7 @@ const when = (iso: string | undefined): string => (iso === undefined ? '-' : loc
 function printForget(out: Output, r: ForgetResult): void {
   const verb = r.dryRun ? 'would ' : '';
   for (const s of r.sources) {
-    out.line(`source ${s.source}`);
+    out.line(`source ${termSafe(s.source)}`);
     const rows: string[][] = [];
     for (const k of s.keep) {
       const what = k.promoted
@@ -71,7 +71,7 @@ function printForget(out: Output, r: ForgetResult): void {
     }
     rows.sort((a, b) => ((b[2] ?? '') < (a[2] ?? '') ? -1 : (b[2] ?? '') > (a[2] ?? '') ? 1 : 0));
     for (const l of table(['', '', '', '', ''], rows).slice(1)) out.line(`  ${l}`);
-    for (const e of s.errors) out.line(`  error    ${e.id.slice(0, 8)}  ${e.message}`);
+    for (const e of s.errors) out.line(`  error    ${e.id.slice(0, 8)}  ${termSafe(e.message)}`);
   }
   out.line(
     `${r.dryRun ? 'dry run: ' : ''}${plural(r.forgotten, 'snapshot')} ${r.dryRun ? 'would be ' : ''}forgotten, ` +
@@ -81,7 +81,7 @@ function printForget(out: Output, r: ForgetResult): void {
   if (r.withoutPolicy.length > 0) {
     out.note(
       `note: ${plural(r.withoutPolicy.length, 'source')} without a retention policy, all of its snapshots kept: ` +
-        `${r.withoutPolicy.join(', ')} (set one with \`bulwark policy set --source NAME --template ...\`)`,
+        `${termSafe(r.withoutPolicy.join(', '))} (set one with \`bulwark policy set --source NAME --template ...\`)`,
     );
   }
   if (r.dryRun) out.note('note: dry run: nothing was changed');

@@ -9,6 +9,7 @@ import {
   type LockPolicy,
 } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
+import { termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import { positiveInt } from '../parse.ts';
 import { createDefaultKey, readDefaultKey, readPassword } from '../password.ts';
@@ -18,6 +19,7 @@ import {
   openCatalog,
   openTargetStore,
   resolveTarget,
+  securePrivateFolders,
   type CommandEnv,
 } from '../repo-open.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -70,6 +72,7 @@ async function runInit(opts: InitOptions, ctx: CommandEnv): Promise<number> {
   const target = resolveTarget(opts, env);
   const lock = lockPolicy(opts, target.location);
   const kdf = kdfFromEnv(env);
+  securePrivateFolders(ctx);
   const store = await openTargetStore(target, opts);
   try {
     // Refuse early (before asking for a password or creating a key file) when a repository is there.
@@ -102,10 +105,10 @@ async function runInit(opts: InitOptions, ctx: CommandEnv): Promise<number> {
       out.jsonResult(config);
       return EXIT.OK;
     }
-    out.line(`created repository ${config.id} at ${store.location}`);
+    out.line(`created repository ${config.id} at ${termSafe(store.location)}`);
     if (target.isDefault) {
       out.line(
-        `its password is in ${keyFile}: keep a copy somewhere safe, without it the backups cannot be read.`,
+        `its password is in ${termSafe(keyFile)}: keep a copy somewhere safe, without it the backups cannot be read.`,
       );
     }
     if (!isS3(target.location)) {

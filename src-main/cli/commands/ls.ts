@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { listSnapshot } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { humanBytes, localTime, modeString } from '../format.ts';
+import { humanBytes, localTime, modeString, termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import { withRepository, type CommandEnv } from '../repo-open.ts';
 
@@ -31,9 +31,9 @@ async function runLs(snapshot: string, path: string, opts: CommonOptions, ctx: C
     const width = Math.max(0, ...sizes.map((s) => s.length));
     entries.forEach((e, i) => {
       const time = e.mtime ? localTime(e.mtime) : ''.padEnd(19);
-      const link = e.target !== undefined ? ` -> ${e.target}` : '';
+      const link = e.target !== undefined ? ` -> ${termSafe(e.target)}` : '';
       out.line(
-        `${modeString(e.type, e.mode)}  ${(sizes[i] ?? '').padStart(width)}  ${time}  ${e.path}${link}`,
+        `${modeString(e.type, e.mode)}  ${(sizes[i] ?? '').padStart(width)}  ${time}  ${termSafe(e.path)}${link}`,
       );
     });
     return EXIT.OK;

@@ -11,7 +11,7 @@ import {
 } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { localTime } from '../format.ts';
+import { localTime, termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import type { Output } from '../output.ts';
 import { withRepository, type CommandEnv } from '../repo-open.ts';
@@ -140,7 +140,7 @@ async function runSet(opts: PolicySetOptions, ctx: CommandEnv): Promise<number> 
     else printPolicy(out, rec);
     if (!known) {
       out.warn(
-        `warning: no snapshot of source "${opts.source}" yet: check the name (it must match \`backup --source\`, ` +
+        `warning: no snapshot of source "${termSafe(opts.source)}" yet: check the name (it must match \`backup --source\`, ` +
           'or host:paths for backups without one; `bulwark snapshots` shows them)',
       );
     }
@@ -162,7 +162,7 @@ async function runShow(opts: PolicyShowOptions, ctx: CommandEnv): Promise<number
       out.line(
         opts.source === undefined
           ? 'no retention policy: every snapshot is kept'
-          : `no retention policy for ${opts.source}: every snapshot is kept`,
+          : `no retention policy for ${termSafe(opts.source)}: every snapshot is kept`,
       );
       return EXIT.OK;
     }
@@ -176,6 +176,6 @@ async function runShow(opts: PolicyShowOptions, ctx: CommandEnv): Promise<number
 
 function printPolicy(out: Output, r: PolicyRecord): void {
   const from = r.template && r.template !== 'custom' ? `, from template ${r.template}` : '';
-  out.line(`source ${r.source} (set ${localTime(r.time)} on ${r.host}${from})`);
+  out.line(`source ${termSafe(r.source)} (set ${localTime(r.time)} on ${termSafe(r.host)}${from})`);
   for (const l of describePolicy(r.policy)) out.line(`  ${l}`);
 }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { prune, type PruneLocked, type PruneResult } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { humanBytes, localTime, plural } from '../format.ts';
+import { humanBytes, localTime, plural, termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import type { Output } from '../output.ts';
 import { withRepository, type CommandEnv } from '../repo-open.ts';
@@ -81,7 +81,7 @@ function printPrune(out: Output, r: PruneResult): void {
     out.line(`locked:   ${plural(list.length, 'object')} ${what[why]}:`);
     for (const l of list.slice(0, SHOWN)) {
       const until = l.held ? 'under legal hold' : l.until ? `locked until ${localTime(l.until)}` : 'locked';
-      out.line(`  ${l.object}: ${until}`);
+      out.line(`  ${termSafe(l.object)}: ${until}`);
     }
     if (list.length > SHOWN) out.line(`  ... and ${list.length - SHOWN} more (--json lists them)`);
   }

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { BulwarkError, Catalog, Repository, rebuildCatalog, type RebuildResult } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { plural } from '../format.ts';
+import { plural, termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import {
   catalogPath,
@@ -71,7 +71,7 @@ async function runRepair(opts: RepairOptions, ctx: CommandEnv): Promise<number> 
   if (!catalog) {
     await checkPassword(loc, opts, ctx);
     const aside = moveCatalogAside(path, new Date().toISOString().replace(/[:.]/g, '-'));
-    if (aside) out.note(`bulwark: the catalog was damaged; moved it aside to ${aside}`);
+    if (aside) out.note(`bulwark: the catalog was damaged; moved it aside to ${termSafe(aside)}`);
     catalog = openCatalog(path);
   }
   const opened = await unlockRepository(loc, opts, ctx, catalog);
@@ -85,7 +85,7 @@ async function runRepair(opts: RepairOptions, ctx: CommandEnv): Promise<number> 
   }
   if (out.json) out.jsonResult(result);
   else {
-    out.line(`rebuilt the catalog ${path}`);
+    out.line(`rebuilt the catalog ${termSafe(path)}`);
     out.line(
       `  ${plural(result.snapshots, 'snapshot')}, ${plural(result.indexes, 'index object')}, ` +
         `${plural(result.packs, 'pack')} (${result.adoptedPacks} learned from pack trailers)`,

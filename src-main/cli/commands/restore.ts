@@ -3,9 +3,10 @@ import type { Command } from 'commander';
 import { BulwarkError, restoreSnapshot, type RestoreResult } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { humanBytes, plural } from '../format.ts';
+import { humanBytes, plural, termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import { splitSnapshotRef } from '../parse.ts';
+import type { Output } from '../output.ts';
 import { withRepository, type CommandEnv } from '../repo-open.ts';
 
 interface RestoreCmdOptions extends CommonOptions {
@@ -61,17 +62,7 @@ async function runRestore(ref: string, opts: RestoreCmdOptions, ctx: CommandEnv)
     out.stopProgress();
 
     if (out.json) out.jsonResult(result);
-    else {
-      const what = path ? `${path} from snapshot` : 'snapshot';
-      out.line(
-        `restored ${plural(result.files, 'file')} (${humanBytes(result.bytes)}) and ${plural(result.dirs, 'folder')} ` +
-          `of ${what} ${result.snapshotId.slice(0, 8)} into ${target}`,
-      );
-      if (result.errors.length > 0) {
-        out.line(`${plural(result.errors.length, 'entry', 'entries')} skipped:`);
-        for (const e of result.errors) out.line(`  ${e.path}: ${e.message}`);
-      }
-    }
+    else printRestore(out, result, path, target);
     if (result.errors.length > 0) {
       out.warn(
         `bulwark: the restore is incomplete: ${plural(result.errors.length, 'entry', 'entries')} skipped`,
@@ -80,4 +71,21 @@ async function runRestore(ref: string, opts: RestoreCmdOptions, ctx: CommandEnv)
     }
     return EXIT.OK;
   });
+}
+
+/** The text report of a restore (names from the snapshot are escaped for the terminal). */
+export function printRestore(out: Output, result: RestoreResult, path: string, target: string): void {
+  const what = path ? `${termSafe(path)} from snapshot` : 'snapshot';
+  out.line(
+    `restored ${plural(result.files, 'file')} (${humanBytes(result.bytes)}) and ${plural(result.dirs, 'folder')} ` +
+      `of ${what} ${result.snapshotId.slice(0, 8)} into ${termSafe(target)}`,
+  );
+  if (result.warnings.length > 0) {
+    out.line(`${plural(result.warnings.length, 'entry', 'entries')} restored differently from the snapshot:`);
+    for (const w of result.warnings) out.line(`  ${termSafe(w.path)}: ${termSafe(w.message)}`);
+  }
+  if (result.errors.length > 0) {
+    out.line(`${plural(result.errors.length, 'entry', 'entries')} skipped:`);
+    for (const e of result.errors) out.line(`  ${termSafe(e.path)}: ${termSafe(e.message)}`);
+  }
 }

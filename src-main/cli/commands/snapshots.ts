@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { SnapshotManifest } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { humanBytes, localTime, table, type Align } from '../format.ts';
+import { humanBytes, localTime, table, termSafe, type Align } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import { withRepository, type CommandEnv } from '../repo-open.ts';
 
@@ -52,12 +52,12 @@ async function runSnapshots(opts: CommonOptions, ctx: CommandEnv): Promise<numbe
     const rows = snaps.map((m) => [
       m.id.slice(0, 8),
       localTime(m.time),
-      m.host,
+      termSafe(m.host),
       String(m.stats.files),
       humanBytes(m.stats.bytes),
       humanBytes(m.stats.bytesAdded),
       protectedCell(prot(m.id)),
-      describeSource(m) + (m.tags?.length ? ` [${m.tags.join(', ')}]` : ''),
+      termSafe(describeSource(m) + (m.tags?.length ? ` [${m.tags.join(', ')}]` : '')),
     ]);
     const header = ['ID', 'TIME', 'HOST', 'FILES', 'SIZE', 'ADDED', 'PROTECTED UNTIL', 'SOURCE'];
     const align: Align[] = ['left', 'left', 'left', 'right', 'right', 'right', 'left', 'left'];

@@ -4,6 +4,7 @@ import type { Logger } from '../../transport/dispatch.ts';
 import { LOOPBACK_HOST } from '../../transport/http/loopback.ts';
 import type { HttpServer } from '../../transport/http/server.ts';
 import { EXIT } from '../exit-codes.ts';
+import { termSafe } from '../format.ts';
 import type { Output } from '../output.ts';
 import { kdfFromEnv, type CommandEnv } from '../repo-open.ts';
 import { createRepositoryHandlers } from './handlers.ts';
@@ -66,12 +67,18 @@ export async function runServe(opts: ServeOptions, ctx: CommandEnv): Promise<num
     tuning: { stopTimeoutMs: 30_000 },
     log,
   });
+  for (const { dir, mode } of hosted.service.permissionsTightened) {
+    out.note(
+      `bulwark serve: ${termSafe(dir)} was open to other accounts (mode ${mode.toString(8).padStart(4, '0')}); ` +
+        'made it private (0700)',
+    );
+  }
   let server: HttpServer;
   try {
     const prepared = await hosted.prepare();
     if (prepared.defaultTarget)
       out.note(
-        `bulwark serve: sources are backed up into the embedded default repository ${prepared.defaultTarget.location}`,
+        `bulwark serve: sources are backed up into the embedded default repository ${termSafe(prepared.defaultTarget.location)}`,
       );
     if (prepared.problem !== undefined) {
       const why = prepared.problem instanceof Error ? prepared.problem.message : String(prepared.problem);

@@ -21,6 +21,7 @@ export function scannedEntry(name: string, st: BigIntStats): ScannedEntry {
     mode: Number(st.mode & 0o7777n),
     mtimeNs: st.mtimeNs.toString(),
     ctimeNs: st.ctimeNs.toString(),
+    dev: st.dev.toString(),
     inode: st.ino.toString(),
     uid: Number(st.uid),
     gid: Number(st.gid),

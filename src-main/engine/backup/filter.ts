@@ -3,9 +3,10 @@
  */
 import { isAbsolute, matchesGlob, relative, sep } from 'node:path';
 
+/** Whether `p` is `dir` or lies inside it ("..config" is a name inside; only ".." and "../x" leave). */
 export function isInside(dir: string, p: string): boolean {
   const rel = relative(dir, p);
-  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 /**

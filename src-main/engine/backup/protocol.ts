@@ -22,6 +22,10 @@ export interface FileJob {
   path: string;
   size: number;
   mtimeNs: string;
+  /** what the scanner saw: the reader opens the path only if it is still this regular file */
+  dev: string;
+  inode: string;
+  uid: number;
 }
 
 export type ToWorker =
@@ -52,6 +56,8 @@ export interface ScannedEntry {
   mode: number;
   mtimeNs: string;
   ctimeNs: string;
+  /** device and inode (decimal): the identity a reader checks before it reads a file */
+  dev: string;
   inode: string;
   uid: number;
   gid: number;

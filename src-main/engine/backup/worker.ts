@@ -6,16 +6,7 @@
  *   blob ids in the shared dedup table, compresses, encrypts, and appends to its own pack file. Only
  *   metadata (blob ids, finished pack descriptions) goes back to the main thread, never file data.
  */
-import {
-  closeSync,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readdirSync,
-  readlinkSync,
-  readSync,
-  type BigIntStats,
-} from 'node:fs';
+import { closeSync, fstatSync, lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Chunker, gearTableFromSeed } from '../chunker/fastcdc.ts';
@@ -36,6 +27,7 @@ import type {
 } from './protocol.ts';
 import { compileFilter, isInside } from './filter.ts';
 import { nodeType, scannedEntry } from './entry.ts';
+import { BoundedFileReader, openScannedFile } from './open-file.ts';
 import { FLOW_LIMIT_ENTRIES, FLOW_LIMIT_FILES, FLOW_QUEUED_ENTRIES, FLOW_QUEUED_FILES } from './flow.ts';
 
 const port = parentPort;
@@ -87,32 +79,34 @@ function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
 }
 
-/** Reads and stores one file; retries once when it changes underneath, then flags it. */
+/**
+ * Reads and stores one file; retries once when it changes underneath, then flags it. The path is opened
+ * only if it is still the regular file the scanner saw (open-file.ts), and read only up to its size at
+ * open plus what arrived meanwhile, so a growing file or anything swapped in cannot keep the reader forever.
+ */
 function readFile(job: FileJob): FileResult {
   // room for the largest chunk plus 1 MiB, so reads stay large while a chunk waits for its cut
   readBuf ??= Buffer.allocUnsafe(init.chunker.max + (1 << 20));
   const buf = readBuf;
+  const unread = (message: string): FileResult => ({
+    seq: job.seq,
+    bytesRead: 0,
+    size: job.size,
+    mtimeNs: job.mtimeNs,
+    changedDuringRead: false,
+    error: message,
+  });
   for (let attempt = 0; ; attempt++) {
-    let fd: number;
+    const opened = openScannedFile(job.path, job);
+    if (!opened.ok) return unread(opened.message);
+    const fd = opened.fd;
     try {
-      fd = openSync(job.path, 'r');
-    } catch (e) {
-      return {
-        seq: job.seq,
-        bytesRead: 0,
-        size: job.size,
-        mtimeNs: job.mtimeNs,
-        changedDuringRead: false,
-        error: (e as Error).message,
-      };
-    }
-    try {
-      const before = fstatSync(fd, { bigint: true });
+      const before = opened.stat;
+      const reader = new BoundedFileReader(fd, before.size);
       const content: string[] = [];
       let filled = 0;
       let start = 0;
       let eof = false;
-      let total = 0;
       for (;;) {
         if (!eof) {
           if (start > 0) {
@@ -121,13 +115,12 @@ function readFile(job: FileJob): FileResult {
             start = 0;
           }
           while (filled < buf.length) {
-            const n = readSync(fd, buf, filled, buf.length - filled, null);
+            const n = reader.read(buf, filled, buf.length - filled);
             if (n === 0) {
               eof = true;
               break;
             }
             filled += n;
-            total += n;
           }
         }
         for (;;) {
@@ -140,6 +133,7 @@ function readFile(job: FileJob): FileResult {
         }
         if (eof && start === filled) break;
       }
+      const total = reader.total;
       const after = fstatSync(fd, { bigint: true });
       const changed = !sameVersion(before, after) || BigInt(total) !== after.size;
       if (changed && attempt === 0) continue;
@@ -152,14 +146,7 @@ function readFile(job: FileJob): FileResult {
         changedDuringRead: changed,
       };
     } catch (e) {
-      return {
-        seq: job.seq,
-        bytesRead: 0,
-        size: job.size,
-        mtimeNs: job.mtimeNs,
-        changedDuringRead: false,
-        error: (e as Error).message,
-      };
+      return unread((e as Error).message);
     } finally {
       closeSync(fd);
     }
