@@ -15,6 +15,8 @@ import {
   type InitOptions,
   type RepoConfig,
 } from '../engine/index.ts';
+import { ensurePrivateDir } from '../engine/paths.ts';
+import { termSafe } from './format.ts';
 import { fileError } from './fs-errors.ts';
 import type { Output } from './output.ts';
 import { readDefaultKey, readPassword, type PasswordOptions } from './password.ts';
@@ -57,6 +59,35 @@ export function resolveTarget(opts: RepoOptions, env: NodeJS.ProcessEnv): RepoTa
 
 export const isS3 = (location: string): boolean => location.startsWith('s3://');
 
+/**
+ * Bulwark's own folders (data: catalogs with decrypted file names, the default repository; config: keys;
+ * cache: pack files being built) private to this account: created 0700 (before the default repository's
+ * folder store would create the data folder with the umask's mode), and tightened when an older version
+ * or a loose umask left them open to others, which is said once (afterwards they are private). A folder
+ * that cannot be created or changed (read-only home, commands with --repo and --catalog elsewhere) is
+ * reported and the command goes on: it fails later only if it needs that folder.
+ */
+export function securePrivateFolders(ctx: CommandEnv): void {
+  const paths = localPaths(ctx.env);
+  for (const dir of new Set([paths.dataDir, paths.configDir, paths.cacheDir])) {
+    let mode: number | undefined;
+    try {
+      mode = ensurePrivateDir(dir);
+    } catch (e) {
+      ctx.out.warn(
+        `bulwark: warning: could not make ${termSafe(dir)} private (0700): ${termSafe((e as Error).message)}`,
+      );
+      continue;
+    }
+    if (mode !== undefined) {
+      ctx.out.note(
+        `bulwark: ${termSafe(dir)} was open to other accounts (mode ${mode.toString(8).padStart(4, '0')}); ` +
+          'made it private (0700)',
+      );
+    }
+  }
+}
+
 /** Opens the storage of a location (no I/O for folders). */
 export async function openTargetStore(target: RepoTarget, opts: RepoOptions): Promise<BlobStore> {
   if (!isS3(target.location) && (opts.endpoint !== undefined || opts.region !== undefined)) {
@@ -83,10 +114,10 @@ export function kdfFromEnv(env: NodeJS.ProcessEnv): InitOptions['kdf'] {
   const raw = env.BULWARK_KDF_N;
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 2 || n > 2 ** 24 || (n & (n - 1)) !== 0) {
+  if (!Number.isInteger(n) || n < 2 || n > 2 ** 20 || (n & (n - 1)) !== 0) {
     throw new BulwarkError(
       'INVALID_ARGUMENT',
-      `BULWARK_KDF_N=${raw}: must be a power of two from 2 to 16777216`,
+      `BULWARK_KDF_N=${raw}: must be a power of two from 2 to 1048576`,
     );
   }
   // r and p as in the engine's default cost (DEFAULT_KDF is not part of the public API)
@@ -145,6 +176,7 @@ export async function locateRepository(
   { autoInit = false }: { autoInit?: boolean } = {},
 ): Promise<Located> {
   const target = resolveTarget(opts, ctx.env);
+  securePrivateFolders(ctx);
   const store = await openTargetStore(target, opts);
   try {
     return { target, store, config: await readConfig(store), created: false };
@@ -172,9 +204,9 @@ async function createDefaultRepository(
   const keyFile = target.keyFile ?? '';
   const kdf = kdfFromEnv(ctx.env);
   const { config } = await initDefaultRepository(store, keyFile, kdf ? { kdf } : {});
-  ctx.out.note(`bulwark: created the default repository in ${target.location}`);
+  ctx.out.note(`bulwark: created the default repository in ${termSafe(target.location)}`);
   ctx.out.note(
-    `  its password is in ${keyFile}: keep a copy somewhere safe, without it the backups cannot be read.`,
+    `  its password is in ${termSafe(keyFile)}: keep a copy somewhere safe, without it the backups cannot be read.`,
   );
   return config;
 }
@@ -212,6 +244,7 @@ export async function unlockRepository(
   try {
     const password = await repositoryPassword(loc.target, opts, ctx.env);
     const repo = await Repository.open(loc.store, password, catalog);
+    for (const w of repo.warnings) ctx.out.warn(`bulwark: warning: ${termSafe(w)}`);
     return {
       ...loc,
       repo,

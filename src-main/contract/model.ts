@@ -236,6 +236,7 @@ export const alertKindSchema = z.enum([
   'selftest-failed',
   'lock-invariant-broken',
   'repository-damaged',
+  'repository-tampered',
   'watch-degraded',
 ]);
 export type AlertKind = z.infer<typeof alertKindSchema>;

@@ -20,6 +20,7 @@ export const errorCodes = [
   'REPO_DAMAGED',
   'CORRUPT',
   'LOCKED',
+  'LOCK_INVARIANT_BROKEN',
   'PERMISSION',
   'NO_SPACE',
   'NETWORK',

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'REPO_DAMAGED'
   | 'CORRUPT'
   | 'LOCKED'
+  /** the repository's lock policy cannot be trusted (its config was replaced or changed): no backups */
+  | 'LOCK_INVARIANT_BROKEN'
   | 'PERMISSION'
   | 'NO_SPACE'
   | 'NETWORK'

@@ -30,6 +30,8 @@ export { rebuildCatalog } from './ops/rebuild.ts';
 export {
   verifyLocks,
   holdSnapshot,
+  acknowledgeTampering,
+  type TamperEntry,
   type LockReport,
   type LockViolation,
   type SnapshotLockStatus,

@@ -141,6 +141,7 @@ export function alertKind(kind: engine.AlertKind): AlertKind {
     case 'selftest-failed':
     case 'lock-invariant-broken':
     case 'repository-damaged':
+    case 'repository-tampered':
     case 'watch-degraded':
       return kind;
     default:

@@ -148,7 +148,14 @@ describe('bulwark on an S3 bucket with Object Lock', () => {
 
     const off = await s3('hold', snap, '--off', '--json');
     expect(off.code).toBe(0);
-    expect(json<unknown>(off)).toEqual({ snapshot: snap, held: false, objects: n });
+    expect(json<unknown>(off)).toEqual({
+      snapshot: snap,
+      held: false,
+      objects: n,
+      released: n,
+      keptHeld: 0,
+      keptFor: [],
+    });
     const released = json<LockReportJson>(await s3('verify', '--locks', '--json'));
     expect(released.snapshots[0]?.held).toBe(false);
   });

@@ -154,7 +154,10 @@ describe('bulwark CLI', () => {
       const r = await bulwark(['snapshots', '--repo', path.join(tmp, 'nowhere')]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('no Bulwark repository at');
-      expect(r.stderr).toContain('hint: Create one with `bulwark init');
+      // first the likely cause (an unmounted share), never a bare "create one" that would hide the real one
+      expect(r.stderr).toContain(
+        'hint: Check the location: is the disk or network share connected and mounted',
+      );
     });
 
     it.concurrent('backup of a path that does not exist fails cleanly', async () => {

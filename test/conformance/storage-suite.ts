@@ -28,6 +28,11 @@ export interface ConformanceOptions {
   concurrentWriteOnce?: boolean;
   /** timeout for the tests that move many MiB (default 120 s) */
   slowTimeoutMs?: number;
+  /**
+   * For stores with `versions`: what a raw PutObject by whoever holds the keys does (a new current version
+   * over an existing name). With it the suite checks that versions stay readable by id.
+   */
+  forgeVersion?: (store: BlobStore, name: string, data: Buffer) => Promise<void>;
 }
 
 export interface StoreUnderTest {
@@ -431,7 +436,60 @@ export function describeBlobStoreConformance(
       await expectCode(s.extendRetention(name, until, 'GOVERNANCE'), 'UNSUPPORTED');
     });
 
+    it('versions (where kept): put returns the version id; each version reads back by it', async () => {
+      const s = store();
+      const v = s.versions;
+      if (!v) return; // a folder keeps no versions: nothing to check
+      const name = `${fresh()}/versioned`;
+      const data = randomBytes(300);
+      const put = await s.put(name, data);
+      const listed = [];
+      for await (const x of v.listVersions(name)) listed.push(x);
+      expect(listed).toHaveLength(1);
+      expect(listed[0]).toMatchObject({ name, deleteMarker: false, isLatest: true, size: 300 });
+      if (put.versionId !== undefined) expect(listed[0]!.versionId).toBe(put.versionId);
+      const id = listed[0]!.versionId;
+      expect((await v.getVersion(name, id)).equals(data)).toBe(true);
+      expect((await v.getVersion(name, id, { offset: 10, length: 20 })).equals(data.subarray(10, 30))).toBe(
+        true,
+      );
+      expect((await v.headVersion(name, id)).size).toBe(300);
+      if (!opts.forgeVersion) return;
+      const forged = randomBytes(77);
+      await opts.forgeVersion(s, name, forged);
+      expect((await s.get(name)).equals(forged)).toBe(true); // "the latest" is someone else's now
+      expect((await v.getVersion(name, id)).equals(data)).toBe(true); // the version by id is not
+      const both = [];
+      for await (const x of v.listVersions(name)) both.push(x);
+      expect(both.map((x) => x.size)).toEqual([77, 300]); // newest first
+      expect(both.map((x) => x.isLatest)).toEqual([true, false]);
+      await v.deleteVersion(name, both[0]!.versionId);
+      expect((await s.get(name)).equals(data)).toBe(true);
+      await expectCode(v.getVersion(name, both[0]!.versionId), 'NOT_FOUND');
+      await v.deleteVersion(name, both[0]!.versionId); // idempotent
+    });
+
     if (opts.enforcesRetention) {
+      it('refuses to delete a locked version by id (LOCKED); lock changes apply to that version only', async () => {
+        const s = store();
+        const v = s.versions;
+        if (!v || !opts.forgeVersion) return;
+        const name = `${fresh()}/locked-version`;
+        const now = await s.serverTime();
+        const until = wholeSeconds(now.getTime() + DAY);
+        await s.put(name, randomBytes(40), { retainUntil: until, lockMode: 'GOVERNANCE' });
+        let ours = '';
+        for await (const x of v.listVersions(name)) ours = x.versionId;
+        await opts.forgeVersion(s, name, randomBytes(10));
+        await expectCode(v.deleteVersion(name, ours), 'LOCKED');
+        if (v.extendRetentionVersion) {
+          const later = wholeSeconds(now.getTime() + 2 * DAY);
+          await v.extendRetentionVersion(name, ours, later, 'GOVERNANCE');
+          expect((await v.headVersion(name, ours)).retainUntil?.getTime()).toBe(later.getTime());
+          expect((await s.head(name)).retainUntil).toBeUndefined(); // the forged current version: untouched
+        }
+      });
+
       it('refuses to delete an object before its retention date (LOCKED), and keeps it', async () => {
         const name = `${fresh()}/locked`;
         const now = await store().serverTime();

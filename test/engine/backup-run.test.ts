@@ -11,7 +11,7 @@ import { restoreSnapshot } from '../../src-main/engine/ops/restore.ts';
 import { verifyRepository } from '../../src-main/engine/ops/verify.ts';
 import { initRepository, Repository } from '../../src-main/engine/repo/repository.ts';
 import { FsStore } from '../../src-main/engine/storage/fs.ts';
-import type { PutBody, PutOptions } from '../../src-main/engine/storage/types.ts';
+import type { PutBody, PutOptions, PutResult } from '../../src-main/engine/storage/types.ts';
 import { makeFsRepo, PASSWORD, TEST_KDF, tempDir } from './helpers/repo.ts';
 
 const MiB = 1024 * 1024;
@@ -31,7 +31,7 @@ class GatedStore extends FsStore {
     this.gate.catch(() => undefined);
   }
 
-  override async put(name: string, body: PutBody, opts?: PutOptions): Promise<void> {
+  override async put(name: string, body: PutBody, opts?: PutOptions): Promise<PutResult> {
     if (name.startsWith('packs/')) {
       this.packPuts++;
       await this.gate;

@@ -17,7 +17,7 @@ import { forget } from '../../src-main/engine/retention/forget.ts';
 import { setRetentionPolicy } from '../../src-main/engine/retention/policies.ts';
 import { prune } from '../../src-main/engine/retention/prune.ts';
 import { createRequestRecorder } from '../../src-main/engine/storage/s3.ts';
-import type { BlobStore, PutBody, PutOptions } from '../../src-main/engine/storage/types.ts';
+import type { BlobStore, PutBody, PutOptions, PutResult } from '../../src-main/engine/storage/types.ts';
 import { useLockBucket } from './helpers/rgw-bucket.ts';
 import { PASSWORD, TEST_KDF, tempDir } from './helpers/repo.ts';
 
@@ -50,7 +50,7 @@ describe('retention on Ceph RGW (COMPLIANCE)', () => {
 
     // A run killed before its commit: its packs and index are locked, and no snapshot needs them.
     const killedStore = Object.create(store) as BlobStore;
-    killedStore.put = (name: string, body: PutBody, opts?: PutOptions): Promise<void> =>
+    killedStore.put = (name: string, body: PutBody, opts?: PutOptions): Promise<PutResult> =>
       name.startsWith('snapshots/') ? Promise.reject(new Error('killed')) : store.put(name, body, opts);
     const killed = await Repository.open(killedStore, PASSWORD, Catalog.open(':memory:'));
     writeFileSync(join(src, 'c.bin'), randomBytes(1 << 20));

@@ -1,4 +1,4 @@
-/** leastPrivilegePolicy: the shape measured on Ceph RGW (s3-server/README.md), pure. */
+/** leastPrivilegePolicy: the shape measured on Ceph RGW (measured), pure. */
 import { describe, expect, it } from 'vitest';
 
 import { isBulwarkError } from '../../src-main/engine/errors.ts';
@@ -89,6 +89,14 @@ describe('leastPrivilegePolicy', () => {
     }
     expect(p.explanation).toContain('s3:BypassGovernanceRetention');
     expect(p.explanation).toContain('pc/');
+  });
+
+  it('says plainly what a stolen writer key can and cannot do', () => {
+    const p = leastPrivilegePolicy({ bucket: 'backups' });
+    expect(p.explanation).toMatch(/can still do.*put a new version over any backup object/s);
+    expect(p.explanation).toMatch(/reads back exactly the versions it wrote/);
+    expect(p.explanation).toMatch(/cannot do: delete, shorten or overwrite any locked version/);
+    expect(p.explanation).toContain('without the repository password they are unreadable');
   });
 
   it('without legal holds: no legal-hold permissions or capabilities', () => {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { BulwarkError, holdSnapshot } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { plural } from '../format.ts';
+import { plural, termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import { isS3, resolveTarget, withRepository, type CommandEnv } from '../repo-open.ts';
 
@@ -40,13 +40,38 @@ async function runHold(ref: string, opts: HoldCmdOptions, ctx: CommandEnv): Prom
   }
   return withRepository(opts, ctx, {}, async ({ repo }) => {
     const snap = repo.resolveSnapshot(ref);
-    // The engine writes the audit entry.
-    const objects = await holdSnapshot(repo, snap.id, on, signal, 'cli');
-    if (out.json) out.jsonResult({ snapshot: snap.id, held: on, objects });
-    else if (on) {
-      out.line(`snapshot ${snap.id.slice(0, 8)}: ${plural(objects, 'object')} put under legal hold`);
+    const warned = repo.warnings.length;
+    // The engine writes the hold record and the audit entry.
+    const r = await holdSnapshot(repo, snap.id, on, signal, 'cli');
+    for (const w of repo.warnings.slice(warned)) out.warn(`bulwark: warning: ${termSafe(w)}`);
+    const short = (id: string): string => id.slice(0, 8);
+    if (out.json) {
+      out.jsonResult({
+        snapshot: r.snapshot,
+        held: r.held,
+        objects: r.objects,
+        released: r.released,
+        keptHeld: r.keptHeld,
+        keptFor: r.keptFor,
+      });
+    } else if (on) {
+      out.line(`snapshot ${short(r.snapshot)}: ${plural(r.objects, 'object')} put under legal hold`);
     } else {
-      out.line(`snapshot ${snap.id.slice(0, 8)}: ${plural(objects, 'object')} released from legal hold`);
+      // Snapshots share objects (dedup): what another held snapshot needs stays held for it.
+      let line = `snapshot ${short(r.snapshot)}: ${plural(r.released, 'object')} released from legal hold`;
+      if (r.keptHeld > 0) {
+        const others = r.keptFor.map(short).join(', ');
+        line +=
+          `; ${plural(r.keptHeld, 'object')} ${r.keptHeld === 1 ? 'stays' : 'stay'} held because ` +
+          `${r.keptFor.length === 1 ? 'another held snapshot needs' : `${r.keptFor.length} other held snapshots need`} ` +
+          `${r.keptHeld === 1 ? 'it' : 'them'} (${others})`;
+      }
+      out.line(line);
+      if (r.held) {
+        out.warn(
+          `note: snapshot ${short(r.snapshot)} was put under legal hold again meanwhile (by another computer): it stays held`,
+        );
+      }
     }
     if (on) {
       out.warn(

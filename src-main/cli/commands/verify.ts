@@ -1,16 +1,19 @@
 import type { Command } from 'commander';
 import {
+  acknowledgeTampering,
+  BulwarkError,
   recordAudit,
   verifyLocks,
   verifyRepository,
   type LockReport,
   type LockViolation,
   type Repository,
+  type TamperEntry,
   type VerifyReport,
 } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { humanBytes, localTime, plural, table } from '../format.ts';
+import { humanBytes, localTime, plural, table, termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import type { Output } from '../output.ts';
 import { isS3, withRepository, type CommandEnv } from '../repo-open.ts';
@@ -18,6 +21,7 @@ import { isS3, withRepository, type CommandEnv } from '../repo-open.ts';
 interface VerifyCmdOptions extends CommonOptions {
   readData?: boolean;
   locks?: boolean;
+  acknowledge?: boolean;
 }
 
 export function registerVerify(program: Command, app: App): void {
@@ -31,7 +35,13 @@ export function registerVerify(program: Command, app: App): void {
     .option(
       '--locks',
       'S3 Object Lock: prove from the server that every object a snapshot needs stays locked as long as the snapshot ' +
-        '(alone: only this check; with --read-data: both)',
+        '(alone: only this check; with --read-data: both); also lists every version or delete marker someone ' +
+        'else put over the repository',
+    )
+    .option(
+      '--acknowledge',
+      'with --locks: you have looked at the tampering it lists (and replaced the leaked keys): backups, forget and ' +
+        'prune, which stop when the repository settings were replaced, may resume with the original settings',
     );
   repoOptions(cmd);
   outputOptions(cmd);
@@ -44,6 +54,11 @@ async function runVerify(opts: VerifyCmdOptions, ctx: CommandEnv): Promise<numbe
   const { out } = ctx;
   const readData = opts.readData === true;
   const locks = opts.locks === true;
+  if (opts.acknowledge === true && !locks) {
+    throw new BulwarkError('INVALID_ARGUMENT', '--acknowledge goes with --locks', {
+      hint: 'Run `bulwark verify --locks` first to see what was touched, then `bulwark verify --locks --acknowledge`.',
+    });
+  }
   // No sync on open: verify reads indexes and snapshots itself and reports damaged ones as problems.
   return withRepository(opts, ctx, { sync: false }, async ({ repo, target }) => {
     const report = !locks || readData ? await checkRepository(repo, ctx, readData) : undefined;
@@ -79,6 +94,16 @@ async function runVerify(opts: VerifyCmdOptions, ctx: CommandEnv): Promise<numbe
       if (lockReport) printLockReport(out, lockReport);
     }
     if (lockReport && !lockReport.applicable) notLockable(out, repo, isS3(target.location));
+    const openTampering = lockReport?.tampering.filter((t) => !t.acknowledged) ?? [];
+    let acknowledged = 0;
+    if (lockReport && opts.acknowledge === true) {
+      acknowledged = await acknowledgeTampering(repo, 'cli');
+      out.note(
+        acknowledged === 0
+          ? 'bulwark: nothing to acknowledge'
+          : `bulwark: acknowledged ${plural(acknowledged, 'finding')}: backups into this repository may resume`,
+      );
+    }
 
     let code: number = EXIT.OK;
     if (report && !report.ok) {
@@ -89,8 +114,12 @@ async function runVerify(opts: VerifyCmdOptions, ctx: CommandEnv): Promise<numbe
       );
       code = EXIT.FAILURE;
     }
-    if (lockReport && !lockReport.ok) {
+    if (lockReport && lockReport.violations.length > 0) {
       warnViolations(out, lockReport.violations);
+      code = EXIT.FAILURE;
+    }
+    if (openTampering.length > 0) {
+      warnTampering(out, openTampering, acknowledged > 0);
       code = EXIT.FAILURE;
     }
     return code;
@@ -136,11 +165,11 @@ function printReport(out: Output, r: VerifyReport, readData: boolean): void {
     return;
   }
   r.problems.forEach((p, i) => {
-    out.line(`problem ${i + 1}: ${p.kind}: ${p.object}`);
-    out.line(`  ${p.message}`);
+    out.line(`problem ${i + 1}: ${p.kind}: ${termSafe(p.object)}`);
+    out.line(`  ${termSafe(p.message)}`);
     if (p.affected?.length) {
       out.line(`  affected files (${p.affected.length}):`);
-      for (const a of p.affected) out.line(`    ${a}`);
+      for (const a of p.affected) out.line(`    ${termSafe(a)}`);
     }
   });
 }
@@ -148,6 +177,7 @@ function printReport(out: Output, r: VerifyReport, readData: boolean): void {
 const when = (iso: string | undefined): string => (iso === undefined ? '-' : localTime(iso));
 
 function printLockReport(out: Output, r: LockReport): void {
+  printTampering(out, r.tampering);
   if (!r.applicable) return;
   out.line(
     `locks: asked the server about ${plural(r.objectsChecked, 'object')} ` +
@@ -168,16 +198,52 @@ function printLockReport(out: Output, r: LockReport): void {
     // Self-describing cells, aligned; no header row.
     for (const l of table(['', '', '', '', ''], rows).slice(1)) out.line(l);
   }
-  if (r.ok) {
+  if (r.violations.length === 0) {
     out.line(
       'no lock violations: every object each snapshot needs stays locked at least as long as the snapshot',
     );
     return;
   }
   r.violations.forEach((v, i) => {
-    out.line(`violation ${i + 1}: ${v.problem}: ${v.object}`);
+    out.line(`violation ${i + 1}: ${v.problem}: ${termSafe(v.object)}`);
     out.line(`  ${describeViolation(v)}`);
   });
+}
+
+const TAMPER_TEXT: Readonly<Record<TamperEntry['kind'], string>> = {
+  'foreign-version': 'someone put another version over it (Bulwark still reads its own, locked version)',
+  'delete-marker': 'someone placed a delete marker on it (the locked original is still there and is read)',
+  'no-authentic-version': 'none of its versions is one Bulwark wrote',
+};
+
+function printTampering(out: Output, entries: readonly TamperEntry[]): void {
+  if (entries.length === 0) return;
+  out.line(
+    `tampering: ${plural(entries.length, 'foreign version or delete marker', 'foreign versions or delete markers')}`,
+  );
+  for (const t of entries) {
+    const when = t.modified ? ` at ${localTime(t.modified)}` : '';
+    const ack = t.acknowledged ? ' (acknowledged)' : '';
+    out.line(
+      `  ${termSafe(t.object)}: ${TAMPER_TEXT[t.kind]}; version ${termSafe(t.versionId)}${when}${ack}`,
+    );
+  }
+}
+
+function warnTampering(out: Output, open: readonly TamperEntry[], acknowledged: boolean): void {
+  const objects = new Set(open.map((t) => t.object));
+  out.warn(
+    `bulwark: someone holding this repository's access keys changed ${plural(objects.size, 'object')} (${plural(open.length, 'version')})`,
+  );
+  out.warn(
+    '  hint: restores are not affected: Bulwark reads the versions it wrote, which are locked. Check this computer for ' +
+      'malware and replace the access keys (revoke the old ones). ' +
+      (acknowledged
+        ? 'You acknowledged these findings: backups resume with the original settings.'
+        : (objects.has('config')
+            ? 'Backups into this repository are stopped because its settings (config) were replaced; '
+            : '') + 'after looking into it, run `bulwark verify --locks --acknowledge`.'),
+  );
 }
 
 function describeViolation(v: LockViolation): string {

@@ -7,6 +7,7 @@ import { compressBlob } from '../compress.ts';
 import { seal } from '../crypto/seal.ts';
 import { BulwarkError, fromSystemError, isBulwarkError } from '../errors.ts';
 import {
+  COMMIT_LEASE,
   objectNames,
   packIdFromName,
   type PackedBlob,
@@ -21,6 +22,7 @@ import { TaskPool } from '../util/pool.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { extendLocks, MissingObjectsError, snapshotClosure } from '../locks/closure.ts';
 import { dropPacks, lastPackDrop, prunedMarks, syncPruneRecords } from '../retention/marks.ts';
+import { folderLease } from '../storage/fs.ts';
 import { DedupTable } from './dedup-table.ts';
 import { scannedEntry } from './entry.ts';
 import { FLOW_QUEUED_ENTRIES, FLOW_QUEUED_FILES, FLOW_SLOTS } from './flow.ts';
@@ -259,6 +261,10 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
   const rid = repo.rid;
   const stats = emptyStats();
 
+  // Someone holding the bucket keys may have replaced the repository's settings (DESIGN §3): refuse
+  // before anything is written, rather than silently back up under a policy nobody chose.
+  await repo.checkConfig();
+  repo.assertLockInvariant();
   await repo.syncIndexes(signal);
   await adoptOrphanPacks(repo, signal);
   await repo.syncSnapshots(signal);
@@ -484,10 +490,18 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     r.batchBytes = 0;
   };
 
-  const queueFile = (d: DirState, node: TreeNode, path: string, isNew: boolean): void => {
+  const queueFile = (d: DirState, node: TreeNode, path: string, isNew: boolean, e: ScannedEntry): void => {
     readers ??= startReaders();
     const r = readers.reduce((a, b) => (b.queuedBytes + b.batchBytes < a.queuedBytes + a.batchBytes ? b : a));
-    const job: FileJob = { seq: ++seq, path, size: node.size ?? 0, mtimeNs: node.mtimeNs };
+    const job: FileJob = {
+      seq: ++seq,
+      path,
+      size: node.size ?? 0,
+      mtimeNs: node.mtimeNs,
+      dev: e.dev,
+      inode: e.inode,
+      uid: e.uid,
+    };
     jobs.set(job.seq, { dir: d, node, isNew });
     d.pending++;
     r.batch.push(job);
@@ -528,7 +542,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
           stats.filesUnchanged++;
           stats.bytes += e.size;
         } else {
-          queueFile(d, n, join(m.path, e.name), prev === undefined);
+          queueFile(d, n, join(m.path, e.name), prev === undefined, e);
         }
       } else if (e.type === 'dir') {
         d.childDirs.set(e.name, n);
@@ -674,7 +688,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
           n.content = prev.content;
           stats.filesUnchanged++;
           stats.bytes += e.size;
-        } else queueFile(root, n, p, prev === undefined);
+        } else queueFile(root, n, p, prev === undefined, e);
       } else if (type === 'symlink') {
         n.target = readlinkSync(p);
       }
@@ -773,6 +787,14 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     };
     // Lock closure before commit: every object the snapshot needs must stay locked at least as long.
     let protectedUntil: number | null = null;
+    const commit = async (): Promise<void> => {
+      stats.durationMs = repo.clock.now().getTime() - started;
+      const snapName = objectNames.snapshot(id);
+      await store.put(snapName, repo.encodeSnapshot(manifest).sealed, repo.lockOptions(extendTo));
+      catalog.putSnapshot(rid, manifest);
+      if (extendTo) catalog.setRetention(rid, [[snapName, extendTo.getTime()]]);
+      catalog.setSnapshotProtection(rid, id, protectedUntil);
+    };
     if (needed && extendTo) {
       const closure = await snapshotClosure(repo, manifest, signal);
       if (opts.skipLockExtension) {
@@ -782,34 +804,10 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
         stats.lockExtensions = ext.extensions;
         protectedUntil = Math.min(ext.protectedUntil, extendTo.getTime());
       }
+      await commit();
     } else {
-      // No server locks (folder target): nothing stops a prune on another computer from deleting a pack
-      // this run reused. Learn the latest prunes, and check that every reused pack a prune marked is there.
-      await syncPruneRecords(repo, signal);
-      if (lastPackDrop(repo) !== dropsAtStart) throw new MissingObjectsError([]);
-      const marks = prunedMarks(repo);
-      if (marks.size > 0) {
-        const closure = await snapshotClosure(repo, manifest, signal);
-        const gone: string[] = [];
-        for (const name of closure) {
-          const pack = packIdFromName(name);
-          if (!pack || !marks.has(pack)) continue;
-          try {
-            await store.head(name);
-          } catch (e) {
-            if (!isBulwarkError(e, 'NOT_FOUND')) throw e;
-            gone.push(name);
-          }
-        }
-        if (gone.length > 0) throw new MissingObjectsError(gone);
-      }
+      await commitUnlocked(repo, manifest, dropsAtStart, commit, signal);
     }
-    stats.durationMs = repo.clock.now().getTime() - started;
-    const snapName = objectNames.snapshot(id);
-    await store.put(snapName, repo.encodeSnapshot(manifest).sealed, repo.lockOptions(extendTo));
-    catalog.putSnapshot(rid, manifest);
-    if (extendTo) catalog.setRetention(rid, [[snapName, extendTo.getTime()]]);
-    catalog.setSnapshotProtection(rid, id, protectedUntil);
     return manifest;
   } catch (e) {
     throw failure ?? e;
@@ -821,6 +819,57 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     await uploads.drain().catch(() => undefined);
     await indexing;
     rmSync(tmpDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The commit of a backup on a target without server locks (a folder): nothing stops a prune on another
+ * computer from deleting a pack this run reused. Under the folder's commit lease (storage/fs.ts
+ * FolderLease; a prune holds it from its last re-sync through its deletes and its prune record), this
+ * learns the latest prunes, checks that every reused pack a prune marked is still there, and writes the
+ * snapshot: a prune either finished before (its record or the HEAD says what is gone: MissingObjectsError,
+ * the backup runs once more) or starts after, and then sees the new snapshot (DECISIONS "Folder targets:
+ * the commit lease").
+ */
+async function commitUnlocked(
+  repo: Repository,
+  manifest: SnapshotManifest,
+  dropsAtStart: number | undefined,
+  commit: () => Promise<void>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const lease = await folderLease(repo.store, COMMIT_LEASE, {
+    purpose: `backup of ${manifest.source}`,
+    ...(signal ? { signal } : {}),
+  });
+  try {
+    await syncPruneRecords(repo, signal);
+    if (lastPackDrop(repo) !== dropsAtStart) throw new MissingObjectsError([]);
+    const marks = prunedMarks(repo);
+    if (marks.size > 0) {
+      const closure = await snapshotClosure(repo, manifest, signal);
+      const gone: string[] = [];
+      for (const name of closure) {
+        const pack = packIdFromName(name);
+        if (!pack || !marks.has(pack)) continue;
+        try {
+          await repo.store.head(name);
+        } catch (e) {
+          if (!isBulwarkError(e, 'NOT_FOUND')) throw e;
+          gone.push(name);
+        }
+      }
+      if (gone.length > 0) throw new MissingObjectsError(gone);
+    }
+    lease?.assertHeld();
+    await commit();
+  } finally {
+    await lease?.release().catch((e: unknown) => {
+      // the backup is done either way; a lease left behind is taken over once it goes stale
+      repo.warnings.push(
+        `could not remove the commit lease ${lease.file}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    });
   }
 }
 

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import { BulwarkError } from '../errors.ts';
+import { preparePrivateDbFile } from '../paths.ts';
 import {
   objectNames,
   type BlobKind,
@@ -11,6 +12,7 @@ import {
   type RepoConfig,
   type SnapshotManifest,
 } from '../repo/format.ts';
+import type { TamperFinding, TamperKind, VersionBook } from '../repo/pinned-store.ts';
 import { MIGRATIONS } from './migrations.ts';
 
 export interface BlobLocation {
@@ -19,6 +21,22 @@ export interface BlobLocation {
   length: number;
   rawLength: number;
   kind: BlobKind;
+}
+
+/** A tampering finding as the catalog keeps it (first seen, and whether a person acknowledged it). */
+export interface TamperRecord extends TamperFinding {
+  firstSeen: number;
+  acknowledgedAt: number | null;
+}
+
+/** One legal-hold record of a snapshot (holds/ objects, verify-locks.ts) as the catalog caches it. */
+export interface HoldRecordRow {
+  object: string;
+  snapshot: string;
+  /** true: the hold was placed; false: lifted */
+  held: boolean;
+  /** ms, server clock */
+  time: number;
 }
 
 export type RunState = 'running' | 'succeeded' | 'failed' | 'canceled' | 'interrupted';
@@ -55,6 +73,7 @@ export class Catalog {
     if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     let db: Database.Database;
     try {
+      if (!opts.readonly) preparePrivateDbFile(path); // 0600: it holds decrypted file names (paths.ts)
       db = new Database(path, { readonly: opts.readonly ?? false });
     } catch (e) {
       throw new BulwarkError('IO', `cannot open the catalog ${path}: ${(e as Error).message}`, { cause: e });
@@ -121,9 +140,91 @@ export class Catalog {
   /** Forgets everything cached about a repository (before a rebuild). Runs and audit stay. */
   clearRepository(rid: number): void {
     this.db.transaction(() => {
-      for (const t of ['packs', 'blobs', 'indexes', 'snapshots', 'trees', 'locks'])
+      for (const t of ['packs', 'blobs', 'indexes', 'snapshots', 'trees', 'locks', 'object_versions'])
         this.db.prepare(`DELETE FROM ${t} WHERE rid = ?`).run(rid);
     })();
+  }
+
+  /** The config this catalog first saw for the repository (what its lock policy is pinned to). */
+  repositoryConfig(rid: number): RepoConfig | undefined {
+    const r = this.db
+      .prepare<[number], { config: string }>('SELECT config FROM repositories WHERE rid = ?')
+      .get(rid);
+    return r && (JSON.parse(r.config) as RepoConfig);
+  }
+
+  /** The versions Bulwark wrote for a repository's objects (repo/pinned-store.ts). */
+  versionBook(rid: number): VersionBook {
+    const get = this.db.prepare<[number, string], { version: string }>(
+      'SELECT version FROM object_versions WHERE rid = ? AND name = ?',
+    );
+    const set = this.db.prepare(
+      'INSERT INTO object_versions (rid, name, version) VALUES (?, ?, ?) ON CONFLICT (rid, name) DO UPDATE SET version = excluded.version',
+    );
+    const del = this.db.prepare('DELETE FROM object_versions WHERE rid = ? AND name = ?');
+    const foreign = this.db.prepare('SELECT 1 FROM tampering WHERE rid = ? AND name = ? AND version = ?');
+    return {
+      get: (name) => get.get(rid, name)?.version,
+      set: (name, version) => void set.run(rid, name, version),
+      delete: (name) => void del.run(rid, name),
+      isForeign: (name, version) => foreign.get(rid, name, version) !== undefined,
+    };
+  }
+
+  /** Records a tampering finding (once per version: the first sighting is kept). Returns true if new. */
+  recordTampering(rid: number, f: TamperFinding): boolean {
+    const r = this.db
+      .prepare(
+        `INSERT OR IGNORE INTO tampering (rid, name, version, kind, modified, ours, first_seen)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        rid,
+        f.name,
+        f.versionId,
+        f.kind,
+        f.modified?.getTime() ?? null,
+        f.ours ?? null,
+        this.clock.now().getTime(),
+      );
+    return r.changes > 0;
+  }
+
+  /** Tampering findings, oldest first; `open`: only those no person has acknowledged yet. */
+  tampering(rid: number, opts: { open?: boolean } = {}): TamperRecord[] {
+    return this.db
+      .prepare<
+        [number],
+        {
+          name: string;
+          version: string;
+          kind: TamperKind;
+          modified: number | null;
+          ours: string | null;
+          first_seen: number;
+          acknowledged_at: number | null;
+        }
+      >(
+        `SELECT name, version, kind, modified, ours, first_seen, acknowledged_at FROM tampering
+         WHERE rid = ? ${opts.open ? 'AND acknowledged_at IS NULL' : ''} ORDER BY first_seen, name, version`,
+      )
+      .all(rid)
+      .map((r) => ({
+        name: r.name,
+        kind: r.kind,
+        versionId: r.version,
+        ...(r.modified !== null ? { modified: new Date(r.modified) } : {}),
+        ...(r.ours !== null ? { ours: r.ours } : {}),
+        firstSeen: r.first_seen,
+        acknowledgedAt: r.acknowledged_at,
+      }));
+  }
+
+  /** A person looked at the open findings: they no longer stop backups. Returns how many. */
+  acknowledgeTampering(rid: number): number {
+    return this.db
+      .prepare('UPDATE tampering SET acknowledged_at = ? WHERE rid = ? AND acknowledged_at IS NULL')
+      .run(this.clock.now().getTime(), rid).changes;
   }
 
   lookupBlob(rid: number, id: string): BlobLocation | undefined {
@@ -385,6 +486,41 @@ export class Catalog {
     this.db
       .prepare('UPDATE snapshots SET protected_until = ?, held = coalesce(?, held) WHERE rid = ? AND id = ?')
       .run(protectedUntil, held === undefined ? null : held ? 1 : 0, rid, id);
+  }
+
+  /** Caches one holds/ record (idempotent). Returns false when it was known already. */
+  addHoldRecord(rid: number, rec: HoldRecordRow): boolean {
+    return (
+      this.db
+        .prepare(
+          'INSERT OR IGNORE INTO snapshot_holds (rid, object, snapshot, held, time) VALUES (?, ?, ?, ?, ?)',
+        )
+        .run(rid, rec.object, rec.snapshot, rec.held ? 1 : 0, rec.time).changes > 0
+    );
+  }
+
+  hasHoldRecord(rid: number, object: string): boolean {
+    return (
+      this.db.prepare('SELECT 1 FROM snapshot_holds WHERE rid = ? AND object = ?').get(rid, object) !==
+      undefined
+    );
+  }
+
+  /**
+   * The hold in force for each snapshot that has a record: its latest record (by time; at equal times a
+   * placed hold wins, the safe side).
+   */
+  snapshotHolds(rid: number): Map<string, HoldRecordRow> {
+    const rows = this.db
+      .prepare<[number], { object: string; snapshot: string; held: number; time: number }>(
+        'SELECT object, snapshot, held, time FROM snapshot_holds WHERE rid = ? ORDER BY time, held, object',
+      )
+      .all(rid);
+    const out = new Map<string, HoldRecordRow>();
+    for (const r of rows) {
+      out.set(r.snapshot, { object: r.object, snapshot: r.snapshot, held: r.held === 1, time: r.time });
+    }
+    return out;
   }
 
   snapshotProtection(rid: number): Map<string, { protectedUntil: number | null; held: boolean }> {

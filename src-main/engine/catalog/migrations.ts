@@ -204,4 +204,39 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE audit ADD COLUMN object TEXT;
   CREATE INDEX audit_pending ON audit (rid, object);
   `,
+  `
+  -- The version of each repository object that Bulwark wrote and reads (repo/pinned-store.ts): on a
+  -- versioned bucket whoever holds the keys can put newer versions over any name. '-': retired.
+  CREATE TABLE object_versions (
+    rid INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    PRIMARY KEY (rid, name)
+  ) WITHOUT ROWID;
+  -- Versions and delete markers over Bulwark's objects that Bulwark did not write, as first seen.
+  CREATE TABLE tampering (
+    rid INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    version TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    modified INTEGER,
+    ours TEXT,
+    first_seen INTEGER NOT NULL,
+    acknowledged_at INTEGER,
+    PRIMARY KEY (rid, name, version)
+  ) WITHOUT ROWID;
+  `,
+  `
+  -- Legal holds per snapshot (holds/ objects, a cache: a new catalog learns them back from the repository).
+  -- One row per record; the latest per snapshot (by time) is in force: held = 1 placed, 0 lifted.
+  CREATE TABLE snapshot_holds (
+    rid INTEGER NOT NULL,
+    object TEXT NOT NULL,
+    snapshot TEXT NOT NULL,
+    held INTEGER NOT NULL,
+    time INTEGER NOT NULL,
+    PRIMARY KEY (rid, object)
+  ) WITHOUT ROWID;
+  CREATE INDEX snapshot_holds_by_snapshot ON snapshot_holds (rid, snapshot, time);
+  `,
 ];

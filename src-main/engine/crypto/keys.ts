@@ -25,12 +25,29 @@ export interface KeyFile {
   created: string;
   host: string;
   kdf: KdfParams;
-  /** base64 of seal(derived key, JSON of the master key) */
+  /**
+   * base64 of seal(derived key, JSON of the master key and, since keys carry it, the exact text of the
+   * repository's `config`: the config is authenticated by the key, so a replaced config is noticed)
+   */
   data: string;
 }
 
-/** Production cost: ~100 ms and 32 MiB per unlock (OWASP-level scrypt). Tests pass a cheaper N. */
-export const DEFAULT_KDF = { N: 2 ** 15, r: 8, p: 1 } as const;
+/** What a key file opens to. */
+export interface UnwrappedKey {
+  master: MasterKey;
+  /** the exact text of the repository config this key was made with (absent in keys of old repositories) */
+  config?: string;
+}
+
+/** Production cost for new keys: 128 MiB and ~0.3 s per unlock (scrypt N=2^17). Tests pass a cheaper N. */
+export const DEFAULT_KDF = { N: 2 ** 17, r: 8, p: 1 } as const;
+
+/**
+ * The most a key file may ask of this computer: scrypt needs 128·N·r·p bytes. A key object is readable by
+ * whoever holds the bucket keys' write access to write one (N=2^30 would need 1 TiB and stop every command),
+ * so a key file beyond these bounds is skipped, not tried.
+ */
+export const KDF_LIMITS = { maxN: 2 ** 20, maxR: 32, maxP: 16, maxMemory: 1024 * 1024 * 1024 } as const;
 const KEY_AAD = Buffer.from('bulwark-key-v1');
 
 function scrypt(password: string, salt: Buffer, p: Omit<KdfParams, 'name' | 'salt'>): Promise<Buffer> {
@@ -49,8 +66,10 @@ export async function wrapMasterKey(
   password: string,
   meta: { created: Date; host: string },
   cost: { N: number; r: number; p: number } = DEFAULT_KDF,
+  config?: string,
 ): Promise<KeyFile> {
   if (password.length === 0) throw new BulwarkError('INVALID_ARGUMENT', 'the repository password is empty');
+  assertKdfWithinLimits(cost);
   const salt = randomBytes(32);
   const kek = await scrypt(password, salt, cost);
   const body = Buffer.from(
@@ -58,6 +77,7 @@ export async function wrapMasterKey(
       encKey: master.encKey.toString('base64'),
       idKey: master.idKey.toString('base64'),
       chunkerSeed: master.chunkerSeed.toString('base64'),
+      ...(config !== undefined ? { config } : {}),
     }),
   );
   return {
@@ -69,14 +89,63 @@ export async function wrapMasterKey(
   };
 }
 
+/**
+ * Checks that a parsed object is a key file this version can try, within KDF_LIMITS. Throws CORRUPT (not
+ * a key file), UNSUPPORTED (a newer format) or INVALID_ARGUMENT (a cost beyond the limits).
+ */
+export function parseKeyFile(raw: Buffer, name: string): KeyFile {
+  let file: unknown;
+  try {
+    file = JSON.parse(raw.toString('utf8'));
+  } catch (e) {
+    throw new BulwarkError('CORRUPT', `${name} is not a key file (not JSON)`, { cause: e });
+  }
+  const f = file as Partial<KeyFile> | null;
+  const kdf = f?.kdf as Partial<KdfParams> | undefined;
+  if (typeof f !== 'object' || f === null || typeof f.data !== 'string' || typeof kdf !== 'object' || !kdf) {
+    throw new BulwarkError('CORRUPT', `${name} is not a key file`);
+  }
+  if (f.version !== 1 || kdf.name !== 'scrypt') {
+    throw new BulwarkError(
+      'UNSUPPORTED',
+      `${name}: key file format ${String(f.version)} is not supported by this version`,
+    );
+  }
+  if (
+    typeof kdf.salt !== 'string' ||
+    ![kdf.N, kdf.r, kdf.p].every((x) => Number.isSafeInteger(x) && (x as number) > 0)
+  ) {
+    throw new BulwarkError('CORRUPT', `${name}: malformed key derivation parameters`);
+  }
+  assertKdfWithinLimits(kdf as KdfParams, name);
+  return f as KeyFile;
+}
+
+function assertKdfWithinLimits(c: { N: number; r: number; p: number }, name = 'the key'): void {
+  const pow2 = c.N >= 2 && (c.N & (c.N - 1)) === 0;
+  if (
+    !pow2 ||
+    c.N > KDF_LIMITS.maxN ||
+    c.r > KDF_LIMITS.maxR ||
+    c.p > KDF_LIMITS.maxP ||
+    128 * c.N * c.r * c.p > KDF_LIMITS.maxMemory
+  ) {
+    throw new BulwarkError(
+      'INVALID_ARGUMENT',
+      `${name}: key derivation cost N=${c.N} r=${c.r} p=${c.p} is beyond what Bulwark accepts (N a power of two up to 2^20, r up to ${KDF_LIMITS.maxR}, p up to ${KDF_LIMITS.maxP}, at most 1 GiB of memory)`,
+    );
+  }
+}
+
 /** Throws WRONG_PASSWORD when the password does not open this key file. */
-export async function unwrapMasterKey(file: KeyFile, password: string): Promise<MasterKey> {
+export async function unwrapMasterKey(file: KeyFile, password: string): Promise<UnwrappedKey> {
   if (file.version !== 1 || file.kdf.name !== 'scrypt') {
     throw new BulwarkError(
       'UNSUPPORTED',
       `key file format ${String(file.version)} is not supported by this version`,
     );
   }
+  assertKdfWithinLimits(file.kdf);
   const kek = await scrypt(password, Buffer.from(file.kdf.salt, 'base64'), file.kdf);
   let plain: Buffer;
   try {
@@ -86,7 +155,8 @@ export async function unwrapMasterKey(file: KeyFile, password: string): Promise<
       hint: 'Check BULWARK_PASSWORD or --password-file. Without the password the backups cannot be read.',
     });
   }
-  const j = JSON.parse(plain.toString('utf8')) as Record<string, string>;
+  const j = JSON.parse(plain.toString('utf8')) as Record<string, string | undefined>;
   const b = (k: string): Buffer => Buffer.from(j[k] ?? '', 'base64');
-  return { encKey: b('encKey'), idKey: b('idKey'), chunkerSeed: b('chunkerSeed') };
+  const master = { encKey: b('encKey'), idKey: b('idKey'), chunkerSeed: b('chunkerSeed') };
+  return typeof j.config === 'string' ? { master, config: j.config } : { master };
 }

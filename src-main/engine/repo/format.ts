@@ -10,7 +10,12 @@
  *   tiers/<snapshot>-<tier>-<t>   a snapshot promoted to a longer lock tier, protected until t
  *   forgotten/<id>                the chain hash of a snapshot `forget` removed (verify keeps the chain)
  *   prune/marks-<id>              what one prune marked, unmarked and deleted (other computers learn it)
+ *   holds/<snapshot>-<on|off>-<t> a legal hold placed on or lifted from a snapshot at t (the latest per
+ *                                 snapshot is in force; an object stays held while any held snapshot needs it)
  *   audit/<time>-<id>             one audit entry per operation (time, origin, action, subject, details)
+ * A folder target also has `locks/<name>.lease` files (storage/fs.ts FolderLease; not objects, never listed):
+ *   locks/commit.lease            held by a backup from its last prune check to its snapshot put, and by a
+ *                                 prune from its last re-sync through its deletes (COMMIT_LEASE)
  * Object ids are 16 random bytes in hex; blob ids are keyed BLAKE3 of the plaintext (32 bytes, hex).
  */
 import type { ChunkerParams } from '../chunker/fastcdc.ts';
@@ -59,6 +64,8 @@ export interface IndexFile {
   packs: {
     id: string;
     size: number;
+    /** the pack's version id on a versioned bucket (read back by it; absent elsewhere and in old indexes) */
+    v?: string;
     blobs: [id: string, kind: 'd' | 't', offset: number, length: number, raw: number][];
   }[];
 }
@@ -142,8 +149,13 @@ export const objectNames = {
   tier: (snapshot: string, tier: string, stamp: string): string => `tiers/${snapshot}-${tier}-${stamp}`,
   forgotten: (snapshot: string): string => `forgotten/${snapshot}`,
   pruneMarks: (id: string): string => `prune/marks-${id}`,
+  hold: (snapshot: string, on: boolean, stamp: string): string =>
+    `holds/${snapshot}-${on ? 'on' : 'off'}-${stamp}`,
   audit: (stamp: string, id: string): string => `audit/${stamp}-${id}`,
 } as const;
+
+/** The folder lease that a backup's commit and a prune's deletes take in turn (folder targets). */
+export const COMMIT_LEASE = 'commit';
 
 /** Parses "packs/ab/ab12..." back to the pack id; undefined for anything else. */
 export function packIdFromName(name: string): string | undefined {

@@ -3,7 +3,7 @@ import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { join } from 'node:path';
 import { BulwarkError } from '../errors.ts';
 import { open, seal } from '../crypto/seal.ts';
-import type { BlobStore } from '../storage/types.ts';
+import type { BlobStore, ByteRange } from '../storage/types.ts';
 import { objectNames, type BlobKind, type PackedBlob } from './format.ts';
 
 const TRAILER_AAD = Buffer.from('bulwark-pack-trailer-v1');
@@ -28,7 +28,7 @@ export interface PackWriterOptions {
 
 /**
  * Builds one pack in a local temp file, blob by blob, so a 64 MiB pack never sits in memory (this VM creates
- * large buffers slowly, TOOLCHAIN.md). The file is not fsynced here: a store that keeps it (a folder target
+ * large buffers slowly: docs/DECISIONS.md, Pipeline). The file is not fsynced here: a store that keeps it (a folder target
  * adopting it by hard link) syncs it before linking, and an upload does not need it on disk.
  */
 export class PackWriter {
@@ -145,10 +145,20 @@ export async function readPackTrailer(
   size: number,
 ): Promise<PackedBlob[]> {
   const name = objectNames.pack(packId);
+  return parseTrailerFrom((range) => store.get(name, range), size, encKey, packId);
+}
+
+/** The same, reading through `read` (one version of the pack). CORRUPT when it does not authenticate. */
+export async function parseTrailerFrom(
+  read: (range: ByteRange) => Promise<Buffer>,
+  size: number,
+  encKey: Buffer,
+  packId: string,
+): Promise<PackedBlob[]> {
   if (size < 4) throw new BulwarkError('CORRUPT', `pack ${packId}: truncated`);
-  const tail = await store.get(name, { offset: size - 4, length: 4 });
+  const tail = await read({ offset: size - 4, length: 4 });
   const tlen = tail.readUInt32LE(0);
   if (tlen + 4 > size) throw new BulwarkError('CORRUPT', `pack ${packId}: trailer length out of range`);
-  const sealed = await store.get(name, { offset: size - 4 - tlen, length: tlen });
+  const sealed = await read({ offset: size - 4 - tlen, length: tlen });
   return parseTrailer(encKey, sealed, packId);
 }

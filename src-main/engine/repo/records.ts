@@ -1,6 +1,6 @@
 /**
  * Small sealed JSON records that sit next to the snapshots (retention policies, tier promotions, forgotten
- * snapshots, prune marks, audit entries; names in format.ts). Like snapshots they are written once, sealed
+ * snapshots, prune marks, audit entries, legal holds; names in format.ts). Like snapshots they are written once, sealed
  * with the repository key (AES-256-GCM, a type string as AAD so one kind cannot pass for another), and
  * locked like every other object on a target with Object Lock. The catalog only caches them: a new
  * catalog learns them back from the repository.
@@ -9,7 +9,7 @@ import { open, seal } from '../crypto/seal.ts';
 import { BulwarkError, isBulwarkError } from '../errors.ts';
 import type { Repository } from './repository.ts';
 
-export type RecordKind = 'policy' | 'tier' | 'forgotten' | 'prune' | 'audit';
+export type RecordKind = 'policy' | 'tier' | 'forgotten' | 'prune' | 'audit' | 'hold';
 
 const DAY = 86_400_000;
 const aad = (kind: RecordKind): Buffer => Buffer.from(`bulwark-${kind}-v1`);

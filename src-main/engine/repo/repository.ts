@@ -8,20 +8,24 @@ import { decompressBlob } from '../compress.ts';
 import { blobId } from '../crypto/blob-id.ts';
 import {
   newMasterKey,
+  parseKeyFile,
   unwrapMasterKey,
   wrapMasterKey,
   DEFAULT_KDF,
-  type KeyFile,
   type MasterKey,
 } from '../crypto/keys.ts';
 import { open, seal } from '../crypto/seal.ts';
 import { BulwarkError, isBulwarkError } from '../errors.ts';
 import { gonePacks, syncPruneRecords } from '../retention/marks.ts';
-import type { BlobStore } from '../storage/types.ts';
+import type { BlobStore, ByteRange, ObjectVersion } from '../storage/types.ts';
+import { parseTrailerFrom } from './pack.ts';
+import { isVersioned, PinnedStore, type TamperFinding } from './pinned-store.ts';
+import { openRecord, type RecordKind } from './records.ts';
 import {
   FORMAT_VERSION,
   lastSegment,
   objectNames,
+  packIdFromName,
   type IndexFile,
   type LockPolicy,
   type PackedBlob,
@@ -45,18 +49,57 @@ export interface InitOptions {
   kdf?: { N: number; r: number; p: number };
 }
 
-export async function readConfig(store: BlobStore): Promise<RepoConfig> {
-  let raw: Buffer;
-  try {
-    raw = await store.get(objectNames.config);
-  } catch (e) {
-    if (isBulwarkError(e, 'NOT_FOUND')) {
-      throw new BulwarkError('REPO_NOT_FOUND', `no Bulwark repository at ${store.location}`, {
-        hint: 'Create one with `bulwark init --repo ...`, or check the path/bucket and prefix.',
-      });
+/** One version of the `config` object (a folder has exactly one, without an id). */
+interface ConfigVersion {
+  versionId?: string;
+  /** undefined: a delete marker */
+  bytes?: Buffer;
+  modified?: Date;
+}
+
+/**
+ * Every version of `config`, newest first. On a versioned bucket the oldest one is what `init` wrote:
+ * whoever holds the keys can only add newer versions (or delete markers) over it.
+ */
+async function configVersions(store: BlobStore): Promise<ConfigVersion[]> {
+  if (!isVersioned(store)) {
+    try {
+      return [{ bytes: await store.get(objectNames.config) }];
+    } catch (e) {
+      if (isBulwarkError(e, 'NOT_FOUND')) return [];
+      throw e;
     }
-    throw e;
   }
+  const listed: ObjectVersion[] = [];
+  for await (const v of store.versions.listVersions(objectNames.config)) {
+    if (v.name === objectNames.config) listed.push(v);
+  }
+  const out: ConfigVersion[] = [];
+  for (const v of listed) {
+    const base = { versionId: v.versionId, ...(v.modified ? { modified: v.modified } : {}) };
+    if (v.deleteMarker) {
+      out.push(base);
+      continue;
+    }
+    // An unversioned bucket lists its one object as version "null": read it plainly.
+    const bytes =
+      v.versionId === 'null'
+        ? await store.get(objectNames.config)
+        : await store.versions.getVersion(objectNames.config, v.versionId);
+    out.push({ ...base, bytes });
+  }
+  return out;
+}
+
+function notFound(store: BlobStore): BulwarkError {
+  return new BulwarkError('REPO_NOT_FOUND', `no Bulwark repository at ${store.location}`, {
+    hint:
+      'Check the location: is the disk or network share connected and mounted, are the bucket and prefix right? ' +
+      'Only for a new, empty location: `bulwark init` creates a repository (never on a share that is not mounted).',
+  });
+}
+
+function parseConfig(store: BlobStore, raw: Buffer): RepoConfig {
   let cfg: RepoConfig;
   try {
     cfg = JSON.parse(raw.toString('utf8')) as RepoConfig;
@@ -65,13 +108,23 @@ export async function readConfig(store: BlobStore): Promise<RepoConfig> {
       cause: e,
     });
   }
-  if (cfg.format !== 'bulwark-repository') {
+  if (cfg === null || typeof cfg !== 'object' || cfg.format !== 'bulwark-repository') {
     throw new BulwarkError('REPO_NOT_FOUND', `${store.location} does not hold a Bulwark repository`);
   }
   if (cfg.version !== FORMAT_VERSION) {
     throw new BulwarkError('UNSUPPORTED', `repository format ${String(cfg.version)} needs a newer Bulwark`);
   }
   return cfg;
+}
+
+/**
+ * The repository config as `init` wrote it, without the password: on a versioned bucket its oldest
+ * version (a newer one, or a delete marker, is someone else's; Repository.open authenticates it).
+ */
+export async function readConfig(store: BlobStore): Promise<RepoConfig> {
+  const first = (await configVersions(store)).findLast((v) => v.bytes !== undefined);
+  if (!first?.bytes) throw notFound(store);
+  return parseConfig(store, first.bytes);
 }
 
 export async function initRepository(
@@ -90,12 +143,6 @@ export async function initRepository(
   if (opts.lock) await assertLockable(store);
   const now = await store.serverTime();
   const master = newMasterKey();
-  const keyFile = await wrapMasterKey(
-    master,
-    password,
-    { created: now, host: hostname() },
-    opts.kdf ?? DEFAULT_KDF,
-  );
   const config: RepoConfig = {
     format: 'bulwark-repository',
     version: FORMAT_VERSION,
@@ -105,6 +152,15 @@ export async function initRepository(
     compression: 'zstd',
     lock: opts.lock ?? null,
   };
+  const configText = JSON.stringify(config, null, 2);
+  // The key carries the exact config text: the config (and its lock policy) is authenticated by the key.
+  const keyFile = await wrapMasterKey(
+    master,
+    password,
+    { created: now, host: hostname() },
+    opts.kdf ?? DEFAULT_KDF,
+    configText,
+  );
   // Key first: a config without a key would be a repository nobody can open.
   // Config and keys are part of every snapshot's closure: locked from the start, extended with the rest.
   const lock = config.lock;
@@ -115,7 +171,7 @@ export async function initRepository(
       }
     : {};
   await store.put(objectNames.key(newObjectId()), Buffer.from(JSON.stringify(keyFile, null, 2)), putOpts);
-  await store.put(objectNames.config, Buffer.from(JSON.stringify(config, null, 2)), putOpts);
+  await store.put(objectNames.config, Buffer.from(configText), putOpts);
   return config;
 }
 
@@ -141,23 +197,83 @@ async function assertLockable(store: BlobStore): Promise<void> {
   }
 }
 
-async function unlock(store: BlobStore, password: string): Promise<MasterKey> {
-  let lastError: unknown;
-  let tried = 0;
-  for await (const o of store.list('keys/')) {
-    tried++;
-    const file = JSON.parse((await store.get(o.name)).toString('utf8')) as KeyFile;
+interface Unlocked {
+  master: MasterKey;
+  /** the config text the key carries (keys of old repositories carry none) */
+  config?: string;
+  /** key objects that could not be tried (not a key file, a cost beyond the limits): skipped, said */
+  skipped: string[];
+}
+
+/**
+ * Opens the master key with the password: every key object (every version of it on a versioned bucket,
+ * oldest first, so a delete marker or a newer version put over a key hides nothing) is tried. One that is
+ * not a key file, or asks for a key derivation beyond KDF_LIMITS, is skipped with a warning instead of
+ * stopping every command: whoever holds the bucket keys can write one.
+ */
+async function unlock(store: BlobStore, password: string): Promise<Unlocked> {
+  const candidates: { label: string; read: () => Promise<Buffer> }[] = [];
+  if (isVersioned(store)) {
+    const byName = new Map<string, ObjectVersion[]>();
+    for await (const v of store.versions.listVersions('keys/')) {
+      if (v.deleteMarker) continue;
+      const list = byName.get(v.name) ?? [];
+      list.push(v);
+      byName.set(v.name, list);
+    }
+    for (const [name, versions] of byName) {
+      for (const v of versions.reverse()) {
+        candidates.push({
+          label: versions.length > 1 ? `${name} (version ${v.versionId})` : name,
+          read: () =>
+            v.versionId === 'null' ? store.get(name) : store.versions.getVersion(name, v.versionId),
+        });
+      }
+    }
+  } else {
+    for await (const o of store.list('keys/')) {
+      candidates.push({ label: o.name, read: () => store.get(o.name) });
+    }
+    candidates.sort((a, b) => (a.label < b.label ? -1 : 1)); // the same order on every run
+  }
+  const skipped: string[] = [];
+  let wrong: unknown;
+  for (const c of candidates) {
+    let file;
     try {
-      return await unwrapMasterKey(file, password);
+      file = parseKeyFile(await c.read(), c.label);
     } catch (e) {
-      lastError = e;
+      if (!isBulwarkError(e) || !['CORRUPT', 'UNSUPPORTED', 'INVALID_ARGUMENT'].includes(e.code)) throw e;
+      skipped.push(`skipped ${c.label}: ${e.message}`);
+      continue;
+    }
+    try {
+      const key = await unwrapMasterKey(file, password);
+      return { ...key, skipped };
+    } catch (e) {
       if (!isBulwarkError(e, 'WRONG_PASSWORD')) throw e;
+      wrong = e;
     }
   }
-  if (tried === 0)
-    throw new BulwarkError('REPO_DAMAGED', `${store.location}: the repository has no key objects`);
-  throw lastError;
+  if (wrong) throw wrong;
+  throw new BulwarkError(
+    'REPO_DAMAGED',
+    `${store.location}: the repository has no usable key object${skipped.length ? ` (${skipped.join('; ')})` : ''}`,
+    {
+      hint: 'Without a key object the backups cannot be read. Check the location, or restore the keys/ folder.',
+    },
+  );
 }
+
+/** Which part of the repository format an object name belongs to, for authentication. */
+const RECORD_PREFIXES: readonly [string, RecordKind][] = [
+  ['policies/', 'policy'],
+  ['tiers/', 'tier'],
+  ['forgotten/', 'forgotten'],
+  ['prune/', 'prune'],
+  ['audit/', 'audit'],
+  ['holds/', 'hold'],
+];
 
 /** An unlocked repository plus its catalog: reads and writes objects in the repository format. */
 export class Repository {
@@ -171,14 +287,47 @@ export class Repository {
   readonly damagedSnapshots = new Set<string>();
   /** index objects that failed to decrypt during the last sync */
   readonly damagedIndexes = new Set<string>();
+  /** things a person should know that did not stop the command (skipped key objects, ...) */
+  readonly warnings: string[] = [];
+  /** tampering seen by this process (also kept in the catalog: `catalog.tampering(rid)`) */
+  readonly tampering: TamperFinding[] = [];
+  /** the store as given (no version pinning): for the self-test and the config check */
+  readonly rawStore: BlobStore;
+  /** the version-pinning layer on a versioned store (undefined for folders) */
+  readonly pins: PinnedStore | undefined;
+  /** the config exactly as authenticated */
+  private readonly configBytes: Buffer;
+  /** why the lock policy cannot be trusted, when the catalog pinned another one */
+  private readonly pinBroken: string | undefined;
 
-  private constructor(store: BlobStore, config: RepoConfig, key: MasterKey, catalog: Catalog, clock: Clock) {
-    this.store = store;
+  private constructor(
+    raw: BlobStore,
+    config: RepoConfig,
+    configBytes: Buffer,
+    key: MasterKey,
+    catalog: Catalog,
+    clock: Clock,
+  ) {
+    this.rawStore = raw;
     this.config = config;
+    this.configBytes = configBytes;
     this.key = key;
     this.catalog = catalog;
     this.clock = clock;
-    this.rid = catalog.repository(config, store.location);
+    this.rid = catalog.repository(config, raw.location);
+    const pinnedPolicy = catalog.repositoryConfig(this.rid)?.lock ?? null;
+    this.pinBroken =
+      JSON.stringify(pinnedPolicy) === JSON.stringify(config.lock)
+        ? undefined
+        : `this computer first saw the repository with the lock policy ${describeLock(pinnedPolicy)}, ` +
+          `its key now says ${describeLock(config.lock)}`;
+    this.pins = isVersioned(raw)
+      ? new PinnedStore(raw, catalog.versionBook(this.rid), {
+          authenticate: (name, read, size) => this.authenticate(name, read, size),
+          onTamper: (f) => this.noteTampering(f),
+        })
+      : undefined;
+    this.store = this.pins ?? raw;
   }
 
   static async open(
@@ -187,9 +336,128 @@ export class Repository {
     catalog: Catalog,
     opts: { clock?: Clock } = {},
   ): Promise<Repository> {
-    const config = await readConfig(store);
+    const versions = await configVersions(store);
+    const oldest = versions.findLast((v) => v.bytes !== undefined);
+    if (!oldest?.bytes) throw notFound(store);
+    parseConfig(store, oldest.bytes); // a folder that is no repository fails before asking for the key
     const key = await unlock(store, password);
-    return new Repository(store, config, key, catalog, opts.clock ?? systemClock);
+    // The key's copy of the config is authoritative; keys of old repositories carry none: then the oldest
+    // version is (on a folder: the only one, checked against the catalog's pin below).
+    const configBytes = key.config !== undefined ? Buffer.from(key.config) : oldest.bytes;
+    const config = parseConfig(store, configBytes);
+    const repo = new Repository(store, config, configBytes, key.master, catalog, opts.clock ?? systemClock);
+    repo.warnings.push(...key.skipped);
+    repo.checkConfigVersions(versions);
+    return repo;
+  }
+
+  /**
+   * Re-reads the config object (one listing, or one small read on a folder) and records any version that is
+   * not the authenticated one. Backups call it before they write.
+   */
+  async checkConfig(): Promise<void> {
+    this.checkConfigVersions(await configVersions(this.rawStore));
+  }
+
+  private checkConfigVersions(versions: readonly ConfigVersion[]): void {
+    let ours: string | undefined;
+    const foreign: ConfigVersion[] = [];
+    for (const v of [...versions].reverse()) {
+      if (v.bytes !== undefined && v.bytes.equals(this.configBytes) && ours === undefined)
+        ours = v.versionId ?? '';
+      else if (v.bytes === undefined || !v.bytes.equals(this.configBytes)) foreign.push(v);
+    }
+    if (ours !== undefined && ours !== '' && ours !== 'null') this.pins?.learn(objectNames.config, ours);
+    for (const v of foreign) {
+      this.noteTampering({
+        name: objectNames.config,
+        kind:
+          v.bytes === undefined
+            ? 'delete-marker'
+            : ours === undefined
+              ? 'no-authentic-version'
+              : 'foreign-version',
+        versionId: v.versionId ?? '-',
+        ...(v.modified ? { modified: v.modified } : {}),
+        ...(ours ? { ours } : {}),
+      });
+    }
+  }
+
+  private noteTampering(f: TamperFinding): void {
+    this.catalog.recordTampering(this.rid, f);
+    if (!this.tampering.some((t) => t.name === f.name && t.versionId === f.versionId)) this.tampering.push(f);
+  }
+
+  /**
+   * Refuses to write into a repository whose lock policy cannot be trusted: its config was replaced, hidden
+   * or changed (a findings no person acknowledged yet), or its key disagrees with the policy this computer
+   * pinned. Backups, forget, prune and holds call it first: a silent downgrade to unlocked objects is what
+   * an attacker holding the bucket keys would want.
+   */
+  assertLockInvariant(): void {
+    const config = this.catalog
+      .tampering(this.rid, { open: true })
+      .filter((t) => t.name === objectNames.config);
+    if (config.length === 0 && this.pinBroken === undefined) return;
+    const what =
+      config.length > 0
+        ? `the settings object of the repository at ${this.store.location} (config) was ${config.some((c) => c.kind === 'delete-marker') ? 'hidden by a delete marker' : 'replaced'} by someone holding its access keys` +
+          (config[0]?.modified ? ` (at ${config[0].modified.toISOString()})` : '')
+        : `the lock policy of the repository at ${this.store.location} changed: ${this.pinBroken ?? ''}`;
+    throw new BulwarkError(
+      'LOCK_INVARIANT_BROKEN',
+      `${what}. The backups already there are intact and still locked, but Bulwark writes nothing more into this repository until a person has looked at it.`,
+      {
+        hint:
+          "Someone with this computer's storage keys changed the repository: check this computer for malware, create new " +
+          'access keys and revoke the old ones. Restores keep working. `bulwark verify --locks` lists everything that was ' +
+          'touched; `bulwark verify --locks --acknowledge` then lets backups resume (with the original settings).',
+      },
+    );
+  }
+
+  /**
+   * Whether `read` (one version of `name`) is an object this repository wrote: it decrypts and checks
+   * under the repository key. False for anything that does not; network and permission errors pass.
+   */
+  private async authenticate(
+    name: string,
+    read: (range?: ByteRange) => Promise<Buffer>,
+    size: number,
+  ): Promise<boolean> {
+    try {
+      if (name === objectNames.config) return (await read()).equals(this.configBytes);
+      if (name.startsWith('keys/')) {
+        parseKeyFile(await read(), name);
+        return true;
+      }
+      const pack = packIdFromName(name);
+      if (pack) {
+        await parseTrailerFrom(read, size, this.key.encKey, pack);
+        return true;
+      }
+      if (name.startsWith('index/')) {
+        this.decodeIndex(await read(), lastSegment(name));
+        return true;
+      }
+      if (name.startsWith('snapshots/')) {
+        this.decodeSnapshot(await read(), lastSegment(name));
+        return true;
+      }
+      const kind = RECORD_PREFIXES.find(([p]) => name.startsWith(p))?.[1];
+      if (kind) {
+        openRecord(this, kind, await read(), name);
+        return true;
+      }
+      return true; // not a kind Bulwark seals: the oldest version is taken
+    } catch (e) {
+      if (isBulwarkError(e) && ['CORRUPT', 'INVALID_ARGUMENT', 'UNSUPPORTED', 'NOT_FOUND'].includes(e.code)) {
+        return false;
+      }
+      if (e instanceof SyntaxError) return false;
+      throw e;
+    }
   }
 
   blobId(data: Uint8Array): string {
@@ -209,6 +477,8 @@ export class Repository {
       packs: packs.map((p) => ({
         id: p.id,
         size: p.size,
+        // the version each pack was written as: a new catalog reads it back by that id (DESIGN §3)
+        ...versionField(this.pins?.pinned(objectNames.pack(p.id))),
         blobs: p.blobs
           .map((b) => [b.id, b.kind === 'tree' ? 't' : 'd', b.offset, b.length, b.rawLength] as const)
           .map((x) => [...x]),
@@ -270,6 +540,7 @@ export class Repository {
       }
       const live = idx.packs.filter((p) => !gone.has(p.id));
       for (const p of live) {
+        if (p.v !== undefined) this.pins?.learn(objectNames.pack(p.id), p.v);
         this.catalog.addPack(
           this.rid,
           {
@@ -392,4 +663,12 @@ export class Repository {
       `snapshot prefix ${ref} is ambiguous (${hits.length} match); give more characters`,
     );
   }
+}
+
+function describeLock(l: LockPolicy | null): string {
+  return l ? `${l.mode} ${l.days} days` : 'none (no Object Lock)';
+}
+
+function versionField(v: string | undefined): { v?: string } {
+  return v === undefined ? {} : { v };
 }

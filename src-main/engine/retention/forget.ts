@@ -148,6 +148,9 @@ export async function forget(repo: Repository, opts: ForgetOptions = {}): Promis
   const { store, catalog, rid } = repo;
   const signal = opts.signal;
   const dryRun = opts.dryRun === true;
+  // With the repository's settings replaced by someone else, nothing is removed until a person looked.
+  await repo.checkConfig();
+  if (!dryRun) repo.assertLockInvariant();
   const serverNow = await store.serverTime();
   const now = opts.now ?? serverNow;
   await repo.syncIndexes(signal);

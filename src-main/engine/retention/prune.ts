@@ -15,7 +15,9 @@
  * Right before marking and deleting, snapshots and indexes are synced again and any snapshot committed
  * meanwhile counts as live. A backup that reused a pack deleted after that re-sync fails its
  * extend-before-commit step (or, on a folder, its check of marked packs) and stores those blobs again
- * (backup.ts, DECISIONS "Concurrent prune"). Prune refuses to run while `prune.paused` is set or a
+ * (backup.ts, DECISIONS "Concurrent prune"). On a folder the re-sync, the deletes and the prune record run
+ * under the commit lease that a backup holds from that check to its commit (DECISIONS "Folder targets:
+ * the commit lease"), so no backup commits in between. Prune refuses to run while `prune.paused` is set or a
  * ransomware alert is open (marks.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync } from 'node:fs';
@@ -25,6 +27,7 @@ import { recordAudit } from '../audit/audit.ts';
 import { BulwarkError, isBulwarkError } from '../errors.ts';
 import { DAY_MS } from '../locks/closure.ts';
 import {
+  COMMIT_LEASE,
   objectNames,
   packIdFromName,
   lastSegment,
@@ -32,6 +35,7 @@ import {
   type SnapshotManifest,
 } from '../repo/format.ts';
 import { PackWriter, type FinishedPack } from '../repo/pack.ts';
+import { folderLease, type LeaseHolder } from '../storage/fs.ts';
 import { putRecord, recordLock } from '../repo/records.ts';
 import { newObjectId, type Repository } from '../repo/repository.ts';
 import {
@@ -62,6 +66,10 @@ export interface PruneOptions {
   fullIndexScan?: boolean;
   actor?: string;
   signal?: AbortSignal;
+  /** folder targets: called when the commit lease is busy (a backup is committing), before waiting for it */
+  onWait?: (holder: LeaseHolder) => void;
+  /** folder targets: how long to wait for the commit lease (default storage/fs.ts DEFAULT_LEASE_WAIT_MS) */
+  leaseWaitMs?: number;
 }
 
 export interface PruneLocked {
@@ -178,6 +186,8 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
   const signal = opts.signal;
   const dryRun = opts.dryRun === true;
   assertPruneAllowed(catalog);
+  await repo.checkConfig();
+  if (!dryRun) repo.assertLockInvariant();
   const graceMs = opts.graceMs ?? HOUR_MS;
   const orphanGraceMs = opts.orphanGraceMs ?? 7 * DAY_MS;
   const repackUnused = opts.repackUnused ?? 0.25;
@@ -301,194 +311,222 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
     }
   }
 
-  // Re-sync right before deciding: a snapshot committed meanwhile (another computer) is live too.
-  await repo.syncIndexes(signal);
-  const known = new Set(snaps.map((s) => s.id));
-  const later = (await repo.syncSnapshots(signal)).filter((s) => !known.has(s.id));
-  if (later.length > 0) {
-    await collectReferences(repo, later, refs, signal);
-    snaps = [...snaps, ...later];
-    result.snapshots = snaps.length;
-  }
-  classify();
-
-  const marks = prunedMarks(repo);
-  const deleteNow: PackState[] = [];
-  for (const p of packs.values()) {
-    if (p.referencedBlobs.length > 0) {
-      result.referencedPacks++;
-      if (marks.has(p.id)) result.unmarked.push(p.id);
-      continue;
-    }
-    const markedAt = marks.get(p.id);
-    if (markedAt === undefined) {
-      result.marked.push(p.id);
-      continue;
-    }
-    // deletable from: an earlier prune's mark + grace; for a pack no index lists, also upload + orphan grace
-    let from = markedAt + graceMs;
-    if (!p.indexed) from = Math.max(from, (p.modified?.getTime() ?? markedAt) + orphanGraceMs);
-    if (markedAt >= startMs || from > startMs) {
-      result.waiting.push({ pack: p.id, deletableFrom: new Date(Math.max(from, startMs + 1)).toISOString() });
-      continue;
-    }
-    deleteNow.push(p);
-  }
-
-  // Delete: only what a HEAD right before shows unlocked and not held.
-  const deletedPacks: string[] = [];
-  const now = (await store.serverTime()).getTime();
-  for (const p of deleteNow) {
-    const name = objectNames.pack(p.id);
-    const st = await lockState(repo, name, now);
-    if (st.locked) {
-      result.locked.push({
-        object: name,
-        ...(st.until !== undefined ? { until: new Date(st.until).toISOString() } : {}),
-        held: st.held,
-        why: 'unreferenced',
+  // Folder targets (no server locks): from here through the prune record, hold the commit lease, so no
+  // backup checks its reused packs and commits in between (backup.ts commitUnlocked; DECISIONS "Folder
+  // targets: the commit lease"). A backup that committed before is seen by the re-sync below; one that
+  // commits after learns the deletes from the prune record. Server locks protect the other targets.
+  const lease = dryRun
+    ? undefined
+    : await folderLease(store, COMMIT_LEASE, {
+        purpose: 'prune',
+        ...(signal ? { signal } : {}),
+        ...(opts.onWait ? { onWait: opts.onWait } : {}),
+        ...(opts.leaseWaitMs !== undefined ? { waitMs: opts.leaseWaitMs } : {}),
       });
-      continue;
+  try {
+    // Re-sync right before deciding: a snapshot committed meanwhile (another computer) is live too.
+    await repo.syncIndexes(signal);
+    const known = new Set(snaps.map((s) => s.id));
+    const later = (await repo.syncSnapshots(signal)).filter((s) => !known.has(s.id));
+    if (later.length > 0) {
+      await collectReferences(repo, later, refs, signal);
+      snaps = [...snaps, ...later];
+      result.snapshots = snaps.length;
     }
-    if (!dryRun && !st.gone) {
+    classify();
+
+    const marks = prunedMarks(repo);
+    const deleteNow: PackState[] = [];
+    for (const p of packs.values()) {
+      if (p.referencedBlobs.length > 0) {
+        result.referencedPacks++;
+        if (marks.has(p.id)) result.unmarked.push(p.id);
+        continue;
+      }
+      const markedAt = marks.get(p.id);
+      if (markedAt === undefined) {
+        result.marked.push(p.id);
+        continue;
+      }
+      // deletable from: an earlier prune's mark + grace; for a pack no index lists, also upload + orphan grace
+      let from = markedAt + graceMs;
+      if (!p.indexed) from = Math.max(from, (p.modified?.getTime() ?? markedAt) + orphanGraceMs);
+      if (markedAt >= startMs || from > startMs) {
+        result.waiting.push({
+          pack: p.id,
+          deletableFrom: new Date(Math.max(from, startMs + 1)).toISOString(),
+        });
+        continue;
+      }
+      deleteNow.push(p);
+    }
+
+    // Delete: only what a HEAD right before shows unlocked and not held.
+    const deletedPacks: string[] = [];
+    const now = (await store.serverTime()).getTime();
+    for (const p of deleteNow) {
+      const name = objectNames.pack(p.id);
+      const st = await lockState(repo, name, now);
+      if (st.locked) {
+        result.locked.push({
+          object: name,
+          ...(st.until !== undefined ? { until: new Date(st.until).toISOString() } : {}),
+          held: st.held,
+          why: 'unreferenced',
+        });
+        continue;
+      }
+      if (!dryRun && !st.gone) {
+        lease?.assertHeld();
+        try {
+          result.deleteCalls++;
+          await store.delete(name);
+        } catch (e) {
+          // extended meanwhile by a backup that reused it (the server is the last word): kept
+          if (isBulwarkError(e, 'LOCKED')) {
+            result.locked.push({ object: name, held: false, why: 'unreferenced' });
+            continue;
+          }
+          throw e;
+        }
+      }
+      result.deleted.push({ object: name, size: p.size });
+      result.bytesFreed += p.size;
+      deletedPacks.push(p.id);
+    }
+    // the index objects listing them, as the catalog knows them (before the packs are dropped from it)
+    const deletedSet = new Set(deletedPacks);
+    const indexesOfDeleted = catalog
+      .packs(rid)
+      .filter((p) => deletedSet.has(p.id) && p.indexId !== null)
+      .map((p) => p.indexId as string);
+    if (!dryRun) dropPacks(repo, deletedPacks, now);
+
+    // Index objects that list deleted packs: replaced by one listing the survivors, deleted once unlocked.
+    // The candidates are the index objects the catalog names for the deleted packs, plus those an earlier
+    // prune found still locked (remembered in the catalog); `fullIndexScan` reads every index object.
+    // Only packs a prune deleted count as gone (a pack missing otherwise is for `verify` to report).
+    const gone = gonePacks(repo);
+    for (const p of deletedPacks) gone.add(p);
+    const pendingFlag = `prune.indexes.${rid}`;
+    const pending = new Set<string>(JSON.parse(getFlag(catalog, pendingFlag)?.value ?? '[]') as string[]);
+    const candidates = new Set<string>([...pending, ...indexesOfDeleted]);
+    if (opts.fullIndexScan && gone.size > 0) {
+      for await (const o of store.list('index/', signal)) candidates.add(lastSegment(o.name));
+    }
+    for (const id of [...candidates].sort()) {
+      const name = objectNames.index(id);
+      if (result.indexesWritten.includes(id)) continue;
+      let idx;
       try {
-        result.deleteCalls++;
-        await store.delete(name);
+        idx = repo.decodeIndex(await store.get(name, undefined, signal), id);
       } catch (e) {
-        // extended meanwhile by a backup that reused it (the server is the last word): kept
-        if (isBulwarkError(e, 'LOCKED')) {
-          result.locked.push({ object: name, held: false, why: 'unreferenced' });
+        if (isBulwarkError(e, 'CORRUPT') || isBulwarkError(e, 'NOT_FOUND')) {
+          pending.delete(id); // gone already, or not an index Bulwark can read (verify reports it)
           continue;
         }
         throw e;
       }
-    }
-    result.deleted.push({ object: name, size: p.size });
-    result.bytesFreed += p.size;
-    deletedPacks.push(p.id);
-  }
-  // the index objects listing them, as the catalog knows them (before the packs are dropped from it)
-  const deletedSet = new Set(deletedPacks);
-  const indexesOfDeleted = catalog
-    .packs(rid)
-    .filter((p) => deletedSet.has(p.id) && p.indexId !== null)
-    .map((p) => p.indexId as string);
-  if (!dryRun) dropPacks(repo, deletedPacks, now);
-
-  // Index objects that list deleted packs: replaced by one listing the survivors, deleted once unlocked.
-  // The candidates are the index objects the catalog names for the deleted packs, plus those an earlier
-  // prune found still locked (remembered in the catalog); `fullIndexScan` reads every index object.
-  // Only packs a prune deleted count as gone (a pack missing otherwise is for `verify` to report).
-  const gone = gonePacks(repo);
-  for (const p of deletedPacks) gone.add(p);
-  const pendingFlag = `prune.indexes.${rid}`;
-  const pending = new Set<string>(JSON.parse(getFlag(catalog, pendingFlag)?.value ?? '[]') as string[]);
-  const candidates = new Set<string>([...pending, ...indexesOfDeleted]);
-  if (opts.fullIndexScan && gone.size > 0) {
-    for await (const o of store.list('index/', signal)) candidates.add(lastSegment(o.name));
-  }
-  for (const id of [...candidates].sort()) {
-    const name = objectNames.index(id);
-    if (result.indexesWritten.includes(id)) continue;
-    let idx;
-    try {
-      idx = repo.decodeIndex(await store.get(name, undefined, signal), id);
-    } catch (e) {
-      if (isBulwarkError(e, 'CORRUPT') || isBulwarkError(e, 'NOT_FOUND')) {
-        pending.delete(id); // gone already, or not an index Bulwark can read (verify reports it)
+      if (!idx.packs.some((p) => gone.has(p.id))) {
+        pending.delete(id);
         continue;
       }
-      throw e;
-    }
-    if (!idx.packs.some((p) => gone.has(p.id))) {
-      pending.delete(id);
-      continue;
-    }
-    const st = await lockState(repo, name, now);
-    if (st.gone) {
-      pending.delete(id);
-      continue;
-    }
-    if (st.locked) {
-      result.locked.push({
-        object: name,
-        ...(st.until !== undefined ? { until: new Date(st.until).toISOString() } : {}),
-        held: st.held,
-        why: 'index',
-      });
-      pending.add(id);
-      continue;
-    }
-    const size = (await store.head(name)).size;
-    if (dryRun) {
-      result.indexesDeleted.push(id);
-      result.bytesFreed += size;
-      continue;
-    }
-    const surviving = idx.packs.filter((p) => !gone.has(p.id));
-    if (surviving.length > 0) {
-      // as long as any surviving pack is locked: snapshots needing those packs need this index too
-      const retention = catalog.retention(
-        rid,
-        surviving.map((p) => objectNames.pack(p.id)),
-      );
-      const latest = Math.max(0, ...[...retention.values()].map((v) => v ?? 0));
-      const base = recordLock(repo, new Date(now));
-      const until = base && latest > base.getTime() ? new Date(latest) : base;
-      const written = await repo.writeIndex(
-        surviving.map((p) => ({
-          id: p.id,
-          size: p.size,
-          blobs: p.blobs.map(([bid, k, offset, length, rawLength]) => ({
-            id: bid,
-            kind: k === 't' ? ('tree' as const) : ('data' as const),
-            offset,
-            length,
-            rawLength,
-          })),
-        })),
-        until,
-      );
-      result.indexesWritten.push(written);
-    }
-    try {
-      result.deleteCalls++;
-      await store.delete(name);
-    } catch (e) {
-      if (isBulwarkError(e, 'LOCKED')) {
-        result.locked.push({ object: name, held: false, why: 'index' });
+      const st = await lockState(repo, name, now);
+      if (st.gone) {
+        pending.delete(id);
+        continue;
+      }
+      if (st.locked) {
+        result.locked.push({
+          object: name,
+          ...(st.until !== undefined ? { until: new Date(st.until).toISOString() } : {}),
+          held: st.held,
+          why: 'index',
+        });
         pending.add(id);
         continue;
       }
-      throw e;
+      const size = (await store.head(name)).size;
+      if (dryRun) {
+        result.indexesDeleted.push(id);
+        result.bytesFreed += size;
+        continue;
+      }
+      const surviving = idx.packs.filter((p) => !gone.has(p.id));
+      if (surviving.length > 0) {
+        // as long as any surviving pack is locked: snapshots needing those packs need this index too
+        const retention = catalog.retention(
+          rid,
+          surviving.map((p) => objectNames.pack(p.id)),
+        );
+        const latest = Math.max(0, ...[...retention.values()].map((v) => v ?? 0));
+        const base = recordLock(repo, new Date(now));
+        const until = base && latest > base.getTime() ? new Date(latest) : base;
+        const written = await repo.writeIndex(
+          surviving.map((p) => ({
+            id: p.id,
+            size: p.size,
+            blobs: p.blobs.map(([bid, k, offset, length, rawLength]) => ({
+              id: bid,
+              kind: k === 't' ? ('tree' as const) : ('data' as const),
+              offset,
+              length,
+              rawLength,
+            })),
+          })),
+          until,
+        );
+        result.indexesWritten.push(written);
+      }
+      lease?.assertHeld();
+      try {
+        result.deleteCalls++;
+        await store.delete(name);
+      } catch (e) {
+        if (isBulwarkError(e, 'LOCKED')) {
+          result.locked.push({ object: name, held: false, why: 'index' });
+          pending.add(id);
+          continue;
+        }
+        throw e;
+      }
+      pending.delete(id);
+      catalog.db.prepare('DELETE FROM locks WHERE rid = ? AND name = ?').run(rid, name);
+      result.indexesDeleted.push(id);
+      result.bytesFreed += size;
     }
-    pending.delete(id);
-    catalog.db.prepare('DELETE FROM locks WHERE rid = ? AND name = ?').run(rid, name);
-    result.indexesDeleted.push(id);
-    result.bytesFreed += size;
-  }
-  if (!dryRun) setFlag(catalog, pendingFlag, pending.size > 0 ? JSON.stringify([...pending]) : null, now);
+    if (!dryRun) setFlag(catalog, pendingFlag, pending.size > 0 ? JSON.stringify([...pending]) : null, now);
 
-  if (!dryRun) {
-    if (
-      result.marked.length + result.unmarked.length + deletedPacks.length + result.indexesDeleted.length >
-      0
-    ) {
-      const rec: PruneRecord = {
-        version: 1,
-        id: newObjectId(),
-        time: start.toISOString(),
-        host: hostname(),
-        marked: result.marked,
-        unmarked: result.unmarked,
-        deleted: deletedPacks,
-        deletedIndexes: result.indexesDeleted,
-      };
-      const name = objectNames.pruneMarks(rec.id);
-      await putRecord(repo, 'prune', name, rec, recordLock(repo, new Date(now)), signal);
-      applyPruneRecord(repo, rec);
-      catalog.db.prepare('INSERT OR IGNORE INTO prune_records (rid, object) VALUES (?, ?)').run(rid, name);
+    if (!dryRun) {
+      if (
+        result.marked.length + result.unmarked.length + deletedPacks.length + result.indexesDeleted.length >
+        0
+      ) {
+        const rec: PruneRecord = {
+          version: 1,
+          id: newObjectId(),
+          time: start.toISOString(),
+          host: hostname(),
+          marked: result.marked,
+          unmarked: result.unmarked,
+          deleted: deletedPacks,
+          deletedIndexes: result.indexesDeleted,
+        };
+        const name = objectNames.pruneMarks(rec.id);
+        await putRecord(repo, 'prune', name, rec, recordLock(repo, new Date(now)), signal);
+        applyPruneRecord(repo, rec);
+        catalog.db.prepare('INSERT OR IGNORE INTO prune_records (rid, object) VALUES (?, ?)').run(rid, name);
+      }
     }
+  } finally {
+    await lease?.release().catch((e: unknown) => {
+      // the prune is done either way; a lease left behind is taken over once it goes stale
+      repo.warnings.push(
+        `could not remove the commit lease ${lease.file}: ${e instanceof Error ? e.message : String(e)}`,
+      );
+    });
+  }
+  if (!dryRun) {
     await recordAudit(repo, {
       ...(opts.actor !== undefined ? { actor: opts.actor } : {}),
       action: 'prune',

@@ -16,6 +16,8 @@ export type AlertKind =
   | 'selftest-failed'
   | 'lock-invariant-broken'
   | 'repository-damaged'
+  /** someone holding the target's keys put versions or delete markers over Bulwark's objects */
+  | 'repository-tampered'
   /** the watcher of a source fell back to polling or to rescans only */
   | 'watch-degraded';
 
@@ -28,6 +30,7 @@ export const ALERT_KINDS: readonly AlertKind[] = [
   'selftest-failed',
   'lock-invariant-broken',
   'repository-damaged',
+  'repository-tampered',
   'watch-degraded',
 ];
 
@@ -38,6 +41,7 @@ export const DEFAULT_SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
   'selftest-failed': 'warning',
   'lock-invariant-broken': 'critical',
   'repository-damaged': 'critical',
+  'repository-tampered': 'critical',
   'watch-degraded': 'warning',
 };
 
@@ -48,7 +52,13 @@ export const DEFAULT_ACTION: Readonly<Record<AlertKind, string>> = {
   'target-unreachable':
     'Check the network, the disk or share, and the credentials of the target; backups resume by themselves.',
   'selftest-failed': 'Open the target settings: the self-test says what is missing (e.g. Object Lock).',
-  'lock-invariant-broken': 'Run `bulwark verify --locks`; it extends the locks that fall short.',
+  'lock-invariant-broken':
+    'Someone with the storage keys of this computer replaced the backup settings. Your backups are intact and can be ' +
+    'restored. Check this computer for malware and replace the storage keys; backups resume once the finding is ' +
+    'acknowledged (`bulwark verify --locks --acknowledge` on that repository).',
+  'repository-tampered':
+    'Someone with the storage keys of this computer wrote over or hid backup files. Bulwark still reads the originals, ' +
+    'which are locked, so restores work. Check this computer for malware and replace the storage keys.',
   'repository-damaged': 'Run `bulwark verify` to see which snapshots and files are affected.',
   'watch-degraded':
     'Changes are found by periodic rescans instead of live; on Linux raise fs.inotify.max_user_watches.',

@@ -6,7 +6,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { ensureDefaultRepository, readDefaultKey } from '../default-repo.ts';
 import { BulwarkError, isBulwarkError } from '../errors.ts';
 import { openStore } from '../index.ts';
-import { defaultKeyFile, localPaths, type LocalPaths } from '../paths.ts';
+import { defaultKeyFile, ensurePrivateDirs, localPaths, type LocalPaths } from '../paths.ts';
 import type { LockPolicy } from '../repo/format.ts';
 import { initRepository, readConfig, Repository, type InitOptions } from '../repo/repository.ts';
 import type { BlobStore } from '../storage/types.ts';
@@ -124,6 +124,8 @@ interface OpenTarget {
  */
 export class BackupService {
   readonly paths: LocalPaths;
+  /** Bulwark's folders that were open to others and were made private (0700) when the service started */
+  readonly permissionsTightened: { dir: string; mode: number }[];
   readonly catalog: Catalog;
   readonly config: ServiceConfig;
   readonly alerts: AlertCenter;
@@ -148,6 +150,8 @@ export class BackupService {
     this.paths = opts.paths ?? localPaths({ BULWARK_HOME: opts.home });
     this.clock = opts.clock ?? systemClock;
     this.timers = opts.timers ?? realTimers;
+    // Private to this account (service.db holds decrypted file names; Catalog.open makes it 0600).
+    this.permissionsTightened = ensurePrivateDirs(this.paths);
     // Catalog.open marks runs left 'running' by a crash as 'interrupted'.
     this.catalog = Catalog.open(join(this.paths.dataDir, 'service.db'), { clock: this.clock });
     this.config = new ServiceConfig(this.catalog, this.clock);
@@ -743,10 +747,14 @@ export class BackupService {
       this.config.recordSuccess(s.id, startedAt, snap.id);
       this.alerts.clear('backup-failed', { sourceId: s.id });
       this.alerts.clear('target-unreachable', { targetId: t.id });
+      this.alerts.clear('lock-invariant-broken', { targetId: t.id });
+      this.raiseTampering(t, repo);
       const fresh = this.config.findSource(s.id);
       if (fresh) this.evaluateRpo(fresh, this.now());
       return { snapshotId: snap.id, stats: snap.stats };
     } catch (e) {
+      const cached = this.repos.get(t.id)?.repo;
+      if (cached) this.raiseTampering(t, cached);
       if (!signal.aborted && this.config.findSource(s.id)) this.raiseFailure(s, t, e, phase);
       if (phase === 'open' || this.isTargetError(e)) this.dropTarget(t.id);
       throw e;
@@ -755,10 +763,28 @@ export class BackupService {
     }
   }
 
+  /** One alert per target while versions someone else wrote over its objects are not acknowledged. */
+  private raiseTampering(t: Target, repo: Repository): void {
+    const open = repo.catalog.tampering(repo.rid, { open: true }).filter((f) => f.name !== 'config');
+    if (open.length === 0) {
+      this.alerts.clear('repository-tampered', { targetId: t.id });
+      return;
+    }
+    const names = [...new Set(open.map((f) => f.name))];
+    this.alerts.raise({
+      kind: 'repository-tampered',
+      targetId: t.id,
+      text:
+        `Someone with the storage keys of this computer changed ${names.length === 1 ? 'a backup file' : `${names.length} backup files`} ` +
+        `on ${t.name} (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}). The originals are locked and still used.`,
+    });
+  }
+
   private raiseFailure(s: Source, t: Target, e: unknown, phase: 'open' | 'backup'): void {
     const err = toJobError(e);
     let kind: AlertKind;
-    if (err.code === 'CORRUPT' || err.code === 'REPO_DAMAGED') kind = 'repository-damaged';
+    if (err.code === 'LOCK_INVARIANT_BROKEN') kind = 'lock-invariant-broken';
+    else if (err.code === 'CORRUPT' || err.code === 'REPO_DAMAGED') kind = 'repository-damaged';
     else if (phase === 'open' || this.isTargetError(e)) kind = 'target-unreachable';
     else kind = 'backup-failed';
     const where = `${t.name}${t.name === t.location ? '' : ` (${t.location})`}`;
@@ -767,7 +793,9 @@ export class BackupService {
         ? `The backup of ${s.name} failed: ${err.message}`
         : kind === 'target-unreachable'
           ? `${where} cannot be used, so ${s.name} is not being backed up: ${err.message}`
-          : `The repository at ${where} is damaged: ${err.message}`;
+          : kind === 'lock-invariant-broken'
+            ? `Backups to ${where} are stopped: ${err.message}`
+            : `The repository at ${where} is damaged: ${err.message}`;
     this.alerts.raise({
       kind,
       ...(kind === 'backup-failed' ? { sourceId: s.id } : { targetId: t.id }),

@@ -6,7 +6,9 @@ import type {
   ObjectInfo,
   PutBody,
   PutOptions,
+  PutResult,
   StoreCapabilities,
+  VersionedAccess,
 } from '../storage/types.ts';
 import { realTimers, sleep, type Timers } from './timers.ts';
 
@@ -113,6 +115,8 @@ export class ThrottledStore implements BlobStore {
     defaultRetention?: string;
   }>;
   readonly close?: () => Promise<void>;
+  /** the inner store's version access: reads paid in bandwidth like get, failures seen like the rest */
+  readonly versions?: VersionedAccess;
 
   private readonly onError: ((e: unknown) => void) | undefined;
 
@@ -128,6 +132,39 @@ export class ThrottledStore implements BlobStore {
     if (setLegalHold) this.setLegalHold = (name, on) => this.watch(setLegalHold.call(inner, name, on));
     if (lockSupport) this.lockSupport = () => this.watch(lockSupport.call(inner));
     if (close) this.close = () => close.call(inner);
+    const v = inner.versions;
+    if (v) {
+      const onError = this.onError;
+      this.versions = {
+        async *listVersions(prefix, signal) {
+          try {
+            yield* v.listVersions(prefix, signal);
+          } catch (e) {
+            onError?.(e);
+            throw e;
+          }
+        },
+        getVersion: async (name, id, range, signal) => {
+          const data = await this.watch(v.getVersion(name, id, range, signal));
+          await this.bucket.take(data.length, signal);
+          return data;
+        },
+        headVersion: (name, id) => this.watch(v.headVersion(name, id)),
+        deleteVersion: (name, id) => this.watch(v.deleteVersion(name, id)),
+        ...(v.extendRetentionVersion
+          ? {
+              extendRetentionVersion: (name: string, id: string, until: Date, mode: LockMode) =>
+                this.watch(v.extendRetentionVersion!(name, id, until, mode)),
+            }
+          : {}),
+        ...(v.setLegalHoldVersion
+          ? {
+              setLegalHoldVersion: (name: string, id: string, on: boolean) =>
+                this.watch(v.setLegalHoldVersion!(name, id, on)),
+            }
+          : {}),
+      };
+    }
   }
 
   get location(): string {
@@ -147,7 +184,7 @@ export class ThrottledStore implements BlobStore {
     }
   }
 
-  async put(name: string, body: PutBody, opts?: PutOptions): Promise<void> {
+  async put(name: string, body: PutBody, opts?: PutOptions): Promise<PutResult> {
     await this.bucket.take(bodySize(body), opts?.signal);
     return this.watch(this.inner.put(name, body, opts));
   }

@@ -6,7 +6,9 @@ import type {
   ObjectInfo,
   PutBody,
   PutOptions,
+  PutResult,
   StoreCapabilities,
+  VersionedAccess,
 } from './types.ts';
 
 export type FaultyMethod = 'put' | 'get' | 'head' | 'list' | 'delete' | 'extendRetention';
@@ -53,10 +55,46 @@ export class FaultyStore implements BlobStore {
   private random: { rate: number; error: () => Error; methods: ReadonlySet<FaultyMethod> } | undefined;
   private prng: () => number;
 
+  /** the wrapped store's version access, with the same faults as the plain calls (get, head, ...) */
+  readonly versions?: VersionedAccess;
+
   constructor(inner: BlobStore, opts: FaultyStoreOptions = {}) {
     this.inner = inner;
     this.location = inner.location;
     this.capabilities = inner.capabilities;
+    const v = inner.versions;
+    if (v) {
+      const faulty = async <T>(method: FaultyMethod, call: () => Promise<T>): Promise<T> => {
+        const after = await this.enter(method);
+        const out = await call();
+        this.leave(method, after);
+        return out;
+      };
+      const enter = (m: FaultyMethod): Promise<(() => Error) | undefined> => this.enter(m);
+      const leave = (m: FaultyMethod, after: (() => Error) | undefined): void => this.leave(m, after);
+      this.versions = {
+        async *listVersions(prefix, signal) {
+          const after = await enter('list');
+          yield* v.listVersions(prefix, signal);
+          leave('list', after);
+        },
+        getVersion: (name, id, range, signal) => faulty('get', () => v.getVersion(name, id, range, signal)),
+        headVersion: (name, id) => faulty('head', () => v.headVersion(name, id)),
+        deleteVersion: (name, id) => faulty('delete', () => v.deleteVersion(name, id)),
+        ...(v.extendRetentionVersion
+          ? {
+              extendRetentionVersion: (name: string, id: string, until: Date, mode: LockMode) =>
+                faulty('extendRetention', () => v.extendRetentionVersion!(name, id, until, mode)),
+            }
+          : {}),
+        ...(v.setLegalHoldVersion
+          ? {
+              setLegalHoldVersion: (name: string, id: string, on: boolean) =>
+                v.setLegalHoldVersion!(name, id, on),
+            }
+          : {}),
+      };
+    }
     this.delayMs = opts.delayMs ?? 0;
     this.prng = mulberry32(opts.seed ?? 1);
   }
@@ -101,10 +139,11 @@ export class FaultyStore implements BlobStore {
     return (this.planned.get(method) ?? []).reduce((n, f) => n + f.remaining, 0);
   }
 
-  async put(name: string, body: PutBody, opts?: PutOptions): Promise<void> {
+  async put(name: string, body: PutBody, opts?: PutOptions): Promise<PutResult> {
     const after = await this.enter('put');
-    await this.inner.put(name, body, opts);
+    const out = await this.inner.put(name, body, opts);
     this.leave('put', after);
+    return out;
   }
 
   async get(name: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer> {

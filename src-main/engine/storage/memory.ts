@@ -9,9 +9,12 @@ import {
   type ByteRange,
   type LockMode,
   type ObjectInfo,
+  type ObjectVersion,
   type PutBody,
   type PutOptions,
+  type PutResult,
   type StoreCapabilities,
+  type VersionedAccess,
 } from './types.ts';
 
 /**
@@ -33,137 +36,134 @@ export function emptyStats(): StoreStats {
   return { puts: 0, gets: 0, heads: 0, deletes: 0, lists: 0, extends: 0, bytesPut: 0, bytesGot: 0 };
 }
 
-interface StoredObject {
-  data: Buffer;
+interface StoredVersion {
+  versionId: string;
+  /** undefined: a delete marker */
+  data?: Buffer;
   modified: Date;
   retainUntil?: Date;
   lockMode?: LockMode;
+  legalHold?: boolean;
 }
 
 let memoryStoreCounter = 0;
 
 /**
- * In-memory BlobStore for tests. It models S3 Object Lock so retention logic can be tested with a
- * FakeClock: an object put with `retainUntil` cannot be deleted before that date (LOCKED), retention can
- * only be lengthened, and a COMPLIANCE lock can never be weakened.
+ * In-memory BlobStore for tests. It models an S3 bucket with Object Lock (hence versioning) so retention
+ * and tampering logic can be tested with a FakeClock: an object version put with `retainUntil` cannot be
+ * deleted before that date (LOCKED), retention can only be lengthened, a COMPLIANCE lock can never be
+ * weakened, and a legal hold keeps a version whatever its date. Bulwark's own `put` is write-once (as the
+ * S3 adapter checks before it writes); `forgeVersion` and `placeDeleteMarker` do what a raw PutObject /
+ * DeleteObject by whoever holds the keys does: a new current version over any name, a delete marker.
  */
 export class MemoryStore implements BlobStore {
   readonly location: string;
-  readonly capabilities: StoreCapabilities = { enforcedLocks: true, extendRetention: true, legalHold: false };
+  readonly capabilities: StoreCapabilities = { enforcedLocks: true, extendRetention: true, legalHold: true };
   readonly stats: StoreStats = emptyStats();
   private readonly clock: Clock;
-  private readonly objects = new Map<string, StoredObject>();
+  /** per name, oldest version first */
+  private readonly objects = new Map<string, StoredVersion[]>();
+  private versionCounter = 0;
 
   constructor(opts: { clock?: Clock; location?: string } = {}) {
     this.clock = opts.clock ?? systemClock;
     this.location = opts.location ?? `memory://store-${++memoryStoreCounter}`;
   }
 
-  /** number of objects held (test helper) */
+  /** number of names whose current version holds data (test helper) */
   get size(): number {
-    return this.objects.size;
+    let n = 0;
+    for (const versions of this.objects.values()) if (versions.at(-1)?.data) n++;
+    return n;
   }
 
-  async put(name: string, body: PutBody, opts: PutOptions = {}): Promise<void> {
+  async put(name: string, body: PutBody, opts: PutOptions = {}): Promise<PutResult> {
     assertValidName(name);
     throwIfAborted(opts.signal);
     const now = this.clock.now();
     const lock = retentionFromOptions(opts, now);
-    if (this.objects.has(name)) throw alreadyExists(name);
-    let data: Buffer;
-    if (body instanceof Uint8Array) {
-      data = Buffer.from(body); // copy: the caller may reuse its buffer
-    } else {
-      try {
-        data = await readFile(body.path, { signal: opts.signal });
-      } catch (e) {
-        if ((e as { name?: string } | undefined)?.name === 'AbortError') throwIfAborted(opts.signal);
-        throw fromSystemError(e, `reading ${body.path}`);
-      }
-      if (data.length !== body.size) {
-        throw new BulwarkError(
-          'INVALID_ARGUMENT',
-          `put ${name}: file ${body.path} has ${data.length} bytes, the caller said ${body.size}`,
-        );
-      }
-    }
-    if (opts.contentMd5 !== undefined) {
-      const md5 = createHash('md5').update(data).digest('base64');
-      if (md5 !== opts.contentMd5) {
-        throw new BulwarkError('CORRUPT', `put ${name}: the body does not match its Content-MD5`);
-      }
-    }
+    if (this.current(name)) throw alreadyExists(name);
+    const data = await readBody(name, body, opts);
     throwIfAborted(opts.signal);
     // re-check: another put of the same name may have finished while the file was read
-    if (this.objects.has(name)) throw alreadyExists(name);
-    const obj: StoredObject = { data, modified: now };
-    if (lock) {
-      obj.retainUntil = lock.retainUntil;
-      obj.lockMode = lock.mode;
-    }
-    this.objects.set(name, obj);
+    if (this.current(name)) throw alreadyExists(name);
+    const v = this.addVersion(name, data, now, lock);
     this.stats.puts++;
     this.stats.bytesPut += data.length;
+    return { versionId: v.versionId };
+  }
+
+  /**
+   * What a raw PutObject by whoever holds the keys does: a new current version over `name` (existing or
+   * not), older versions untouched. Returns its version id.
+   */
+  forgeVersion(
+    name: string,
+    data: Uint8Array,
+    opts: Pick<PutOptions, 'retainUntil' | 'lockMode'> = {},
+  ): string {
+    assertValidName(name);
+    const now = this.clock.now();
+    return this.addVersion(name, Buffer.from(data), now, retentionFromOptions(opts, now)).versionId;
+  }
+
+  /** What a DeleteObject without a version id does on a versioned bucket: a delete marker on top. */
+  placeDeleteMarker(name: string): string {
+    assertValidName(name);
+    const v: StoredVersion = { versionId: this.nextVersionId(), modified: this.clock.now() };
+    const list = this.objects.get(name) ?? [];
+    list.push(v);
+    this.objects.set(name, list);
+    return v.versionId;
   }
 
   async get(name: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer> {
     assertValidName(name);
     throwIfAborted(signal);
-    const obj = this.mustGet(name);
-    let out: Buffer;
-    if (range === undefined) {
-      out = Buffer.from(obj.data);
-    } else {
-      checkRange(name, range, obj.data.length);
-      out = Buffer.from(obj.data.subarray(range.offset, range.offset + range.length));
-    }
-    this.stats.gets++;
-    this.stats.bytesGot += out.length;
-    return out;
+    return this.readVersion(name, this.mustGet(name), range);
   }
 
   async head(name: string): Promise<ObjectInfo> {
     assertValidName(name);
-    const obj = this.mustGet(name);
+    const v = this.mustGet(name);
     this.stats.heads++;
-    const info: ObjectInfo = { name, size: obj.data.length, modified: new Date(obj.modified) };
-    if (obj.retainUntil) {
-      info.retainUntil = new Date(obj.retainUntil);
-      info.lockMode = obj.lockMode ?? 'COMPLIANCE';
-    }
-    return info;
+    return info(name, v);
   }
 
   async *list(prefix: string, signal?: AbortSignal): AsyncIterable<ObjectInfo> {
     throwIfAborted(signal);
     // snapshot, so puts and deletes during the iteration cannot make a name appear twice
     const found: ObjectInfo[] = [];
-    for (const [name, obj] of this.objects) {
-      if (name.startsWith(prefix)) {
-        found.push({ name, size: obj.data.length, modified: new Date(obj.modified) });
+    for (const [name, versions] of this.objects) {
+      const cur = versions.at(-1);
+      if (name.startsWith(prefix) && cur?.data) {
+        found.push({ name, size: cur.data.length, modified: new Date(cur.modified) });
       }
     }
     this.stats.lists++;
-    for (const info of found) {
+    for (const o of found) {
       throwIfAborted(signal);
-      yield info;
+      yield o;
     }
   }
 
+  /**
+   * Like the S3 adapter: deletes the current version and every older one that surfaces, newest first;
+   * LOCKED at the first version under retention or legal hold. A delete marker on top hides the name:
+   * nothing to delete (as a HEAD answers 404). Idempotent.
+   */
   async delete(name: string): Promise<void> {
     assertValidName(name);
-    const obj = this.objects.get(name);
-    if (!obj) return;
+    const list = this.objects.get(name);
+    if (!list || !list.at(-1)?.data) return;
     const now = this.clock.now();
-    if (obj.retainUntil && obj.retainUntil.getTime() > now.getTime()) {
-      throw new BulwarkError(
-        'LOCKED',
-        `${name} is locked (${obj.lockMode ?? 'COMPLIANCE'}) until ${obj.retainUntil.toISOString()}`,
-        { hint: 'Objects under retention can be deleted only after their retention date.' },
-      );
+    while (list.length > 0) {
+      const v = list.at(-1)!;
+      assertDeletable(name, v, now);
+      list.pop();
+      this.stats.deletes++;
     }
     this.objects.delete(name);
-    this.stats.deletes++;
   }
 
   /**
@@ -173,7 +173,133 @@ export class MemoryStore implements BlobStore {
    */
   async extendRetention(name: string, retainUntil: Date, mode: LockMode): Promise<void> {
     assertValidName(name);
-    const obj = this.mustGet(name);
+    this.extendVersion(name, this.mustGet(name), retainUntil, mode);
+  }
+
+  async setLegalHold(name: string, on: boolean): Promise<void> {
+    assertValidName(name);
+    this.mustGet(name).legalHold = on;
+  }
+
+  readonly versions: VersionedAccess = {
+    listVersions: (prefix, signal) => this.listVersions(prefix, signal),
+    getVersion: async (name, versionId, range, signal) => {
+      assertValidName(name);
+      throwIfAborted(signal);
+      return this.readVersion(name, this.mustGetVersion(name, versionId), range);
+    },
+    headVersion: async (name, versionId) => {
+      assertValidName(name);
+      this.stats.heads++;
+      return info(name, this.mustGetVersion(name, versionId));
+    },
+    deleteVersion: async (name, versionId) => {
+      assertValidName(name);
+      const list = this.objects.get(name);
+      const i = list?.findIndex((v) => v.versionId === versionId) ?? -1;
+      if (!list || i < 0) return;
+      assertDeletable(name, list[i]!, this.clock.now());
+      list.splice(i, 1);
+      if (list.length === 0) this.objects.delete(name);
+      this.stats.deletes++;
+    },
+    extendRetentionVersion: async (name, versionId, retainUntil, mode) => {
+      assertValidName(name);
+      this.extendVersion(name, this.mustGetVersion(name, versionId), retainUntil, mode);
+    },
+    setLegalHoldVersion: async (name, versionId, on) => {
+      assertValidName(name);
+      this.mustGetVersion(name, versionId).legalHold = on;
+    },
+  };
+
+  private async *listVersions(prefix: string, signal?: AbortSignal): AsyncIterable<ObjectVersion> {
+    throwIfAborted(signal);
+    const found: ObjectVersion[] = [];
+    for (const name of [...this.objects.keys()].sort()) {
+      if (!name.startsWith(prefix)) continue;
+      const list = this.objects.get(name)!;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const v = list[i]!;
+        found.push({
+          name,
+          versionId: v.versionId,
+          deleteMarker: v.data === undefined,
+          isLatest: i === list.length - 1,
+          size: v.data?.length ?? 0,
+          modified: new Date(v.modified),
+        });
+      }
+    }
+    this.stats.lists++;
+    for (const v of found) {
+      throwIfAborted(signal);
+      yield v;
+    }
+  }
+
+  async serverTime(): Promise<Date> {
+    return this.clock.now();
+  }
+
+  /** Like a bucket created with Object Lock (which turns versioning on): repositories may use locks. */
+  async lockSupport(): Promise<{ versioning: string; objectLock: boolean }> {
+    return { versioning: 'Enabled', objectLock: true };
+  }
+
+  private nextVersionId(): string {
+    return `v${String(++this.versionCounter).padStart(6, '0')}`;
+  }
+
+  private addVersion(
+    name: string,
+    data: Buffer,
+    now: Date,
+    lock: { retainUntil: Date; mode: LockMode } | undefined,
+  ): StoredVersion {
+    const v: StoredVersion = { versionId: this.nextVersionId(), data, modified: now };
+    if (lock) {
+      v.retainUntil = lock.retainUntil;
+      v.lockMode = lock.mode;
+    }
+    const list = this.objects.get(name) ?? [];
+    list.push(v);
+    this.objects.set(name, list);
+    return v;
+  }
+
+  private current(name: string): StoredVersion | undefined {
+    const v = this.objects.get(name)?.at(-1);
+    return v?.data ? v : undefined;
+  }
+
+  private mustGet(name: string): StoredVersion {
+    const v = this.current(name);
+    if (!v) throw new BulwarkError('NOT_FOUND', `${name}: not found`);
+    return v;
+  }
+
+  private mustGetVersion(name: string, versionId: string): StoredVersion {
+    const v = this.objects.get(name)?.find((x) => x.versionId === versionId);
+    if (!v?.data) throw new BulwarkError('NOT_FOUND', `${name} (version ${versionId}): not found`);
+    return v;
+  }
+
+  private readVersion(name: string, v: StoredVersion, range: ByteRange | undefined): Buffer {
+    const data = v.data!;
+    let out: Buffer;
+    if (range === undefined) {
+      out = Buffer.from(data);
+    } else {
+      checkRange(name, range, data.length);
+      out = Buffer.from(data.subarray(range.offset, range.offset + range.length));
+    }
+    this.stats.gets++;
+    this.stats.bytesGot += out.length;
+    return out;
+  }
+
+  private extendVersion(name: string, obj: StoredVersion, retainUntil: Date, mode: LockMode): void {
     const now = this.clock.now();
     if (!(retainUntil.getTime() > now.getTime())) {
       throw new BulwarkError(
@@ -201,21 +327,63 @@ export class MemoryStore implements BlobStore {
     obj.lockMode = mode;
     this.stats.extends++;
   }
+}
 
-  async serverTime(): Promise<Date> {
-    return this.clock.now();
+function info(name: string, v: StoredVersion): ObjectInfo {
+  const out: ObjectInfo = {
+    name,
+    size: v.data?.length ?? 0,
+    modified: new Date(v.modified),
+    versionId: v.versionId,
+  };
+  if (v.retainUntil) {
+    out.retainUntil = new Date(v.retainUntil);
+    out.lockMode = v.lockMode ?? 'COMPLIANCE';
   }
+  if (v.legalHold !== undefined) out.legalHold = v.legalHold;
+  return out;
+}
 
-  /** Like a bucket created with Object Lock (which turns versioning on): repositories may use locks. */
-  async lockSupport(): Promise<{ versioning: string; objectLock: boolean }> {
-    return { versioning: 'Enabled', objectLock: true };
+function assertDeletable(name: string, v: StoredVersion, now: Date): void {
+  if (v.legalHold) {
+    throw new BulwarkError('LOCKED', `${name} is under legal hold`, {
+      hint: 'Objects under legal hold cannot be deleted until the hold is lifted.',
+    });
   }
+  if (v.retainUntil && v.retainUntil.getTime() > now.getTime()) {
+    throw new BulwarkError(
+      'LOCKED',
+      `${name} is locked (${v.lockMode ?? 'COMPLIANCE'}) until ${v.retainUntil.toISOString()}`,
+      { hint: 'Objects under retention can be deleted only after their retention date.' },
+    );
+  }
+}
 
-  private mustGet(name: string): StoredObject {
-    const obj = this.objects.get(name);
-    if (!obj) throw new BulwarkError('NOT_FOUND', `${name}: not found`);
-    return obj;
+async function readBody(name: string, body: PutBody, opts: PutOptions): Promise<Buffer> {
+  let data: Buffer;
+  if (body instanceof Uint8Array) {
+    data = Buffer.from(body); // copy: the caller may reuse its buffer
+  } else {
+    try {
+      data = await readFile(body.path, { signal: opts.signal });
+    } catch (e) {
+      if ((e as { name?: string } | undefined)?.name === 'AbortError') throwIfAborted(opts.signal);
+      throw fromSystemError(e, `reading ${body.path}`);
+    }
+    if (data.length !== body.size) {
+      throw new BulwarkError(
+        'INVALID_ARGUMENT',
+        `put ${name}: file ${body.path} has ${data.length} bytes, the caller said ${body.size}`,
+      );
+    }
   }
+  if (opts.contentMd5 !== undefined) {
+    const md5 = createHash('md5').update(data).digest('base64');
+    if (md5 !== opts.contentMd5) {
+      throw new BulwarkError('CORRUPT', `put ${name}: the body does not match its Content-MD5`);
+    }
+  }
+  return data;
 }
 
 function alreadyExists(name: string): BulwarkError {

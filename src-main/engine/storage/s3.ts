@@ -10,6 +10,7 @@ import {
   GetObjectLockConfigurationCommand,
   HeadBucketCommand,
   HeadObjectCommand,
+  ListObjectVersionsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   PutObjectLegalHoldCommand,
@@ -28,9 +29,12 @@ import {
   type ByteRange,
   type LockMode,
   type ObjectInfo,
+  type ObjectVersion,
   type PutBody,
   type PutOptions,
+  type PutResult,
   type StoreCapabilities,
+  type VersionedAccess,
 } from './types.ts';
 
 /** One outgoing HTTP request as sent (after signing), for tests and diagnostics. */
@@ -260,7 +264,7 @@ export class S3Store implements BlobStore {
 
   // --- put -------------------------------------------------------------------------------------------
 
-  async put(name: string, body: PutBody, opts: PutOptions = {}): Promise<void> {
+  async put(name: string, body: PutBody, opts: PutOptions = {}): Promise<PutResult> {
     assertValidName(name);
     throwIfAborted(opts.signal);
     if (!RANDOM_NAME_DIRS.some((d) => name.startsWith(d)) && (await this.exists(name))) {
@@ -282,11 +286,11 @@ export class S3Store implements BlobStore {
       input.Body = body;
       input.ContentLength = body.byteLength;
       input.ContentMD5 = opts.contentMd5 ?? createHash('md5').update(body).digest('base64');
-      await this.send((o) => this.client.send(new PutObjectCommand(input), o), 'put', name, {
+      const out = await this.send((o) => this.client.send(new PutObjectCommand(input), o), 'put', name, {
         signal: opts.signal,
         put: input,
       });
-      return;
+      return putResult(out.VersionId);
     }
 
     const file = body;
@@ -304,10 +308,10 @@ export class S3Store implements BlobStore {
     }
     input.ContentLength = file.size;
     // A streamed body can be sent once: the SDK does not retry it, so retry here with a fresh stream.
-    await this.withRetries(opts.signal, async () => {
+    return this.withRetries(opts.signal, async () => {
       const stream = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
       try {
-        await this.send(
+        const out = await this.send(
           (o) => this.client.send(new PutObjectCommand({ ...input, Body: stream }), o),
           'put',
           name,
@@ -316,6 +320,7 @@ export class S3Store implements BlobStore {
             put: input,
           },
         );
+        return putResult(out.VersionId);
       } finally {
         stream.destroy();
       }
@@ -325,6 +330,16 @@ export class S3Store implements BlobStore {
   // --- get / head / list ---------------------------------------------------------------------------------
 
   async get(name: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer> {
+    return this.read(name, undefined, range, signal);
+  }
+
+  /** Reads the current version, or the version `versionId`. */
+  private async read(
+    name: string,
+    versionId: string | undefined,
+    range: ByteRange | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<Buffer> {
     assertValidName(name);
     throwIfAborted(signal);
     if (range !== undefined) {
@@ -334,7 +349,7 @@ export class S3Store implements BlobStore {
       }
       if (length === 0) {
         // HTTP cannot express an empty range: check the object exists and the offset is inside it
-        const info = await this.head(name);
+        const info = toInfo(name, (await this.headRaw(name, versionId)).out);
         if (offset > info.size) throw pastEnd(name, range, info.size);
         return Buffer.alloc(0);
       }
@@ -342,6 +357,7 @@ export class S3Store implements BlobStore {
     const cmd = new GetObjectCommand({
       Bucket: this.bucket,
       Key: this.key(name),
+      VersionId: versionId,
       Range: range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined,
     });
     // The SDK retries the request itself; a failure while the body streams in is retried here.
@@ -415,6 +431,95 @@ export class S3Store implements BlobStore {
     }
   }
 
+  // --- versions ---------------------------------------------------------------------------------------
+
+  /** Version-level access (ListObjectVersions, and every call by VersionId). */
+  readonly versions: VersionedAccess = {
+    listVersions: (prefix, signal) => this.listVersions(prefix, signal),
+    getVersion: (name, versionId, range, signal) => this.read(name, versionId, range, signal),
+    headVersion: async (name, versionId) => {
+      assertValidName(name);
+      return toInfo(name, (await this.headRaw(name, versionId)).out);
+    },
+    deleteVersion: (name, versionId) => this.deleteVersion(name, versionId),
+    extendRetentionVersion: (name, versionId, retainUntil, mode) =>
+      this.extendRetentionOf(name, versionId, retainUntil, mode),
+    setLegalHoldVersion: (name, versionId, on) => this.setLegalHoldOf(name, versionId, on),
+  };
+
+  private async *listVersions(prefix: string, signal?: AbortSignal): AsyncIterable<ObjectVersion> {
+    throwIfAborted(signal);
+    if (!/^[A-Za-z0-9._/-]*$/.test(prefix)) {
+      throw new BulwarkError('INVALID_ARGUMENT', `invalid list prefix: ${JSON.stringify(prefix)}`);
+    }
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    for (;;) {
+      const cmd = new ListObjectVersionsCommand({
+        Bucket: this.bucket,
+        Prefix: this.key(prefix),
+        MaxKeys: this.listPageSize,
+        KeyMarker: keyMarker,
+        VersionIdMarker: versionMarker,
+      });
+      const out = await this.send((o) => this.client.send(cmd, o), 'list', prefix, { signal });
+      // A page holds versions and delete markers in two lists; merged back into S3's order (by key, newest first).
+      const page: ObjectVersion[] = [];
+      for (const v of out.Versions ?? []) {
+        if (v.Key === undefined || !v.Key.startsWith(this.root)) continue;
+        page.push({
+          name: v.Key.slice(this.root.length),
+          versionId: v.VersionId ?? 'null',
+          deleteMarker: false,
+          isLatest: v.IsLatest === true,
+          size: v.Size ?? 0,
+          ...(v.LastModified ? { modified: v.LastModified } : {}),
+        });
+      }
+      for (const m of out.DeleteMarkers ?? []) {
+        if (m.Key === undefined || !m.Key.startsWith(this.root)) continue;
+        page.push({
+          name: m.Key.slice(this.root.length),
+          versionId: m.VersionId ?? 'null',
+          deleteMarker: true,
+          isLatest: m.IsLatest === true,
+          size: 0,
+          ...(m.LastModified ? { modified: m.LastModified } : {}),
+        });
+      }
+      page.sort(newestFirstByName);
+      yield* page;
+      if (!out.IsTruncated) return;
+      if (out.NextKeyMarker === undefined) return;
+      keyMarker = out.NextKeyMarker;
+      versionMarker = out.NextVersionIdMarker;
+      throwIfAborted(signal);
+    }
+  }
+
+  private async deleteVersion(name: string, versionId: string): Promise<void> {
+    assertValidName(name);
+    const cmd = new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(name), VersionId: versionId });
+    try {
+      await this.send((o) => this.client.send(cmd, o), 'delete', name);
+    } catch (e) {
+      if (e instanceof BulwarkError && e.code === 'NOT_FOUND') return;
+      if (e instanceof BulwarkError && e.code === 'PERMISSION') {
+        // refused: say LOCKED when that version is under retention or legal hold
+        let head: { out: HeadObjectCommandOutput; date: Date | undefined } | undefined;
+        try {
+          head = await this.headRaw(name, versionId);
+        } catch {
+          head = undefined; // a delete marker cannot be HEADed: the refusal stands as it is
+        }
+        if (head && isLocked(head.out, head.date ?? this.clock.now())) {
+          throw lockedError(this.describe(name), head.out, e);
+        }
+      }
+      throw e;
+    }
+  }
+
   // --- delete / retention -----------------------------------------------------------------------------
 
   /**
@@ -471,8 +576,17 @@ export class S3Store implements BlobStore {
    * refuse to change GOVERNANCE without a governance bypass, which Bulwark never sends.
    */
   async extendRetention(name: string, retainUntil: Date, mode: LockMode): Promise<void> {
+    return this.extendRetentionOf(name, undefined, retainUntil, mode);
+  }
+
+  private async extendRetentionOf(
+    name: string,
+    versionId: string | undefined,
+    retainUntil: Date,
+    mode: LockMode,
+  ): Promise<void> {
     assertValidName(name);
-    const { out } = await this.headRaw(name);
+    const { out } = await this.headRaw(name, versionId);
     const current = out.ObjectLockRetainUntilDate;
     if (current !== undefined && current.getTime() >= retainUntil.getTime()) return;
     const effective: LockMode =
@@ -488,8 +602,12 @@ export class S3Store implements BlobStore {
 
   /** Places or lifts an S3 legal hold on the current version (whoever may set it may lift it). */
   async setLegalHold(name: string, on: boolean): Promise<void> {
+    return this.setLegalHoldOf(name, undefined, on);
+  }
+
+  private async setLegalHoldOf(name: string, versionId: string | undefined, on: boolean): Promise<void> {
     assertValidName(name);
-    const { out } = await this.headRaw(name);
+    const { out } = await this.headRaw(name, versionId);
     const cmd = new PutObjectLegalHoldCommand({
       Bucket: this.bucket,
       Key: this.key(name),
@@ -576,8 +694,11 @@ export class S3Store implements BlobStore {
     }
   }
 
-  private async headRaw(name: string): Promise<{ out: HeadObjectCommandOutput; date: Date | undefined }> {
-    const cmd = new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(name) });
+  private async headRaw(
+    name: string,
+    versionId?: string,
+  ): Promise<{ out: HeadObjectCommandOutput; date: Date | undefined }> {
+    const cmd = new HeadObjectCommand({ Bucket: this.bucket, Key: this.key(name), VersionId: versionId });
     let date: Date | undefined;
     cmd.middlewareStack.add(
       (next) => async (args) => {
@@ -841,8 +962,21 @@ async function md5OfFile(
   return hash.digest('base64');
 }
 
+/** An unversioned bucket answers no version id (or "null"): nothing to pin. */
+function putResult(versionId: string | undefined): PutResult {
+  return versionId === undefined || versionId === 'null' ? {} : { versionId };
+}
+
+/** S3's order for versions: by name, then newest first (the current version first). */
+function newestFirstByName(a: ObjectVersion, b: ObjectVersion): number {
+  if (a.name !== b.name) return a.name < b.name ? -1 : 1;
+  if (a.isLatest !== b.isLatest) return a.isLatest ? -1 : 1;
+  return (b.modified?.getTime() ?? 0) - (a.modified?.getTime() ?? 0);
+}
+
 function toInfo(name: string, out: HeadObjectCommandOutput): ObjectInfo {
   const info: ObjectInfo = { name, size: out.ContentLength ?? 0 };
+  if (out.VersionId !== undefined && out.VersionId !== 'null') info.versionId = out.VersionId;
   if (out.LastModified) info.modified = out.LastModified;
   if (out.ObjectLockRetainUntilDate) info.retainUntil = out.ObjectLockRetainUntilDate;
   if (out.ObjectLockMode === 'COMPLIANCE' || out.ObjectLockMode === 'GOVERNANCE')

@@ -17,6 +17,12 @@ import { BulwarkError } from '../errors.ts';
  * - `delete` is idempotent (a missing name is not an error) and fails with LOCKED for an object whose
  *   retention has not expired (adapters that keep retention) — callers must never rely on that refusal.
  * Names are '/'-separated relative paths of [A-Za-z0-9._-] segments ("packs/ab/ab12...").
+ *
+ * Versions (S3 with versioning, the in-memory Object Lock model): a PutObject to an existing key makes a new
+ * *current* version and a DeleteObject without a version id places a delete marker; neither touches a
+ * locked version. Whoever holds the backup keys can do both. So the plain name-based calls above (which see
+ * the current version) are not what a repository reads: it goes through `versions` by the version id each
+ * put returned (repo/pinned-store.ts), and treats every other version as foreign.
  */
 export type LockMode = 'COMPLIANCE' | 'GOVERNANCE';
 
@@ -29,6 +35,42 @@ export interface ObjectInfo {
   retainUntil?: Date;
   lockMode?: LockMode;
   legalHold?: boolean;
+  /** the version these facts are about (versioned stores) */
+  versionId?: string;
+}
+
+/** What a put created: on a versioned store the id of the new version (read it back by that id). */
+export interface PutResult {
+  versionId?: string;
+}
+
+/** One version or delete marker of an object (ListObjectVersions). */
+export interface ObjectVersion {
+  name: string;
+  versionId: string;
+  /** a delete marker: hides older versions from plain reads, holds no data */
+  deleteMarker: boolean;
+  /** the current version of its name (what a read without a version id gets) */
+  isLatest: boolean;
+  size: number;
+  modified?: Date;
+}
+
+/**
+ * Reads and lock operations on one version of an object. Present on stores that keep versions; on an
+ * unversioned bucket each name has one version (id "null").
+ */
+export interface VersionedAccess {
+  /** every version and delete marker whose name starts with prefix, grouped by name, newest first per name */
+  listVersions(prefix: string, signal?: AbortSignal): AsyncIterable<ObjectVersion>;
+  /** NOT_FOUND when that version is gone (or is a delete marker) */
+  getVersion(name: string, versionId: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer>;
+  headVersion(name: string, versionId: string): Promise<ObjectInfo>;
+  /** removes that version for good (a delete marker too); LOCKED while retention or a legal hold keeps it */
+  deleteVersion(name: string, versionId: string): Promise<void>;
+  /** lengthens that version's retention; never shortens it */
+  extendRetentionVersion?(name: string, versionId: string, retainUntil: Date, mode: LockMode): Promise<void>;
+  setLegalHoldVersion?(name: string, versionId: string, on: boolean): Promise<void>;
 }
 
 /** A body is either bytes in memory (small objects) or a local file (packs, streamed, never held whole). */
@@ -67,7 +109,7 @@ export interface BlobStore {
   /** human-readable location, e.g. "file:///mnt/nas/bulwark" or "s3://bucket/prefix" */
   readonly location: string;
   readonly capabilities: StoreCapabilities;
-  put(name: string, body: PutBody, opts?: PutOptions): Promise<void>;
+  put(name: string, body: PutBody, opts?: PutOptions): Promise<PutResult>;
   get(name: string, range?: ByteRange, signal?: AbortSignal): Promise<Buffer>;
   head(name: string): Promise<ObjectInfo>;
   list(prefix: string, signal?: AbortSignal): AsyncIterable<ObjectInfo>;
@@ -76,6 +118,8 @@ export interface BlobStore {
   extendRetention?(name: string, retainUntil: Date, mode: LockMode): Promise<void>;
   /** place or lift a legal hold (S3 Object Lock); absent where capabilities.legalHold is false */
   setLegalHold?(name: string, on: boolean): Promise<void>;
+  /** version-level access where the store keeps versions (S3, the in-memory model); absent for folders */
+  readonly versions?: VersionedAccess;
   /** S3: whether the bucket has versioning and Object Lock on (read only) */
   lockSupport?(): Promise<{ versioning: string; objectLock: boolean; defaultRetention?: string }>;
   /** local folder stores: a folder on the same file system, where files to adopt by `put` can be built */

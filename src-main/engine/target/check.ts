@@ -6,7 +6,7 @@
  * a file) with a short lock, and tries everything an attacker holding these keys would try: delete the
  * locked version, overwrite it, shorten its lock, bypass GOVERNANCE retention, delete it by name. Each
  * attempt is judged by what the server then reports (is the version still there, byte for byte, and still
- * locked as sent?), never by the status code alone: servers lie (s3-server/README.md).
+ * locked as sent?), never by the status code alone: servers lie (measured on Ceph RGW 16: docs/DECISIONS.md, Immutability).
  *
  * Probes live under `probes/` inside the target's prefix. That folder is not part of a repository (no
  * repository code lists it). A probe stays until its lock (default 1 day) expires and someone with
@@ -513,7 +513,7 @@ export async function checkTarget(store: S3Store, opts: CheckTargetOptions = {})
     const body = Buffer.from(`bulwark target self-test probe ${id}\n${randomBytes(16).toString('hex')}\n`);
     const fileBody = Buffer.from(`bulwark target self-test probe ${id} (file upload)\n`);
     const writeErrors: string[] = [];
-    const putProbe = async (name: string, doPut: () => Promise<void>): Promise<boolean> => {
+    const putProbe = async (name: string, doPut: () => Promise<unknown>): Promise<boolean> => {
       try {
         await doPut();
         written.push(name);

@@ -1,6 +1,6 @@
 /**
  * The least-privilege "backup writer" credentials for an S3 Object Lock target (DESIGN.md §5), in the
- * shape measured on Ceph RGW 16.2.15 (s3-server/README.md, "Least-privilege backup writer credentials"):
+ * shape measured on Ceph RGW 16.2.15 (measured):
  * the writer may write, read, list and EXTEND locks, but not delete versions, shorten locks, bypass
  * GOVERNANCE, or change versioning, the lock configuration or the policy.
  *
@@ -143,8 +143,17 @@ export function leastPrivilegePolicy(opts: LeastPrivilegeOptions): LeastPrivileg
     } with the`,
     `  capabilities ${B2_BASE.concat(legalHold ? B2_LEGAL_HOLD : []).join(', ')}; and WITHOUT`,
     `  ${B2_FORBIDDEN.join(', ')}.`,
-    '- Such keys can still hide an object by name (a delete marker): harmless, the locked version stays',
-    '  readable by its version id.',
+    '',
+    'What these keys can still do, if someone steals them (ransomware on the computer that holds them):',
+    '- put a new version over any backup object, or (where DeleteObject is allowed) hide one behind a delete',
+    '  marker. The locked original stays: Bulwark reads back exactly the versions it wrote (by version id),',
+    '  reports every foreign version (`bulwark verify --locks`, and an alert), and stops backing up when the',
+    "  repository's settings object was replaced, so locks cannot be switched off by rewriting it;",
+    '- fill the bucket with new objects or versions, which cost storage until their lock (if any) ends;',
+    '- read the backups, which stay encrypted: without the repository password they are unreadable;',
+    '- lengthen locks (never shorten them).',
+    'What they cannot do: delete, shorten or overwrite any locked version Bulwark wrote, bypass GOVERNANCE,',
+    'or turn Object Lock or versioning off. So the backups already written survive; replace leaked keys.',
     legalHold
       ? '- Whoever may place a legal hold may also lift it; a lock extension in COMPLIANCE mode nobody can undo.'
       : '- Without the legal-hold permissions Bulwark cannot place legal holds (locks still work).',

@@ -44,6 +44,8 @@ export async function storedBytes(store: BlobStore, prefix = ''): Promise<number
  */
 export function countLockedDeletes(store: BlobStore, clock: Clock): { locked: number; sent: number } {
   const counts = { locked: 0, sent: 0 };
+  const isLocked = (info: ObjectInfo | undefined): boolean =>
+    info?.retainUntil !== undefined && info.retainUntil.getTime() > clock.now().getTime();
   const original = store.delete.bind(store);
   store.delete = async (name: string): Promise<void> => {
     counts.sent++;
@@ -53,9 +55,25 @@ export function countLockedDeletes(store: BlobStore, clock: Clock): { locked: nu
     } catch {
       info = undefined;
     }
-    if (info?.retainUntil && info.retainUntil.getTime() > clock.now().getTime()) counts.locked++;
+    if (isLocked(info)) counts.locked++;
     return original(name);
   };
+  // A repository on a versioned store deletes by version id (repo/pinned-store.ts): count those too.
+  const v = store.versions;
+  if (v) {
+    const deleteVersion = v.deleteVersion.bind(v);
+    v.deleteVersion = async (name: string, versionId: string): Promise<void> => {
+      counts.sent++;
+      let info: ObjectInfo | undefined;
+      try {
+        info = await v.headVersion(name, versionId);
+      } catch {
+        info = undefined; // a delete marker has no head
+      }
+      if (isLocked(info)) counts.locked++;
+      return deleteVersion(name, versionId);
+    };
+  }
   return counts;
 }
 

@@ -24,7 +24,7 @@ import type { RetentionPolicy } from '../../../src-main/engine/retention/policy.
 import { prune } from '../../../src-main/engine/retention/prune.ts';
 import { FsStore } from '../../../src-main/engine/storage/fs.ts';
 import { MemoryStore } from '../../../src-main/engine/storage/memory.ts';
-import type { BlobStore, PutBody, PutOptions } from '../../../src-main/engine/storage/types.ts';
+import type { BlobStore, PutBody, PutOptions, PutResult } from '../../../src-main/engine/storage/types.ts';
 import { PASSWORD, TEST_KDF, tempDir } from '../helpers/repo.ts';
 import { content, countLockedDeletes, DAY, HOUR, initLocked, openRepo, storedBytes } from './helpers.ts';
 
@@ -78,7 +78,7 @@ async function target(kind: 'memory' | 'folder'): Promise<Target> {
 function withHook(store: BlobStore, prefix: string, hook: () => Promise<void>): BlobStore {
   let fired = false;
   const wrapped = Object.create(store) as BlobStore;
-  wrapped.put = async (name: string, body: PutBody, opts?: PutOptions): Promise<void> => {
+  wrapped.put = async (name: string, body: PutBody, opts?: PutOptions): Promise<PutResult> => {
     if (!fired && name.startsWith(prefix)) {
       fired = true;
       await hook();

@@ -7,18 +7,44 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 import { FakeClock } from '../../../src-main/engine/clock.ts';
 import { isBulwarkError, type ErrorCode } from '../../../src-main/engine/errors.ts';
+import { PinnedStore, type VersionBook } from '../../../src-main/engine/repo/pinned-store.ts';
 import { MemoryStore } from '../../../src-main/engine/storage/memory.ts';
+import type { BlobStore } from '../../../src-main/engine/storage/types.ts';
 import { describeBlobStoreConformance } from '../../conformance/storage-suite.ts';
+
+const forgeVersion = async (store: BlobStore, name: string, data: Buffer): Promise<void> => {
+  (store as MemoryStore).forgeVersion(name, data);
+};
 
 describeBlobStoreConformance(
   'MemoryStore (system clock)',
   async () => ({ store: new MemoryStore(), cleanup: async () => {} }),
-  { enforcesRetention: true },
+  { enforcesRetention: true, forgeVersion },
 );
 
 describeBlobStoreConformance(
   'MemoryStore (FakeClock)',
   async () => ({ store: new MemoryStore({ clock: new FakeClock() }), cleanup: async () => {} }),
+  { enforcesRetention: true, forgeVersion },
+);
+
+/** The version-pinning layer keeps the whole BlobStore contract (on top of the in-memory Object Lock model). */
+describeBlobStoreConformance(
+  'PinnedStore(MemoryStore)',
+  async () => {
+    const pins = new Map<string, string>();
+    const book: VersionBook = {
+      get: (n) => pins.get(n),
+      set: (n, v) => void pins.set(n, v),
+      delete: (n) => void pins.delete(n),
+      isForeign: () => false,
+    };
+    const store = new PinnedStore(new MemoryStore(), book, {
+      authenticate: async () => true,
+      onTamper: () => undefined,
+    });
+    return { store, cleanup: async () => {} };
+  },
   { enforcesRetention: true },
 );
 
@@ -50,7 +76,7 @@ describe('MemoryStore', () => {
 
   it('reports its location, capabilities and the injected clock as server time', async () => {
     expect(store.location).toBe('memory://test');
-    expect(store.capabilities).toEqual({ enforcedLocks: true, extendRetention: true, legalHold: false });
+    expect(store.capabilities).toEqual({ enforcedLocks: true, extendRetention: true, legalHold: true });
     expect((await store.serverTime()).getTime()).toBe(Date.UTC(2026, 0, 1));
     clock.advance(5000);
     expect((await store.serverTime()).getTime()).toBe(Date.UTC(2026, 0, 1) + 5000);

@@ -11,6 +11,7 @@ import path from 'node:path';
 import {
   GetObjectRetentionCommand,
   ListObjectVersionsCommand,
+  PutObjectCommand,
   PutObjectRetentionCommand,
 } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -146,7 +147,15 @@ describeBlobStoreConformance(
   async () => ({ store: makeStore({ prefix: 'conformance' }), cleanup: async () => {} }),
   // RGW 16 ignores If-None-Match on versioned (= Object Lock) buckets, so the HEAD-then-PUT check of
   // non-random names cannot stop two concurrent writers (repository names are random by construction).
-  { enforcesRetention: true, concurrentWriteOnce: false },
+  {
+    enforcesRetention: true,
+    concurrentWriteOnce: false,
+    // a raw PutObject with the same keys: a new current version, the original stays
+    forgeVersion: async (store, name, data) => {
+      const s3 = store as S3Store;
+      await s3.client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: s3.root + name, Body: data }));
+    },
+  },
 );
 
 // --- S3 specifics ------------------------------------------------------------------------------------------
