@@ -103,25 +103,30 @@ export const plural = (n: number, one: string, many = `${one}s`): string => `${n
  * Characters a terminal would act on instead of showing: C0 controls (newline, carriage return, tab,
  * escape...), DEL, C1 controls (U+0080–U+009F; U+009B is a one-character CSI on some terminals), the line
  * and paragraph separators, and the bidirectional controls that make text display in another order than
- * it is stored ("invoice\u202Efdp.exe" shows as "invoiceexe.pdf").
+ * it is stored ("invoice\u202Efdp.exe" shows as "invoiceexe.pdf"). Also lone surrogates (the `u` flag
+ * matches a surrogate only when it is not half of a pair): a byte of a file name that is not UTF-8 is
+ * U+DC80–U+DCFF inside Bulwark (engine/util/fs-names.ts), and written as text it would become "�".
  */
 const UNSAFE_FOR_TERMINAL =
   // eslint-disable-next-line no-control-regex
-  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]/gu;
 
 const C_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
  * A file name, path or other text from a snapshot or the disk, made safe to print on a terminal: what
  * UNSAFE_FOR_TERMINAL matches becomes a visible escape (`\n`, `\r`, `\t`, `\x1b`, `\u202e`), so a name cannot
- * clear the screen, move the cursor, forge output lines or reorder what is shown. Everything else (a
- * backslash too) is left as it is. Human output only: --json keeps the exact text (JSON escapes controls).
+ * clear the screen, move the cursor, forge output lines or reorder what is shown; a name's byte that is not
+ * UTF-8 shows as that byte (`caf\xe9.txt`), another lone surrogate as `\udXXX`. Everything else (a
+ * backslash too) is left as it is. Human output only: --json keeps the exact text (JSON escapes controls,
+ * and lone surrogates as `\udce9`).
  */
 export function termSafe(s: string): string {
   return s.replace(UNSAFE_FOR_TERMINAL, (c) => {
     const known = C_ESCAPES[c];
     if (known !== undefined) return known;
     const code = c.charCodeAt(0);
+    if (code >= 0xdc80 && code <= 0xdcff) return `\\x${(code - 0xdc00).toString(16)}`;
     return code < 0x80
       ? `\\x${code.toString(16).padStart(2, '0')}`
       : `\\u${code.toString(16).padStart(4, '0')}`;

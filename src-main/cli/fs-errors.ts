@@ -13,6 +13,12 @@ export function fileError(e: unknown, what: string, hint?: string): BulwarkError
       return new BulwarkError('NOT_FOUND', `${what}: not found`, { cause: e, ...h });
     case 'ENOTDIR':
       return new BulwarkError('NOT_FOUND', `${what}: a parent is not a folder`, { cause: e, ...h });
+    case 'EISDIR':
+      // a folder where a file is read (e.g. --password-file DIR): the command line is wrong
+      return new BulwarkError('INVALID_ARGUMENT', `${what} is a folder, not a file`, {
+        cause: e,
+        hint: hint ?? 'Give the path of the file itself.',
+      });
     case 'EACCES':
     case 'EPERM':
       return new BulwarkError('PERMISSION', `${what}: permission denied`, {

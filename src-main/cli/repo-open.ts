@@ -1,4 +1,4 @@
-import { renameSync, existsSync } from 'node:fs';
+import { renameSync, existsSync, rmSync } from 'node:fs';
 import {
   BulwarkError,
   Catalog,
@@ -7,9 +7,11 @@ import {
   defaultRepositoryDir,
   initDefaultRepository,
   isBulwarkError,
+  isCatalogDamaged,
   localPaths,
   openStore,
   readConfig,
+  rebuildCatalog,
   Repository,
   type BlobStore,
   type InitOptions,
@@ -127,13 +129,37 @@ export function kdfFromEnv(env: NodeJS.ProcessEnv): InitOptions['kdf'] {
 export const catalogPath = (opts: RepoOptions, env: NodeJS.ProcessEnv, config: RepoConfig): string =>
   opts.catalog ?? catalogPathFor(localPaths(env), config.id);
 
-const REBUILD_HINT =
-  'The catalog is only a local cache: run `bulwark repair --rebuild-catalog` (with the same --repo) to rebuild it from the repository.';
+/** The exact `bulwark repair --rebuild-catalog` command for this repository, as the user gave it. */
+export function repairCommand(opts: RepoOptions, target?: RepoTarget): string {
+  const parts = ['bulwark repair --rebuild-catalog'];
+  if (target ? !target.isDefault : opts.repo !== undefined) {
+    parts.push(`--repo ${shellWord(target?.location ?? opts.repo ?? '')}`);
+  }
+  if (opts.endpoint !== undefined) parts.push(`--endpoint ${shellWord(opts.endpoint)}`);
+  if (opts.region !== undefined) parts.push(`--region ${shellWord(opts.region)}`);
+  if (opts.catalog !== undefined) parts.push(`--catalog ${shellWord(opts.catalog)}`);
+  if (opts.passwordFile !== undefined) parts.push(`--password-file ${shellWord(opts.passwordFile)}`);
+  return parts.join(' ');
+}
 
-/** Opens the catalog, turning any failure (damaged file, not a database) into an error with a way out. */
-export function openCatalog(path: string): Catalog {
+/** A word a POSIX shell reads back as it is (single quotes only where needed). */
+function shellWord(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+const rebuildHint = (command: string | undefined): string =>
+  `The catalog is only a local cache: \`${command ?? 'bulwark repair --rebuild-catalog'}\`` +
+  (command === undefined ? ' (with the same --repo)' : '') +
+  ' rebuilds it from the repository; nothing in the repository is lost.';
+
+/**
+ * Opens the catalog, turning any failure (damaged file, not a database) into an error with a way out:
+ * `repair`, the exact repair command (else a generic one is named). `check` runs SQLite's quick_check
+ * first (Catalog.open). A damaged catalog stays recognisable with isCatalogDamaged.
+ */
+export function openCatalog(path: string, opts: { check?: boolean; repair?: string } = {}): Catalog {
   try {
-    return Catalog.open(path);
+    return Catalog.open(path, opts.check ? { check: true } : {});
   } catch (e) {
     if (isBulwarkError(e) && e.hint) throw e;
     const root: unknown = isBulwarkError(e) ? e.cause : e;
@@ -142,7 +168,7 @@ export function openCatalog(path: string): Catalog {
     if (typeof code === 'string' && !code.startsWith('SQLITE_')) throw fileError(root, `the catalog ${path}`);
     const detail = root instanceof Error ? root.message : String(root);
     const message = isBulwarkError(e) ? e.message : `cannot open the catalog ${path}: ${detail}`;
-    throw new BulwarkError('IO', message, { cause: e, hint: REBUILD_HINT });
+    throw new BulwarkError('IO', message, { cause: e, hint: rebuildHint(opts.repair) });
   }
 }
 
@@ -164,6 +190,8 @@ export interface Located {
   config: RepoConfig;
   /** true when this call created the (default) repository */
   created: boolean;
+  /** the password, when locating needed it already (a damaged config object): asked once */
+  password?: string;
 }
 
 /**
@@ -181,7 +209,11 @@ export async function locateRepository(
   try {
     return { target, store, config: await readConfig(store), created: false };
   } catch (e) {
-    if (!isBulwarkError(e, 'REPO_NOT_FOUND') || !target.isDefault) throw e;
+    if (isBulwarkError(e, 'REPO_DAMAGED')) return configFromKey(target, store, opts, ctx, e);
+    if (!isBulwarkError(e, 'REPO_NOT_FOUND') || !target.isDefault) {
+      await store.close?.();
+      throw e;
+    }
     if (!autoInit) {
       throw new BulwarkError(
         'REPO_NOT_FOUND',
@@ -194,6 +226,40 @@ export async function locateRepository(
   }
   const config = await createDefaultRepository(target, store, ctx);
   return { target, store, config, created: true };
+}
+
+/**
+ * The config object is damaged (readConfig says so), but every key carries the exact config text: with
+ * the password the repository opens as usual, from the key's copy (Repository.open, with a throwaway
+ * catalog: which catalog file belongs to the repository is known only from the config's id).
+ */
+async function configFromKey(
+  target: RepoTarget,
+  store: BlobStore,
+  opts: RepoOptions,
+  ctx: CommandEnv,
+  damaged: BulwarkError,
+): Promise<Located> {
+  const scratch = Catalog.open(':memory:');
+  try {
+    let password: string;
+    try {
+      password = await repositoryPassword(target, opts, ctx.env);
+    } catch (e) {
+      // no password at hand: what is wrong with the repository comes first, then how to give it
+      throw new BulwarkError(damaged.code, damaged.message, {
+        cause: e,
+        hint: `${damaged.hint ?? ''} ${isBulwarkError(e) ? (e.hint ?? e.message) : ''}`.trim(),
+      });
+    }
+    const repo = await Repository.open(store, password, scratch);
+    return { target, store, config: repo.config, created: false, password };
+  } catch (e) {
+    await store.close?.();
+    throw e;
+  } finally {
+    scratch.close();
+  }
 }
 
 async function createDefaultRepository(
@@ -242,9 +308,10 @@ export async function unlockRepository(
   catalog: Catalog,
 ): Promise<OpenedRepository> {
   try {
-    const password = await repositoryPassword(loc.target, opts, ctx.env);
+    const password = loc.password ?? (await repositoryPassword(loc.target, opts, ctx.env));
     const repo = await Repository.open(loc.store, password, catalog);
     for (const w of repo.warnings) ctx.out.warn(`bulwark: warning: ${termSafe(w)}`);
+    repo.warnings.length = 0; // said once; commands print what is added while they run
     return {
       ...loc,
       repo,
@@ -263,7 +330,8 @@ export async function unlockRepository(
 
 /**
  * Locates, unlocks and (with `sync`) brings the catalog in line with the repository: index objects and
- * snapshots written by other runs or computers, so reads see the repository, not a stale cache.
+ * snapshots written by other runs or computers, so reads see the repository, not a stale cache. A damaged
+ * catalog (it is checked on open) is moved aside and rebuilt from the repository, said in one line.
  */
 export async function openRepository(
   opts: RepoOptions,
@@ -271,10 +339,13 @@ export async function openRepository(
   { autoInit = false, sync = true }: { autoInit?: boolean; sync?: boolean } = {},
 ): Promise<OpenedRepository> {
   const loc = await locateRepository(opts, ctx, { autoInit });
+  const path = catalogPath(opts, ctx.env, loc.config);
+  const repair = repairCommand(opts, loc.target);
   let catalog: Catalog;
   try {
-    catalog = openCatalog(catalogPath(opts, ctx.env, loc.config));
+    catalog = openCatalog(path, { check: true, repair });
   } catch (e) {
+    if (isCatalogDamaged(e)) return rebuildDamagedCatalog(loc, opts, ctx, path, e);
     await loc.store.close?.();
     throw e;
   }
@@ -285,6 +356,7 @@ export async function openRepository(
       await opened.repo.syncSnapshots(ctx.signal);
     } catch (e) {
       await opened.close();
+      if (isCatalogDamaged(e)) throw damagedCatalogError(path, e, repair);
       if (isBulwarkError(e) && (e.code === 'CORRUPT' || e.code === 'REPO_DAMAGED') && !e.hint) {
         throw new BulwarkError(e.code, e.message, {
           cause: e,
@@ -297,7 +369,100 @@ export async function openRepository(
   return opened;
 }
 
-/** Runs `fn` with an open repository and closes it afterwards, whatever happens. */
+/** Damage met after the check on open (the file broke while in use): what to run, exactly. */
+function damagedCatalogError(path: string, e: unknown, repair: string): BulwarkError {
+  const detail = e instanceof Error ? e.message : String(e);
+  return new BulwarkError('IO', `the catalog ${path} is damaged (${detail}); rebuild it with \`${repair}\``, {
+    cause: e,
+    hint: rebuildHint(repair),
+  });
+}
+
+/**
+ * The catalog is a cache: a damaged one is moved aside (kept, for a look) and rebuilt from the repository
+ * with the password, like `bulwark repair --rebuild-catalog`. Without the password nothing is moved, and
+ * the error names the repair command. If the password is wrong the damaged file goes back where it was; if
+ * the rebuild fails midway, the half-built catalog is removed (the next command starts from an empty one,
+ * as on a new computer) and the error names the repair command.
+ */
+async function rebuildDamagedCatalog(
+  loc: Located,
+  opts: RepoOptions,
+  ctx: CommandEnv,
+  path: string,
+  damage: unknown,
+): Promise<OpenedRepository> {
+  const repair = repairCommand(opts, loc.target);
+  let password: string;
+  try {
+    password = loc.password ?? (await repositoryPassword(loc.target, opts, ctx.env));
+  } catch (e) {
+    await loc.store.close?.();
+    const why = isBulwarkError(e) ? e.message : String(e);
+    throw new BulwarkError(
+      'IO',
+      `the catalog ${path} is damaged and cannot be rebuilt without the password (${why}): run \`${repair}\``,
+      { cause: damage, hint: isBulwarkError(e) ? e.hint : undefined },
+    );
+  }
+  const detail = isBulwarkError(damage) ? damage.message : String(damage);
+  const aside = moveCatalogAside(path, new Date().toISOString().replace(/[:.]/g, '-'));
+  const putBack = (): void => {
+    for (const suffix of ['', '-wal', '-shm']) rmSync(path + suffix, { force: true });
+    if (aside === undefined) return;
+    for (const suffix of ['', '-wal', '-shm']) {
+      if (existsSync(aside + suffix)) renameSync(aside + suffix, path + suffix);
+    }
+  };
+  let catalog: Catalog;
+  let repo: Repository;
+  try {
+    catalog = openCatalog(path, { repair });
+  } catch (e) {
+    putBack();
+    await loc.store.close?.();
+    throw e;
+  }
+  try {
+    repo = await Repository.open(loc.store, password, catalog);
+  } catch (e) {
+    catalog.close();
+    putBack(); // a wrong password changes nothing local
+    await loc.store.close?.();
+    throw e;
+  }
+  const close = async (): Promise<void> => {
+    catalog.close();
+    await loc.store.close?.();
+  };
+  try {
+    const result = await rebuildCatalog(repo, ctx.signal);
+    const unread = result.damaged.length > 0 ? `; ${result.damaged.length} damaged objects skipped` : '';
+    ctx.out.warn(
+      `bulwark: ${termSafe(detail)}: moved it aside to ${termSafe(aside ?? path)} and rebuilt the catalog ` +
+        `from the repository (${result.snapshots} snapshots${unread})`,
+    );
+  } catch (e) {
+    await close();
+    rmSync(path, { force: true });
+    for (const suffix of ['-wal', '-shm']) rmSync(path + suffix, { force: true });
+    const code = isBulwarkError(e) ? e.code : 'IO';
+    const why = e instanceof Error ? e.message : String(e);
+    throw new BulwarkError(
+      code,
+      `the catalog ${path} was damaged (moved aside to ${aside ?? path}), and rebuilding it failed: ${why}`,
+      { cause: e, hint: `Once the repository can be read again, run \`${repair}\`.` },
+    );
+  }
+  for (const w of repo.warnings) ctx.out.warn(`bulwark: warning: ${termSafe(w)}`);
+  return { ...loc, repo, catalog, close };
+}
+
+/**
+ * Runs `fn` with an open repository and closes it afterwards, whatever happens. Damage in the catalog met
+ * by `fn` itself is reported with the exact repair command (a rebuild in the middle of a command that may
+ * have written would hide what it did).
+ */
 export async function withRepository<T>(
   opts: RepoOptions,
   ctx: CommandEnv,
@@ -307,6 +472,15 @@ export async function withRepository<T>(
   const opened = await openRepository(opts, ctx, flags);
   try {
     return await fn(opened);
+  } catch (e) {
+    if (isCatalogDamaged(e) && !(isBulwarkError(e) && e.hint)) {
+      throw damagedCatalogError(
+        catalogPath(opts, ctx.env, opened.config),
+        e,
+        repairCommand(opts, opened.target),
+      );
+    }
+    throw e;
   } finally {
     await opened.close();
   }

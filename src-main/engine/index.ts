@@ -5,13 +5,14 @@
 import { resolve } from 'node:path';
 import type { Clock } from './clock.ts';
 import { BulwarkError } from './errors.ts';
+import { checkEndpoint } from './storage/endpoint.ts';
 import { FsStore } from './storage/fs.ts';
 import type { BlobStore } from './storage/types.ts';
 
 export { BulwarkError, isBulwarkError, fromSystemError, type ErrorCode } from './errors.ts';
 export { DEFAULT_KDF } from './crypto/keys.ts';
 export { systemClock, FakeClock, type Clock } from './clock.ts';
-export { Catalog } from './catalog/catalog.ts';
+export { Catalog, isCatalogDamaged } from './catalog/catalog.ts';
 export { initRepository, readConfig, Repository, type InitOptions } from './repo/repository.ts';
 export type {
   SnapshotManifest,
@@ -97,6 +98,8 @@ export async function openStore(location: string, opts: StoreOptions = {}): Prom
     const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(location);
     if (!m?.[1])
       throw new BulwarkError('INVALID_ARGUMENT', `bad S3 location ${location}: use s3://bucket/prefix`);
+    // before the S3 module is loaded: a usage error is said the same way in every build
+    if (opts.endpoint) checkEndpoint(opts.endpoint);
     const { S3Store } = await import('./storage/s3.ts');
     return new S3Store({
       bucket: m[1],

@@ -104,6 +104,7 @@ async function runBackup(paths: string[], opts: BackupCmdOptions, ctx: CommandEn
       else out.line(manifest.id);
       const prot = catalog.snapshotProtection(repo.rid).get(manifest.id)?.protectedUntil ?? null;
       printSummary(out, manifest, prot, own.skipped);
+      for (const w of repo.warnings) out.warn(`bulwark: warning: ${termSafe(w)}`);
       return s.errorCount > 0 ? EXIT.FAILURE : EXIT.OK;
     },
   );

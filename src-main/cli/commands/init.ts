@@ -105,6 +105,8 @@ async function runInit(opts: InitOptions, ctx: CommandEnv): Promise<number> {
       out.jsonResult(config);
       return EXIT.OK;
     }
+    // --quiet: only errors. (`--json` or `bulwark snapshots` tell a script what was created.)
+    if (out.quiet) return EXIT.OK;
     out.line(`created repository ${config.id} at ${termSafe(store.location)}`);
     if (target.isDefault) {
       out.line(

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { listSnapshot } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { humanBytes, localTime, modeString, termSafe } from '../format.ts';
+import { humanBytes, localTime, modeString, plural, termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import { withRepository, type CommandEnv } from '../repo-open.ts';
 
@@ -23,19 +23,32 @@ async function runLs(snapshot: string, path: string, opts: CommonOptions, ctx: C
   const { out } = ctx;
   return withRepository(opts, ctx, {}, async ({ repo }) => {
     const entries = await listSnapshot(repo, snapshot, path);
+    // Folders whose listing is damaged are listed (marked) without their contents: said on stderr, and the
+    // exit status says the listing is incomplete (as a restore that skipped entries does).
+    const damaged = entries.filter((e) => e.damaged !== undefined);
+    const warnDamaged = (): number => {
+      if (damaged.length === 0) return EXIT.OK;
+      for (const e of damaged) out.warn(`bulwark: ${termSafe(e.path)}: ${termSafe(e.damaged ?? '')}`);
+      out.warn(`bulwark: the listing is incomplete: ${plural(damaged.length, 'folder')} could not be read`);
+      out.warn(
+        '  hint: run `bulwark verify` to see what else is damaged; a new backup stores those folders again.',
+      );
+      return EXIT.FAILURE;
+    };
     if (out.json) {
       out.jsonResult(entries);
-      return EXIT.OK;
+      return warnDamaged();
     }
     const sizes = entries.map((e) => (e.type === 'file' ? humanBytes(e.size) : ''));
     const width = Math.max(0, ...sizes.map((s) => s.length));
     entries.forEach((e, i) => {
       const time = e.mtime ? localTime(e.mtime) : ''.padEnd(19);
       const link = e.target !== undefined ? ` -> ${termSafe(e.target)}` : '';
+      const mark = e.damaged !== undefined ? '  [damaged: contents not listed]' : '';
       out.line(
-        `${modeString(e.type, e.mode)}  ${(sizes[i] ?? '').padStart(width)}  ${time}  ${termSafe(e.path)}${link}`,
+        `${modeString(e.type, e.mode)}  ${(sizes[i] ?? '').padStart(width)}  ${time}  ${termSafe(e.path)}${link}${mark}`,
       );
     });
-    return EXIT.OK;
+    return warnDamaged();
   });
 }

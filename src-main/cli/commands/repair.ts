@@ -31,21 +31,24 @@ export function registerRepair(program: Command, app: App): void {
   });
 }
 
-/** Opens the catalog if it is sound; otherwise returns undefined (the caller moves it aside). */
-function trySoundCatalog(path: string): Catalog | undefined {
+/** Opens the catalog if it is sound; otherwise says why (the caller moves it aside and reports that). */
+function trySoundCatalog(path: string): { catalog: Catalog } | { why: string } {
   let catalog: Catalog | undefined;
+  let why: string;
   try {
     catalog = Catalog.open(path);
-    if (catalog.db.pragma('quick_check', { simple: true }) === 'ok') return catalog;
-  } catch {
-    /* damaged or not a database */
+    const check = catalog.db.pragma('quick_check', { simple: true });
+    if (check === 'ok') return { catalog };
+    why = `integrity check: ${String(check)}`;
+  } catch (e) {
+    why = e instanceof Error ? e.message : String(e); // damaged, or not a database
   }
   try {
     catalog?.close();
-  } catch {
-    /* already unusable */
+  } catch (e) {
+    why += `; closing it failed too: ${e instanceof Error ? e.message : String(e)}`;
   }
-  return undefined;
+  return { why };
 }
 
 /** Checks the password before anything local is changed (with a throwaway in-memory catalog). */
@@ -67,11 +70,16 @@ async function runRepair(opts: RepairOptions, ctx: CommandEnv): Promise<number> 
   }
   const loc = await locateRepository(opts, ctx);
   const path = catalogPath(opts, env, loc.config);
-  let catalog = trySoundCatalog(path);
-  if (!catalog) {
+  const sound = trySoundCatalog(path);
+  let catalog: Catalog;
+  if ('catalog' in sound) catalog = sound.catalog;
+  else {
     await checkPassword(loc, opts, ctx);
     const aside = moveCatalogAside(path, new Date().toISOString().replace(/[:.]/g, '-'));
-    if (aside) out.note(`bulwark: the catalog was damaged; moved it aside to ${termSafe(aside)}`);
+    if (aside)
+      out.note(
+        `bulwark: the catalog was damaged (${termSafe(sound.why)}); moved it aside to ${termSafe(aside)}`,
+      );
     catalog = openCatalog(path);
   }
   const opened = await unlockRepository(loc, opts, ctx, catalog);
@@ -90,6 +98,27 @@ async function runRepair(opts: RepairOptions, ctx: CommandEnv): Promise<number> 
       `  ${plural(result.snapshots, 'snapshot')}, ${plural(result.indexes, 'index object')}, ` +
         `${plural(result.packs, 'pack')} (${result.adoptedPacks} learned from pack trailers)`,
     );
+    if (result.damaged.length > 0) {
+      out.line(`could not read ${plural(result.damaged.length, 'object')} (everything else was rebuilt):`);
+      for (const d of result.damaged) {
+        const where =
+          d.path !== undefined
+            ? `${d.path || 'the top folder'} (snapshot ${(d.snapshot ?? '').slice(0, 8)}, ${d.object})`
+            : d.object;
+        out.line(`  ${termSafe(where)}: ${termSafe(d.message)}`);
+      }
+    }
+  }
+  // Damage does not stop the rebuild: the catalog is usable, but what could not be read is said and the
+  // exit status is 1 (as verify's for problems found).
+  if (result.damaged.length > 0) {
+    out.warn(
+      `bulwark: the catalog was rebuilt, but ${plural(result.damaged.length, 'object')} of the repository could not be read`,
+    );
+    out.warn(
+      '  hint: the catalog is usable. Run `bulwark verify` to see which files are affected; a new backup stores them again.',
+    );
+    return EXIT.FAILURE;
   }
   return EXIT.OK;
 }

@@ -67,6 +67,8 @@ async function runRestore(ref: string, opts: RestoreCmdOptions, ctx: CommandEnv)
       out.warn(
         `bulwark: the restore is incomplete: ${plural(result.errors.length, 'entry', 'entries')} skipped`,
       );
+      // the disk filled up: what did not fit, and how much room it needs
+      if (result.noSpace) out.warn(`bulwark: ${termSafe(result.noSpace.message)}`);
       return EXIT.FAILURE;
     }
     return EXIT.OK;

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { SnapshotManifest } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
-import { humanBytes, localTime, table, termSafe, type Align } from '../format.ts';
+import { humanBytes, localTime, plural, table, termSafe, type Align } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';
 import { withRepository, type CommandEnv } from '../repo-open.ts';
 
@@ -14,6 +14,8 @@ export function registerSnapshots(program: Command, app: App): void {
     app.exitCode = await runSnapshots(opts, begin(app, opts));
   });
 }
+
+const objectName = (id: string): string => `snapshots/${termSafe(id)}`;
 
 /** "name (paths)" for a named source, just the paths for the default source (host:paths). */
 export function describeSource(m: SnapshotManifest): string {
@@ -41,13 +43,27 @@ async function runSnapshots(opts: CommonOptions, ctx: CommandEnv): Promise<numbe
         held: p?.held === true,
       };
     };
+    // A snapshot object that does not decrypt cannot be listed: the list is incomplete, which is said on
+    // stderr (also with --json, whose array keeps its shape) and in the exit status.
+    const damaged = [...repo.damagedSnapshots].sort();
+    const warnDamaged = (): number => {
+      if (damaged.length === 0) return EXIT.OK;
+      out.warn(
+        `bulwark: ${plural(damaged.length, 'snapshot object')} could not be read (damaged, altered or foreign) ` +
+          `and ${damaged.length === 1 ? 'is' : 'are'} not listed: ${damaged.map((id) => objectName(id)).join(', ')}`,
+      );
+      out.warn(
+        '  hint: run `bulwark verify` to see what is damaged; keep the repository as it is (the other snapshots are intact).',
+      );
+      return EXIT.FAILURE;
+    };
     if (out.json) {
       out.jsonResult(snaps.map((m) => ({ ...m, ...prot(m.id) })));
-      return EXIT.OK;
+      return warnDamaged();
     }
     if (snaps.length === 0) {
       out.line('no snapshots yet');
-      return EXIT.OK;
+      return warnDamaged();
     }
     const rows = snaps.map((m) => [
       m.id.slice(0, 8),
@@ -63,6 +79,6 @@ async function runSnapshots(opts: CommonOptions, ctx: CommandEnv): Promise<numbe
     const align: Align[] = ['left', 'left', 'left', 'right', 'right', 'right', 'left', 'left'];
     for (const l of table(header, rows, align)) out.line(l);
     out.line(`${snaps.length} snapshot${snaps.length === 1 ? '' : 's'}`);
-    return EXIT.OK;
+    return warnDamaged();
   });
 }

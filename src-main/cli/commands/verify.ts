@@ -108,10 +108,16 @@ async function runVerify(opts: VerifyCmdOptions, ctx: CommandEnv): Promise<numbe
     let code: number = EXIT.OK;
     if (report && !report.ok) {
       out.warn(`bulwark: verify found ${plural(report.problems.length, 'problem')}`);
-      out.warn(
-        '  hint: the files listed cannot be restored intact. Keep the repository as it is; ' +
-          'run a new backup to store those files again.',
-      );
+      if (report.problems.some((p) => p.kind !== 'audit-gap'))
+        out.warn(
+          '  hint: the files listed cannot be restored intact. Keep the repository as it is; ' +
+            'run a new backup to store those files again.',
+        );
+      if (report.problems.some((p) => p.kind === 'audit-gap'))
+        out.warn(
+          '  hint: audit entries are missing or were altered: someone who can write to the repository removed or ' +
+            'changed them, or the storage lost them. The times given say when the missing entries were written.',
+        );
       code = EXIT.FAILURE;
     }
     if (lockReport && lockReport.violations.length > 0) {
@@ -160,6 +166,8 @@ function printReport(out: Output, r: VerifyReport, readData: boolean): void {
   let checked = `checked ${plural(r.snapshots, 'snapshot')}, ${plural(r.trees, 'tree')}, ${plural(r.packs, 'pack')}`;
   if (readData) checked += `; read ${plural(r.blobsChecked, 'blob')} (${humanBytes(r.bytesChecked)})`;
   out.line(checked);
+  // Not problems, but worth knowing (damage already superseded by an intact copy, unchained audit entries).
+  for (const n of r.notes ?? []) out.line(`note: ${termSafe(n)}`);
   if (r.ok) {
     out.line('no problems found');
     return;

@@ -18,6 +18,8 @@ import {
 } from '../repo/format.ts';
 import { PackWriter, readPackTrailer, type FinishedPack } from '../repo/pack.ts';
 import { newObjectId, type Repository } from '../repo/repository.ts';
+import { noteUnreadableBlob } from '../ops/damage.ts';
+import { decodeFsName, fsPath } from '../util/fs-names.ts';
 import { TaskPool } from '../util/pool.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { extendLocks, MissingObjectsError, snapshotClosure } from '../locks/closure.ts';
@@ -138,6 +140,12 @@ function nodeFromEntry(e: ScannedEntry): TreeNode {
     gid: e.gid,
   };
   if (e.type === 'file') n.size = e.size;
+  // Hard links: the device too, so a restore links only names of one file (equal inode numbers on two
+  // devices are two files). Only for files with several names: other trees stay as they were.
+  if (e.nlink !== undefined) {
+    n.dev = e.dev;
+    n.nlink = e.nlink;
+  }
   if (e.target !== undefined) n.target = e.target;
   return n;
 }
@@ -151,6 +159,8 @@ export function encodeTree(tree: Tree): Buffer {
     'mtimeNs',
     'ctimeNs',
     'inode',
+    'dev',
+    'nlink',
     'uid',
     'gid',
     'size',
@@ -236,7 +246,12 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
         outcome: isBulwarkError(e, 'CANCELED') ? 'canceled' : 'failed',
         error: e instanceof Error ? e.message : String(e),
       },
-    }).catch(() => undefined);
+    }).catch((ae: unknown) => {
+      // the backup's own failure is what the caller must see; the lost audit entry is said, not hidden
+      repo.warnings.push(
+        `the failed backup could not be recorded in the audit log: ${(ae as Error).message}`,
+      );
+    });
     throw e;
   }
 }
@@ -249,7 +264,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     throw new BulwarkError('INVALID_ARGUMENT', 'nothing to back up: give at least one path');
   for (const p of paths) {
     try {
-      lstatSync(p);
+      lstatSync(fsPath(p));
     } catch (e) {
       throw fromSystemError(e, p);
     }
@@ -274,8 +289,13 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
   const lastDrop = lastPackDrop(repo);
   const checkReuse =
     retry || (lastDrop !== undefined && (!parent || lastDrop >= Date.parse(parent.time) - DAY));
+  // Blobs verify found damaged (or whose pack is gone) are never reused: a file whose blob list holds one is
+  // read again, a folder whose listing is one is scanned as new, and the dedup table leaves them out, so
+  // they are stored again (the new copy takes the damaged one's place in the catalog).
+  const unusable = catalog.unusableBlobs(rid);
   const reusable = (prev: TreeNode & { content: string[] }): boolean =>
-    !checkReuse || prev.content.every((b) => catalog.hasBlob(rid, b));
+    (unusable.size === 0 || !prev.content.some((b) => unusable.has(b))) &&
+    (!checkReuse || prev.content.every((b) => catalog.hasBlob(rid, b)));
   const dropsAtStart = lastDrop;
 
   // New objects are locked until start (server clock) + lock period + padding (DESIGN §3).
@@ -424,13 +444,24 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     rejectFailed(failure);
   };
 
-  const prevTreeMap = async (subtree: string | undefined): Promise<Map<string, TreeNode> | undefined> => {
-    if (!subtree) return undefined;
+  const prevTreeMap = async (
+    subtree: string | undefined,
+    path: string,
+  ): Promise<Map<string, TreeNode> | undefined> => {
+    if (!subtree || unusable.has(subtree)) return undefined; // damaged: the folder is scanned as new
     try {
       const t = await repo.loadTree(subtree, signal);
       return new Map(t.nodes.map((n) => [n.name, n]));
-    } catch {
-      return undefined; // no usable parent: files are read again (and still deduplicated)
+    } catch (e) {
+      if (isBulwarkError(e, 'CANCELED')) throw e;
+      // No usable parent: the folder's files are read again (and still deduplicated). A damaged listing is
+      // recorded and stored again by this run (addTreeBlob), like one verify found.
+      noteUnreadableBlob(repo, subtree, e);
+      if (catalog.unusableBlobs(rid).has(subtree)) unusable.add(subtree);
+      repo.warnings.push(
+        `${path || 'the top folder'}: its listing in the previous snapshot could not be read, its files were read again: ${e instanceof Error ? e.message : String(e)}`,
+      );
+      return undefined;
     }
   };
 
@@ -439,7 +470,9 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     const idBuf = Buffer.from(repo.blobId(plain), 'hex');
     const id = idBuf.toString('hex');
     catalog.putTree(rid, id, plain);
-    const fresh = dedup ? dedup.claim(idBuf) : !catalog.hasBlob(rid, id) && !runTreeIds.has(id);
+    const known = dedup ? !dedup.claim(idBuf) : catalog.hasBlob(rid, id) || runTreeIds.has(id);
+    // a listing whose stored copy is damaged is stored again (once per run)
+    const fresh = !known || (unusable.has(id) && !runTreeIds.has(id));
     growDedupIfCrowded();
     if (fresh) {
       runTreeIds.add(id);
@@ -527,10 +560,11 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
       nodes: [],
       childDirs: new Map(),
       pending: 0,
-      prev: prevNode?.type === 'dir' ? await prevTreeMap(prevNode.subtree) : undefined,
+      prev: prevNode?.type === 'dir' ? await prevTreeMap(prevNode.subtree, m.path) : undefined,
     };
     dirs.set(d.id, d);
     if (m.error) recordError(m.path, m.error);
+    for (const s of m.skipped ?? []) recordError(s.path, s.message);
     for (const e of m.entries) {
       const n = nodeFromEntry(e);
       d.nodes.push(n);
@@ -661,7 +695,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
 
   // Root entries: each backed-up path becomes one node of the snapshot's root tree, named by its basename.
   const rootDirNodes = new Map<number, TreeNode>();
-  const parentRoot = parent ? await prevTreeMap(parent.tree) : undefined;
+  const parentRoot = parent ? await prevTreeMap(parent.tree, '') : undefined;
   root.prev = parentRoot;
   const used = new Set<string>();
   const scanRoots: { path: string; dirId: number }[] = [];
@@ -672,7 +706,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
       let name = basename(p) || 'root';
       for (let k = 2; used.has(name); k++) name = `${basename(p) || 'root'}~${k}`;
       used.add(name);
-      const st = lstatSync(p, { bigint: true });
+      const st = lstatSync(fsPath(p), { bigint: true });
       const e = scannedEntry(name, st);
       const type = e.type;
       const n = nodeFromEntry(e);
@@ -690,7 +724,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
           stats.bytes += e.size;
         } else queueFile(root, n, p, prev === undefined, e);
       } else if (type === 'symlink') {
-        n.target = readlinkSync(p);
+        n.target = decodeFsName(readlinkSync(fsPath(p), { encoding: 'buffer' }));
       }
     }
     if (readers) for (const r of readers) flushBatch(r);
@@ -877,7 +911,11 @@ async function commitUnlocked(
  * Packs that reached the target but never reached the catalog (the process died between upload and
  * record): learn their blobs from their own encrypted trailer, so the next backup reuses them.
  */
-export async function adoptOrphanPacks(repo: Repository, signal: AbortSignal | undefined): Promise<number> {
+export async function adoptOrphanPacks(
+  repo: Repository,
+  signal: AbortSignal | undefined,
+  onUnreadable?: (pack: string, message: string) => void,
+): Promise<number> {
   let adopted = 0;
   for await (const o of repo.store.list('packs/', signal)) {
     const id = packIdFromName(o.name);
@@ -886,8 +924,11 @@ export async function adoptOrphanPacks(repo: Repository, signal: AbortSignal | u
       const blobs = await readPackTrailer(repo.store, repo.key.encKey, id, o.size);
       repo.catalog.addPack(repo.rid, { id, size: o.size, blobs }, null, null);
       adopted++;
-    } catch {
-      // An unreadable pack is left for verify/prune to report; it is never referenced.
+    } catch (e) {
+      if (!isBulwarkError(e) || !['CORRUPT', 'NOT_FOUND'].includes(e.code)) throw e;
+      // An unreadable pack is never referenced (verify reports it): said, and the others are adopted.
+      if (onUnreadable) onUnreadable(o.name, e.message);
+      else repo.warnings.push(`${o.name}: not adopted, its trailer is unreadable: ${e.message}`);
     }
   }
   return adopted;

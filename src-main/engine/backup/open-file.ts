@@ -6,6 +6,7 @@
  * opened descriptor must be the regular file, on the device and inode, that the scanner saw.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
+import { fsPath } from '../util/fs-names.ts';
 
 /** What the snapshot's error list says of a path that is no longer the file the scanner saw. */
 export const REPLACED_MESSAGE = 'changed during backup (it was replaced)';
@@ -26,7 +27,7 @@ const BASE_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants
 const NOATIME = constants.O_NOATIME ?? 0;
 const euid = process.geteuid?.();
 
-function openNoFollow(path: string, owner: number | undefined): number {
+function openNoFollow(path: string | Buffer, owner: number | undefined): number {
   // O_NOATIME (the read leaves the access time alone) is allowed to the file's owner and to root only.
   if (NOATIME !== 0 && euid !== undefined && (euid === 0 || owner === euid)) {
     try {
@@ -48,7 +49,7 @@ function openNoFollow(path: string, owner: number | undefined): number {
 export function openScannedFile(path: string, expected: ScannedIdentity): OpenedFile {
   let fd: number;
   try {
-    fd = openNoFollow(path, expected.uid);
+    fd = openNoFollow(fsPath(path), expected.uid); // a name that is not UTF-8: its exact bytes
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // ELOOP: a symlink (O_NOFOLLOW); EMLINK/EFTYPE: the same on some BSDs; ENXIO: a socket

@@ -51,6 +51,7 @@ export interface ScanFilter {
 }
 
 export interface ScannedEntry {
+  /** a Bulwark name (util/fs-names.ts): bytes that are not UTF-8 are escaped, fsPath gives them back */
   name: string;
   type: NodeType;
   mode: number;
@@ -62,6 +63,9 @@ export interface ScannedEntry {
   uid: number;
   gid: number;
   size: number;
+  /** a file's number of names, recorded only when it has more than one (hard links) */
+  nlink?: number;
+  /** symlink target, a Bulwark name (util/fs-names.ts: bytes that are not UTF-8 are escaped) */
   target?: string;
 }
 
@@ -88,7 +92,10 @@ export type FromWorker =
       name: string;
       path: string;
       entries: ScannedEntry[];
+      /** the folder could not be listed */
       error?: string;
+      /** entries listed but not recorded (vanished, lstat or readlink failed): the snapshot's errors */
+      skipped?: { path: string; message: string }[];
     }
   | { type: 'scan-done' }
   | { type: 'fatal'; message: string; code?: string };

@@ -6,7 +6,7 @@
  *   blob ids in the shared dedup table, compresses, encrypts, and appends to its own pack file. Only
  *   metadata (blob ids, finished pack descriptions) goes back to the main thread, never file data.
  */
-import { closeSync, fstatSync, lstatSync, readdirSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { closeSync, fstatSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Chunker, gearTableFromSeed } from '../chunker/fastcdc.ts';
@@ -16,17 +16,9 @@ import { sealParts } from '../crypto/seal.ts';
 import { PackWriter } from '../repo/pack.ts';
 import { gcEvery } from '../util/thread-gc.ts';
 import { DedupTable } from './dedup-table.ts';
-import type {
-  FileJob,
-  FileResult,
-  FromWorker,
-  ScanFilter,
-  ScannedEntry,
-  ToWorker,
-  WorkerInit,
-} from './protocol.ts';
+import type { FileJob, FileResult, FromWorker, ScanFilter, ToWorker, WorkerInit } from './protocol.ts';
 import { compileFilter, isInside } from './filter.ts';
-import { nodeType, scannedEntry } from './entry.ts';
+import { listDir } from './entry.ts';
 import { BoundedFileReader, openScannedFile } from './open-file.ts';
 import { FLOW_LIMIT_ENTRIES, FLOW_LIMIT_FILES, FLOW_QUEUED_ENTRIES, FLOW_QUEUED_FILES } from './flow.ts';
 
@@ -177,38 +169,17 @@ function scan(
       Atomics.wait(flow, FLOW_QUEUED_FILES, Atomics.load(flow, FLOW_QUEUED_FILES), 50);
     while (Atomics.load(flow, FLOW_QUEUED_ENTRIES) > FLOW_LIMIT_ENTRIES)
       Atomics.wait(flow, FLOW_QUEUED_ENTRIES, Atomics.load(flow, FLOW_QUEUED_ENTRIES), 50);
-    const entries: ScannedEntry[] = [];
+    // Names are read as bytes and decoded with surrogate escape (util/fs-names.ts): a name that is not
+    // UTF-8 is recorded exactly; whatever cannot be recorded is reported, never dropped (entry.ts).
+    const listing = listDir(d.path, (p, type) => {
+      if (filter?.excluded(p) || skip.some((s) => isInside(s, p))) return false;
+      return !(type === 'file' && filter && !filter.included(p));
+    });
+    const { entries, error, skipped } = listing;
     const subdirs: { path: string; dirId: number; parentId: number; name: string }[] = [];
-    let error: string | undefined;
-    let names: string[] = [];
-    try {
-      names = readdirSync(d.path);
-    } catch (e) {
-      error = (e as Error).message;
-    }
-    names.sort();
-    for (const name of names) {
-      const p = join(d.path, name);
-      let st: BigIntStats;
-      try {
-        st = lstatSync(p, { bigint: true });
-      } catch {
-        continue; // vanished between readdir and lstat
-      }
-      const type = nodeType(st);
-      if (filter?.excluded(p) || skip.some((d) => isInside(d, p))) continue;
-      if (type === 'file' && filter && !filter.included(p)) continue;
-      const e = scannedEntry(name, st);
-      if (type === 'symlink') {
-        try {
-          e.target = readlinkSync(p);
-        } catch {
-          continue;
-        }
-      }
-      if (type === 'dir') subdirs.push({ path: p, dirId: nextId++, parentId: d.dirId, name });
-      entries.push(e);
-    }
+    for (const e of entries)
+      if (e.type === 'dir')
+        subdirs.push({ path: join(d.path, e.name), dirId: nextId++, parentId: d.dirId, name: e.name });
     Atomics.add(flow, FLOW_QUEUED_ENTRIES, entries.length + 1);
     post({
       type: 'dir',
@@ -217,7 +188,8 @@ function scan(
       name: d.name,
       path: d.path,
       entries,
-      ...(error ? { error } : {}),
+      ...(error !== undefined ? { error } : {}),
+      ...(skipped.length > 0 ? { skipped } : {}),
     });
     for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
   }

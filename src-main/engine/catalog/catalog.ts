@@ -23,6 +23,20 @@ export interface BlobLocation {
   kind: BlobKind;
 }
 
+/** Why a blob's copy in a pack cannot be used: it does not authenticate, or its pack is gone. */
+export type BlobDamage = 'damaged' | 'missing-pack';
+
+/** One damaged copy of a blob (catalog table damaged_blobs). */
+export interface DamagedBlob {
+  id: string;
+  pack: string;
+  reason: BlobDamage;
+  message: string;
+  foundAt: number;
+  /** the catalog still locates the blob at this copy (no intact one stored since) */
+  current: boolean;
+}
+
 /** A tampering finding as the catalog keeps it (first seen, and whether a person acknowledged it). */
 export interface TamperRecord extends TamperFinding {
   firstSeen: number;
@@ -69,25 +83,48 @@ export class Catalog {
     this.stmts = this.prepare();
   }
 
-  static open(path: string, opts: { clock?: Clock; readonly?: boolean } = {}): Catalog {
+  /**
+   * Opens (creating it if needed) and migrates the catalog at `path`. A file SQLite finds damaged (not a
+   * database, a malformed page met while migrating or preparing) throws an IO error that
+   * `isCatalogDamaged` recognises: the catalog is a cache, the caller may rebuild it. `check` also runs
+   * SQLite's quick_check (every page; about 4 ms per MB), which finds damage the first queries would not
+   * touch, e.g. in the middle of the blob table.
+   */
+  static open(path: string, opts: { clock?: Clock; readonly?: boolean; check?: boolean } = {}): Catalog {
     if (path !== ':memory:' && !opts.readonly) mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     let db: Database.Database;
     try {
       if (!opts.readonly) preparePrivateDbFile(path); // 0600: it holds decrypted file names (paths.ts)
       db = new Database(path, { readonly: opts.readonly ?? false });
     } catch (e) {
+      if (isSqliteDamage(e)) throw catalogDamaged(path, e);
       throw new BulwarkError('IO', `cannot open the catalog ${path}: ${(e as Error).message}`, { cause: e });
     }
-    db.pragma('busy_timeout = 10000');
-    if (!opts.readonly) {
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
-      migrate(db);
+    try {
+      db.pragma('busy_timeout = 10000');
+      if (opts.check) {
+        // before anything writes: a damaged file is moved aside as it was found
+        const result = db.pragma('quick_check', { simple: true });
+        if (result !== 'ok') {
+          const detail = String(result).split('\n')[0] ?? '';
+          throw Object.assign(new Error(`integrity check: ${detail}`), { code: 'SQLITE_CORRUPT' });
+        }
+      }
+      if (!opts.readonly) {
+        db.pragma('journal_mode = WAL');
+        db.pragma('synchronous = NORMAL');
+        migrate(db);
+      }
+      const cat = new Catalog(db, opts.clock ?? systemClock);
+      // A run still marked running was killed with its process: say so instead of showing it forever.
+      if (!opts.readonly)
+        cat.db.prepare(`UPDATE runs SET state = 'interrupted' WHERE state = 'running'`).run();
+      return cat;
+    } catch (e) {
+      db.close();
+      if (isSqliteDamage(e)) throw catalogDamaged(path, e);
+      throw e;
     }
-    const cat = new Catalog(db, opts.clock ?? systemClock);
-    // A run still marked running was killed with its process: say so instead of showing it forever.
-    if (!opts.readonly) cat.db.prepare(`UPDATE runs SET state = 'interrupted' WHERE state = 'running'`).run();
-    return cat;
   }
 
   close(): void {
@@ -104,8 +141,14 @@ export class Catalog {
       blobHas: d.prepare<[number, Buffer], { x: number }>(
         'SELECT 1 AS x FROM blobs WHERE rid = ? AND id = ?',
       ),
+      // The first location of a blob wins, except over a location found damaged (damaged_blobs): a copy
+      // stored again after verify found the damage takes its place, so every snapshot reads the intact one.
       blobPut: d.prepare(
-        'INSERT OR IGNORE INTO blobs (rid, id, pack, offset, length, raw_length, kind) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        `INSERT INTO blobs (rid, id, pack, offset, length, raw_length, kind) VALUES (?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (rid, id) DO UPDATE SET pack = excluded.pack, offset = excluded.offset,
+           length = excluded.length, raw_length = excluded.raw_length, kind = excluded.kind
+         WHERE EXISTS (SELECT 1 FROM damaged_blobs d WHERE d.rid = blobs.rid AND d.id = blobs.id AND d.pack = blobs.pack)
+           AND NOT EXISTS (SELECT 1 FROM damaged_blobs d WHERE d.rid = excluded.rid AND d.id = excluded.id AND d.pack = excluded.pack)`,
       ),
       packPut: d.prepare(
         'INSERT OR IGNORE INTO packs (rid, id, size, retain_until, index_id, added_at) VALUES (?, ?, ?, ?, ?, ?)',
@@ -251,13 +294,95 @@ export class Catalog {
     );
   }
 
-  /** Every known blob id (raw 32 bytes), streamed: used to seed the shared dedup table. */
+  /**
+   * Every known blob id (raw 32 bytes) a backup may deduplicate against, streamed: used to seed the shared
+   * dedup table. A blob whose only known copy is damaged (damaged_blobs) is left out, so it is stored again.
+   */
   *blobIds(rid: number): IterableIterator<Buffer> {
+    const anyDamage = this.db.prepare('SELECT 1 FROM damaged_blobs WHERE rid = ? LIMIT 1').get(rid);
     const it = this.db
-      .prepare<[number], { id: Buffer }>('SELECT id FROM blobs WHERE rid = ?')
+      .prepare<[number], { id: Buffer }>(
+        anyDamage
+          ? `SELECT b.id FROM blobs b WHERE b.rid = ? AND NOT EXISTS
+               (SELECT 1 FROM damaged_blobs d WHERE d.rid = b.rid AND d.id = b.id AND d.pack = b.pack)`
+          : 'SELECT id FROM blobs WHERE rid = ?',
+      )
       .raw(false)
       .iterate(rid);
     for (const r of it) yield r.id;
+  }
+
+  /**
+   * Records that the copy of blob `id` in `pack` is damaged: it does not authenticate, or the pack is gone.
+   * Until a new copy is stored (Catalog.addPack puts it in the damaged one's place) the blob is not reused.
+   */
+  markBlobDamaged(rid: number, id: string, pack: string, reason: BlobDamage, message: string): void {
+    this.db
+      .prepare(
+        `INSERT INTO damaged_blobs (rid, id, pack, reason, message, found_at) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (rid, id, pack) DO UPDATE SET reason = excluded.reason, message = excluded.message`,
+      )
+      .run(rid, hex(id), pack, reason, message, this.clock.now().getTime());
+  }
+
+  /**
+   * What verify found reading a whole pack: replaces every earlier finding about that pack (a pack that
+   * came back, or was read intact, clears them). `reason` given: only findings of that kind are replaced.
+   */
+  setPackDamage(
+    rid: number,
+    pack: string,
+    blobs: readonly { id: string; message: string }[],
+    reason: BlobDamage,
+  ): void {
+    this.db.transaction(() => {
+      this.db
+        .prepare('DELETE FROM damaged_blobs WHERE rid = ? AND pack = ? AND reason = ?')
+        .run(rid, pack, reason);
+      for (const b of blobs) this.markBlobDamaged(rid, b.id, pack, reason, b.message);
+    })();
+  }
+
+  /** Findings about blobs, oldest first (each a damaged copy; the blob may meanwhile have an intact one). */
+  damagedBlobs(rid: number): DamagedBlob[] {
+    return this.db
+      .prepare<
+        [number],
+        { id: Buffer; pack: string; reason: BlobDamage; message: string; found_at: number; current: number }
+      >(
+        `SELECT d.id, d.pack, d.reason, d.message, d.found_at,
+           EXISTS (SELECT 1 FROM blobs b WHERE b.rid = d.rid AND b.id = d.id AND b.pack = d.pack) AS current
+         FROM damaged_blobs d WHERE d.rid = ? ORDER BY d.found_at, d.pack`,
+      )
+      .all(rid)
+      .map((r) => ({
+        id: r.id.toString('hex'),
+        pack: r.pack,
+        reason: r.reason,
+        message: r.message,
+        foundAt: r.found_at,
+        current: r.current === 1,
+      }));
+  }
+
+  /** Ids of the blobs whose located copy is damaged: not to be reused (usually none, so this is cheap). */
+  unusableBlobs(rid: number): Set<string> {
+    const rows = this.db
+      .prepare<[number], { id: Buffer }>(
+        `SELECT d.id FROM damaged_blobs d JOIN blobs b ON b.rid = d.rid AND b.id = d.id AND b.pack = d.pack
+         WHERE d.rid = ?`,
+      )
+      .all(rid);
+    return new Set(rows.map((r) => r.id.toString('hex')));
+  }
+
+  /** Points a blob at another copy (verify found the located one damaged and this one intact). */
+  relocateBlob(rid: number, id: string, loc: BlobLocation): void {
+    this.db
+      .prepare(
+        'UPDATE blobs SET pack = ?, offset = ?, length = ?, raw_length = ?, kind = ? WHERE rid = ? AND id = ?',
+      )
+      .run(loc.pack, loc.offset, loc.length, loc.rawLength, loc.kind === 'tree' ? 1 : 0, rid, hex(id));
   }
 
   /** Records an uploaded pack and its blobs in one transaction (first location of a blob wins). */
@@ -554,6 +679,34 @@ export class Catalog {
       >('SELECT * FROM audit ORDER BY id')
       .all();
   }
+}
+
+/** SQLite's word for a damaged file: SQLITE_CORRUPT (and its extended codes) and SQLITE_NOTADB. */
+function isSqliteDamage(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+}
+
+const DAMAGED = new WeakSet<BulwarkError>();
+
+function catalogDamaged(path: string, cause: unknown): BulwarkError {
+  const detail = cause instanceof Error ? cause.message : String(cause);
+  const err = new BulwarkError('IO', `the catalog ${path} is damaged (${detail})`, { cause });
+  DAMAGED.add(err);
+  return err;
+}
+
+/**
+ * Whether `e` says the catalog file is damaged (from Catalog.open, or SQLite's own error from any query,
+ * also as the cause of another error): then the catalog, a cache, can be moved aside and rebuilt from the
+ * repository. Decided on SQLite's error code, never on message text.
+ */
+export function isCatalogDamaged(e: unknown): boolean {
+  for (let x: unknown = e, depth = 0; x !== null && x !== undefined && depth < 8; depth++) {
+    if ((x instanceof BulwarkError && DAMAGED.has(x)) || isSqliteDamage(x)) return true;
+    x = (x as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 function migrate(db: Database.Database): void {

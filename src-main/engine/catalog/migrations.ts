@@ -239,4 +239,30 @@ export const MIGRATIONS: readonly string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX snapshot_holds_by_snapshot ON snapshot_holds (rid, snapshot, time);
   `,
+  `
+  -- Blobs found damaged at one location (verify: a copy that does not authenticate, or whose pack is gone). A
+  -- blob whose current location (blobs.pack) is listed here is never reused: backups do not deduplicate
+  -- against it, an unchanged file or folder that needs it is read again, and the new copy takes its place.
+  -- Rebuildable (verify finds them again); kept across a rebuild: a pack never changes once written.
+  CREATE TABLE damaged_blobs (
+    rid INTEGER NOT NULL,
+    id BLOB NOT NULL,
+    pack TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    message TEXT NOT NULL,
+    found_at INTEGER NOT NULL,
+    PRIMARY KEY (rid, id, pack)
+  ) WITHOUT ROWID;
+  CREATE INDEX damaged_blobs_by_pack ON damaged_blobs (rid, pack);
+  -- The audit log's hash chain as this catalog writes it (one writer per catalog and repository): the last
+  -- sequence number given out and the keyed hash of that entry.
+  CREATE TABLE audit_chain (
+    rid INTEGER PRIMARY KEY,
+    writer TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    hash TEXT
+  );
+  -- The entry exactly as chained (JSON), fixed before its first write so a retried write is the same object.
+  ALTER TABLE audit ADD COLUMN entry TEXT;
+  `,
 ];

@@ -90,35 +90,89 @@ export async function wrapMasterKey(
 }
 
 /**
- * Checks that a parsed object is a key file this version can try, within KDF_LIMITS. Throws CORRUPT (not
- * a key file), UNSUPPORTED (a newer format) or INVALID_ARGUMENT (a cost beyond the limits).
+ * Checks that a parsed object is a key file this version can try, within KDF_LIMITS. Throws CORRUPT (the
+ * key object is damaged: not JSON, fields missing or malformed), UNSUPPORTED (a newer format) or
+ * INVALID_ARGUMENT (a cost beyond the limits). Messages name the object: "the key object keys/… is
+ * damaged (not a key file: not valid JSON)", so a person knows which one to put back.
  */
 export function parseKeyFile(raw: Buffer, name: string): KeyFile {
+  const damaged = (why: string, cause?: unknown): BulwarkError =>
+    new BulwarkError(
+      'CORRUPT',
+      `the key object ${name} is damaged (${why})`,
+      cause === undefined ? undefined : { cause },
+    );
   let file: unknown;
   try {
     file = JSON.parse(raw.toString('utf8'));
   } catch (e) {
-    throw new BulwarkError('CORRUPT', `${name} is not a key file (not JSON)`, { cause: e });
+    throw damaged('not a key file: not valid JSON', e); // the parser's message quotes the file: not repeated
   }
   const f = file as Partial<KeyFile> | null;
   const kdf = f?.kdf as Partial<KdfParams> | undefined;
   if (typeof f !== 'object' || f === null || typeof f.data !== 'string' || typeof kdf !== 'object' || !kdf) {
-    throw new BulwarkError('CORRUPT', `${name} is not a key file`);
+    throw damaged('not a key file: its "data" or "kdf" field is missing');
   }
-  if (f.version !== 1 || kdf.name !== 'scrypt') {
+  if (f.version !== 1) {
+    if (typeof f.version === 'number' && Number.isInteger(f.version) && f.version > 1) {
+      throw new BulwarkError(
+        'UNSUPPORTED',
+        `the key object ${name} has format ${f.version}, which needs a newer Bulwark`,
+      );
+    }
+    throw damaged(`its format field is ${JSON.stringify(f.version)}`);
+  }
+  if (kdf.name !== 'scrypt') {
+    // one letter off "scrypt" is a flipped byte; another name would be a newer Bulwark's
+    if (typeof kdf.name !== 'string' || oneLetterOff(kdf.name, 'scrypt')) {
+      throw damaged(
+        `its key derivation is called ${kdf.name === undefined ? 'nothing' : JSON.stringify(kdf.name)}`,
+      );
+    }
     throw new BulwarkError(
       'UNSUPPORTED',
-      `${name}: key file format ${String(f.version)} is not supported by this version`,
+      `the key object ${name} uses the key derivation ${JSON.stringify(kdf.name)}, which this version does not know`,
     );
   }
   if (
     typeof kdf.salt !== 'string' ||
     ![kdf.N, kdf.r, kdf.p].every((x) => Number.isSafeInteger(x) && (x as number) > 0)
   ) {
-    throw new BulwarkError('CORRUPT', `${name}: malformed key derivation parameters`);
+    throw damaged('malformed key derivation parameters');
   }
+  const N = kdf.N as number;
+  if (N < 2 || (N & (N - 1)) !== 0) throw damaged(`its scrypt cost N=${N} is not a power of two`);
   assertKdfWithinLimits(kdf as KdfParams, name);
   return f as KeyFile;
+}
+
+function oneLetterOff(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) diff++;
+  return diff === 1;
+}
+
+/** base64 exactly as Buffer#toString('base64') writes it (what every key file holds) */
+function canonicalBase64(s: string): boolean {
+  return Buffer.from(s, 'base64').toString('base64') === s;
+}
+
+/** nonce + tag, plus the smallest sealed body (three base64 keys in JSON) */
+const MIN_SEALED = 12 + 16 + 100;
+
+/**
+ * Why a parsed key file that the password did not open cannot be intact, if it can be told: its salt or
+ * sealed data is not the base64 Bulwark writes, or the sealed data is too short. Undefined when it looks
+ * intact: AES-GCM alone cannot tell a wrong password from a flipped byte inside the sealed data, so that
+ * stays "wrong password". The message names the object, like parseKeyFile's.
+ */
+export function keyFileDamage(file: KeyFile, name: string): string | undefined {
+  let why: string | undefined;
+  if (!canonicalBase64(file.kdf.salt)) why = 'its salt is not valid base64';
+  else if (!canonicalBase64(file.data)) why = 'its sealed data is not valid base64';
+  else if (Buffer.byteLength(file.data, 'base64') < MIN_SEALED) why = 'its sealed data is too short';
+  return why === undefined ? undefined : `the key object ${name} is damaged (${why})`;
 }
 
 function assertKdfWithinLimits(c: { N: number; r: number; p: number }, name = 'the key'): void {

@@ -9,6 +9,8 @@ import type { Repository } from '../repo/repository.ts';
 import { TaskPool } from '../util/pool.ts';
 import type {
   BlobRef,
+  FileName,
+  FileOutcome,
   FileTask,
   FromRestoreWorker,
   RestoreWorkerInit,
@@ -29,19 +31,30 @@ interface PackNeed {
   downloaded: boolean;
 }
 
+/** One file to restore; `linkTo`: the index of an earlier file of the list this one is another name of. */
+export interface FileToWrite {
+  path: string;
+  node: TreeNode;
+  fresh?: boolean;
+  linkTo?: number;
+}
+
 /**
  * Writes files from their blobs with writer threads. Packs are read in place when the store is a local
  * folder; otherwise the needed span of each pack is downloaded once (in 8 MiB pieces, 4 packs at a time)
  * into a temp file, files are handed to the writers as soon as all their packs are local, and each copy is
- * deleted when no pending file needs it. Each pack is fetched once, however many files share it.
+ * deleted when no pending file needs it. Each pack is fetched once, however many files share it. A file with
+ * `linkTo` goes to the writer with the file it is another name of (hard links: restore-worker.ts).
  */
 export async function writeFiles(
   repo: Repository,
-  files: { path: string; node: TreeNode; fresh?: boolean }[],
+  files: FileToWrite[],
   opts: {
     signal?: AbortSignal;
     threads?: number;
-    onFileDone: (index: number, error?: string) => void;
+    onFileDone: (index: number, outcome: Omit<FileOutcome, 'seq'>) => void;
+    /** tests only (RestoreWorkerInit.testNoSpaceAfter) */
+    testNoSpaceAfter?: number;
   },
 ): Promise<void> {
   if (files.length === 0) return;
@@ -51,7 +64,22 @@ export async function writeFiles(
   const tasks: FileTask[] = [];
   const waiting: number[] = []; // per file: packs not yet local
   const unresolved: { index: number; error: string }[] = [];
+  // the other names of each file, by the index of its first name
+  const links = new Map<number, FileName[]>();
   for (const [i, f] of files.entries()) {
+    if (f.linkTo === undefined) continue;
+    const name: FileName = { seq: i, path: f.path, ...(f.fresh ? { fresh: true } : {}) };
+    const list = links.get(f.linkTo);
+    if (list) list.push(name);
+    else links.set(f.linkTo, [name]);
+  }
+  for (const [i, f] of files.entries()) {
+    // another name of an earlier file: written (linked) with it, needs no pack of its own
+    if (f.linkTo !== undefined) {
+      tasks.push({ seq: i, path: f.path, mode: 0, mtimeNs: '0', size: 0, blobs: [] });
+      waiting.push(-1);
+      continue;
+    }
     const blobs: BlobRef[] = [];
     const mine = new Set<string>();
     let missing: string | undefined;
@@ -94,15 +122,21 @@ export async function writeFiles(
       size: f.node.size ?? 0,
       blobs,
       ...(f.fresh ? { fresh: true } : {}),
+      ...(links.has(i) ? { links: links.get(i)! } : {}),
     });
     waiting.push(missing ? -1 : mine.size);
   }
   for (const u of unresolved) {
     for (const p of packs.values()) p.files.delete(u.index);
-    opts.onFileDone(u.index, u.error);
+    opts.onFileDone(u.index, { error: u.error });
+    for (const l of links.get(u.index) ?? []) opts.onFileDone(l.seq, { error: u.error });
   }
 
-  const init: RestoreWorkerInit = { encKey: repo.key.encKey, idKey: repo.key.idKey };
+  const init: RestoreWorkerInit = {
+    encKey: repo.key.encKey,
+    idKey: repo.key.idKey,
+    ...(opts.testNoSpaceAfter !== undefined ? { testNoSpaceAfter: opts.testNoSpaceAfter } : {}),
+  };
   const n = Math.max(1, Math.min(opts.threads ?? Math.max(2, availableParallelism()), files.length));
   let failure: unknown;
   let outstanding = 0;
@@ -116,9 +150,9 @@ export async function writeFiles(
     w.on('message', (m: FromRestoreWorker) => {
       for (const r of m.results) {
         const t = tasks[r.seq]!;
-        entry.queued -= t.size + 4096;
+        if (files[r.seq]!.linkTo === undefined) entry.queued -= t.size + 4096;
         outstanding--;
-        opts.onFileDone(r.seq, r.error);
+        opts.onFileDone(r.seq, r);
         releasePacks(r.seq);
       }
       if (outstanding === 0 && dispatchedAll()) allDone();
@@ -149,7 +183,8 @@ export async function writeFiles(
     }
   };
 
-  let dispatched = unresolved.length;
+  // unresolved files and their other names are done already
+  let dispatched = unresolved.reduce((n, u) => n + 1 + (links.get(u.index)?.length ?? 0), 0);
   const dispatchedAll = (): boolean => dispatched === tasks.length;
   const flush = (e: (typeof writers)[number]): void => {
     if (e.batch.length === 0) return;
@@ -166,8 +201,9 @@ export async function writeFiles(
     e.batch.push(t);
     e.batchBytes += t.size + 4096;
     e.queued += t.size + 4096;
-    outstanding++;
-    dispatched++;
+    const names = 1 + (t.links?.length ?? 0);
+    outstanding += names;
+    dispatched += names;
     if (e.batch.length >= BATCH_FILES || e.batchBytes >= BATCH_BYTES) flush(e);
   };
   const packReady = (p: PackNeed): void => {

@@ -4,25 +4,45 @@
  * measured: docs/DECISIONS.md, Pipeline). Paths arrive already checked by the main thread to lie inside the target, and every folder
  * on them to be one no other user can change (restore.ts, othersCanChange): only the last component can
  * hold something planted, and it is never followed.
+ *
+ * A file is written under a temporary name in its folder and renamed to its own name only when it is
+ * complete and its mode and times are set: a full disk, a damaged blob or a killed process never leaves a
+ * truncated file under the real name (nor removes the file that was there before). Runs of zeros are left
+ * as holes, so a sparse file (a VM image, a database) does not grow to its full size on disk.
  */
+import { randomBytes } from 'node:crypto';
 import {
   closeSync,
   constants,
   fchmodSync,
+  ftruncateSync,
   futimesSync,
-  lstatSync,
+  linkSync,
   openSync,
   readSync,
+  renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { BlobDecompressor } from '../compress.ts';
 import { keyedHashHex } from '../crypto/blob-id.ts';
 import { open } from '../crypto/seal.ts';
 import { BulwarkError } from '../errors.ts';
+import { encodeFsName, fsErrorText, fsPath, hasEscapedBytes } from '../util/fs-names.ts';
 import { gcEvery } from '../util/thread-gc.ts';
-import type { FileTask, FromRestoreWorker, RestoreWorkerInit, ToRestoreWorker } from './restore-protocol.ts';
+import {
+  NO_SPACE_CODES,
+  noSpaceMessage,
+  type FileName,
+  type FileOutcome,
+  type FileTask,
+  type FromRestoreWorker,
+  type RestoreWorkerInit,
+  type ToRestoreWorker,
+} from './restore-protocol.ts';
+import { utimeArg } from './times.ts';
 
 const port = parentPort;
 if (!port) throw new Error('restore-worker.ts must run in a worker thread');
@@ -49,6 +69,9 @@ let readBuf = Buffer.allocUnsafe(5 << 20);
 const decompressor = new BlobDecompressor(4 << 20);
 const garbage = gcEvery(4 << 20);
 
+/** Blob ids already read, verified and found to be all zeros: skipped without reading (sparse files). */
+const zeroBlobs = new Set<string>();
+
 function readBlob(ref: FileTask['blobs'][number]): Buffer {
   if (readBuf.length < ref.length) readBuf = Buffer.allocUnsafe(ref.length);
   const fd = packFd(ref.packPath);
@@ -72,46 +95,237 @@ function readBlob(ref: FileTask['blobs'][number]): Buffer {
   return plain;
 }
 
-function writeFile(t: FileTask): void {
-  // Replace, never write through: whatever is at this name (a planted symlink) is removed, not followed.
-  if (!t.fresh) {
-    try {
-      if (!lstatSync(t.path).isDirectory()) unlinkSync(t.path);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // reported for this file
-    }
-    // A folder at the name is left alone: the O_EXCL open below fails and the file is reported.
+// ---- holes ------------------------------------------------------------------------------------------
+
+/** Zeros are skipped in aligned pieces of this size (a file system allocates in blocks; 64 KiB spans any). */
+const HOLE = 64 << 10;
+const ZEROS = Buffer.alloc(HOLE);
+const isZero = (b: Buffer, start: number, end: number): boolean =>
+  b.compare(ZEROS, 0, end - start, start, end) === 0; // memcmp: stops at the first byte that is not 0
+
+// tests only: a full disk after this many bytes (RestoreOptions.testNoSpaceAfter)
+let written = 0;
+function writeAll(fd: number, data: Buffer, start: number, end: number, pos: number): void {
+  if (init.testNoSpaceAfter !== undefined && written + (end - start) > init.testNoSpaceAfter)
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+      errno: -28,
+      syscall: 'write',
+    });
+  let off = start;
+  while (off < end) off += writeSync(fd, data, off, end - off, pos + off - start);
+  written += end - start;
+}
+
+/**
+ * Writes `data` at file offset `pos`, leaving holes: nothing at all when the chunk is all zeros, else
+ * every aligned 64 KiB piece of zeros is skipped. Returns the end of what was written (pos when nothing).
+ */
+function writeSparse(fd: number, data: Buffer, pos: number): number {
+  // One pass: which aligned pieces are zeros (most data differs from zero in its first bytes).
+  const pieces: [number, number, boolean][] = [];
+  let allZero = true;
+  for (let i = 0; i < data.length;) {
+    const next = Math.min(data.length, Math.floor((pos + i) / HOLE + 1) * HOLE - pos);
+    const zero = isZero(data, i, next);
+    allZero &&= zero;
+    // only a whole aligned piece becomes a hole; the pieces cut by the chunk's ends are written
+    pieces.push([i, next, zero && next - i === HOLE]);
+    i = next;
   }
-  const fd = openSync(
-    t.path,
-    constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
-    0o600,
-  );
-  try {
-    let pos = 0;
-    for (const ref of t.blobs) {
-      const data = readBlob(ref);
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off, data.length - off, pos + off);
-      pos += data.length;
+  if (allZero) return pos;
+  let run = -1;
+  let end = pos;
+  for (const [a, , hole] of pieces) {
+    if (!hole && run < 0) run = a;
+    if (hole && run >= 0) {
+      writeAll(fd, data, run, a, pos + run);
+      end = pos + a;
+      run = -1;
     }
-    // Mode (setuid/setgid already cleared by restore.ts) and times through the descriptor, not the path.
-    fchmodSync(fd, t.mode & 0o7777);
-    const sec = Number(BigInt(t.mtimeNs) / 1000n) / 1e6;
-    futimesSync(fd, sec, sec);
-  } finally {
-    closeSync(fd);
+  }
+  if (run >= 0) {
+    writeAll(fd, data, run, data.length, pos + run);
+    end = pos + data.length;
+  }
+  return end;
+}
+
+// ---- temporary names ---------------------------------------------------------------------------------
+
+const NAME_MAX = 255;
+const TAG = randomBytes(4).toString('hex');
+let counter = 0;
+
+/** `.<name>.bulwark-<random>` next to `path` (only `.bulwark-<random>` where the name is too long). */
+function tempPath(path: string): string {
+  const name = basename(path);
+  const tag = `.bulwark-${TAG}-${(counter++).toString(36)}`;
+  const long = `.${name}${tag}`;
+  const bytes = hasEscapedBytes(long) ? encodeFsName(long).length : Buffer.byteLength(long);
+  return join(dirname(path), bytes <= NAME_MAX ? long : tag);
+}
+
+const TEMP_FLAGS = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0);
+
+/** Creates a new temporary file next to `path` (never follows or reuses whatever is there). */
+function createTemp(path: string): { fd: number; tmp: string } {
+  for (let attempt = 0; ; attempt++) {
+    const tmp = tempPath(path);
+    try {
+      return { fd: openSync(fsPath(tmp), TEMP_FLAGS, 0o600), tmp };
+    } catch (e) {
+      // taken (a leftover, or planted in a folder others may add to): another name
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 16) throw e;
+    }
   }
 }
 
-port.on('message', (m: ToRestoreWorker) => {
-  const results = m.files.map((t) => {
-    try {
-      writeFile(t);
-      return { seq: t.seq };
-    } catch (e) {
-      return { seq: t.seq, error: (e as Error).message };
+/** Removes a temporary file after a failure; what cannot be removed is added to the error. */
+function dropTemp(tmp: string, e: unknown): never {
+  try {
+    unlinkSync(fsPath(tmp));
+  } catch (u) {
+    throw new RestoreFailure(
+      e,
+      `; its unfinished copy ${basename(tmp)} could not be removed (${fsErrorText(u)}): delete it by hand`,
+    );
+  }
+  throw e;
+}
+
+/** A failure with a note added to its message (the code of the first error is kept). */
+class RestoreFailure extends Error {
+  readonly code: string | undefined;
+  constructor(cause: unknown, note: string) {
+    super(`${describe(cause)}${note}`);
+    this.code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  }
+}
+
+/** Renames a finished temporary file to its name; a folder in the way is left alone (and reported). */
+function moveIntoPlace(tmp: string, path: string): void {
+  try {
+    renameSync(fsPath(tmp), fsPath(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST'
+        ? new BulwarkError(
+            'ALREADY_EXISTS',
+            'a folder is at this name (left as it is): the file was not restored',
+          )
+        : e;
+    dropTemp(tmp, why);
+  }
+}
+
+// ---- files --------------------------------------------------------------------------------------------
+
+/** Writes the content of `t` to `to.path` (through a temporary name). */
+function writeFile(t: FileTask, to: FileName): void {
+  const { fd, tmp } = createTemp(to.path);
+  let fdOpen = true;
+  try {
+    let pos = 0;
+    let end = 0;
+    for (const ref of t.blobs) {
+      if (zeroBlobs.has(ref.id)) {
+        pos += ref.rawLength;
+        continue;
+      }
+      const data = readBlob(ref);
+      const wrote = writeSparse(fd, data, pos);
+      if (wrote === pos && data.length > 0 && zeroBlobs.size < 1024) zeroBlobs.add(ref.id);
+      if (wrote > pos) end = wrote;
+      pos += data.length;
     }
-  });
+    if (end < pos) ftruncateSync(fd, pos); // a hole at the end: the size comes from here
+    // Mode (setuid/setgid already cleared by restore.ts) and times through the descriptor, not the path.
+    fchmodSync(fd, t.mode & 0o7777);
+    const time = utimeArg(t.mtimeNs);
+    futimesSync(fd, time, time);
+    fdOpen = false;
+    closeSync(fd); // a network file system may report a failed write only here
+  } catch (e) {
+    if (fdOpen) {
+      try {
+        closeSync(fd);
+      } catch {
+        // The error above is what gets reported; the copy this descriptor wrote is removed next.
+      }
+    }
+    dropTemp(tmp, e);
+  }
+  moveIntoPlace(tmp, to.path);
+}
+
+/** Gives the file at `existing` one more name, replacing what is at `to.path` as writeFile does. */
+function linkFile(existing: string, to: FileName): void {
+  if (to.fresh) {
+    linkSync(fsPath(existing), fsPath(to.path)); // a folder this restore made: the name is free
+    return;
+  }
+  const tmp = tempPath(to.path);
+  linkSync(fsPath(existing), fsPath(tmp));
+  moveIntoPlace(tmp, to.path);
+}
+
+function describe(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== undefined && NO_SPACE_CODES.has(code)) return noSpaceMessage(code);
+  if (e instanceof RestoreFailure || e instanceof BulwarkError) return e.message;
+  return fsErrorText(e);
+}
+
+function outcome(seq: number, e: unknown): FileOutcome {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  return { seq, error: describe(e), ...(typeof code === 'string' ? { code } : {}) };
+}
+
+/** Restores every name of one file: the content once, the other names as links to it. */
+function restoreTask(t: FileTask): FileOutcome[] {
+  const names: FileName[] = [t, ...(t.links ?? [])];
+  const out: FileOutcome[] = [];
+  let done: string | undefined; // where the content was written
+  let noSpace: FileOutcome | undefined;
+  for (const n of names) {
+    if (done === undefined) {
+      if (noSpace) {
+        out.push({ ...noSpace, seq: n.seq }); // the next name would not fit either
+        continue;
+      }
+      try {
+        writeFile(t, n);
+        done = n.path;
+        out.push({ seq: n.seq });
+      } catch (e) {
+        const o = outcome(n.seq, e);
+        out.push(o);
+        if (o.code !== undefined && NO_SPACE_CODES.has(o.code)) noSpace = o;
+      }
+      continue;
+    }
+    try {
+      linkFile(done, n);
+      out.push({ seq: n.seq });
+    } catch (e) {
+      // No link here (a mount point inside the target: EXDEV; too many links: EMLINK): a copy keeps the data.
+      try {
+        writeFile(t, n);
+        out.push({
+          seq: n.seq,
+          warning: `restored as a separate copy, not as another name of the same file (${describe(e)})`,
+        });
+      } catch (e2) {
+        out.push(outcome(n.seq, e2));
+      }
+    }
+  }
+  return out;
+}
+
+port.on('message', (m: ToRestoreWorker) => {
+  const results = m.files.flatMap(restoreTask);
   port.postMessage({ type: 'done', results } satisfies FromRestoreWorker);
 });

@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   closeSync,
   constants,
   fchmodSync,
   futimesSync,
+  linkSync,
   lstatSync,
   lutimesSync,
   mkdirSync,
@@ -20,11 +22,13 @@ import { recordAudit } from '../audit/audit.ts';
 import { BulwarkError, fromSystemError, isBulwarkError, throwIfAborted } from '../errors.ts';
 import type { TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
-import { writeFiles } from './restore-files.ts';
+import { DAMAGED_FOLDER, loadTreeOrDamage } from './damage.ts';
+import { fsErrorText, fsPath, hasEscapedBytes } from '../util/fs-names.ts';
+import { writeFiles, type FileToWrite } from './restore-files.ts';
+import { NO_SPACE_CODES, noSpaceMessage } from './restore-protocol.ts';
 import type { RestoreOptions, RestoreProgress, RestoreResult } from './types.ts';
+import { utimeArg } from './times.ts';
 import { findNode, restoreName } from './walk.ts';
-
-const nsToSeconds = (ns: string): number => Number(BigInt(ns) / 1000n) / 1e6;
 
 /** Set-user-id and set-group-id: never restored on files whose owner is not restored (see planNode). */
 const SET_ID = 0o6000;
@@ -42,8 +46,9 @@ export type RestoreReport = RestoreResult;
  * - the target, every folder above it and every existing folder inside it that the restore writes into must
  *   be a folder no other user can change (checkTarget / othersCanChange: why that, rather than
  *   descriptor-relative calls, is explained there);
- * - files are created with O_CREAT|O_EXCL|O_NOFOLLOW (whatever sat at the name is removed, never followed)
- *   and get their mode and times through that descriptor; folders get theirs through a descriptor opened
+ * - files are written to a new temporary name (O_CREAT|O_EXCL|O_NOFOLLOW), get their mode and times through
+ *   that descriptor and are renamed over whatever sat at the name (never followed) only when complete
+ *   (restore-worker.ts): a full disk leaves nothing half-written; folders get theirs through a descriptor opened
  *   with O_DIRECTORY|O_NOFOLLOW; FIFOs and symlinks through lutimes; folders that exist as anything but a
  *   real folder are refused; symlinks are created last (so no restored write can pass through one);
  * - setuid/setgid bits are cleared on files: their owners are not restored.
@@ -65,7 +70,12 @@ export async function restoreSnapshot(repo: Repository, opts: RestoreOptions): P
         outcome: isBulwarkError(e, 'CANCELED') ? 'canceled' : 'failed',
         error: e instanceof Error ? e.message : String(e),
       },
-    }).catch(() => undefined);
+    }).catch((ae: unknown) => {
+      // the restore's own failure is what the caller must see; the lost audit entry is said, not hidden
+      repo.warnings.push(
+        `the failed restore could not be recorded in the audit log: ${(ae as Error).message}`,
+      );
+    });
     throw e;
   }
   await recordAudit(repo, {
@@ -111,6 +121,16 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
   const warn = (path: string, message: string): void => {
     result.warnings.push({ path, message });
   };
+  // What did not fit on the disk: files (and their size), and folders, links and FIFOs.
+  const lacking = { files: 0, bytes: 0, others: 0 };
+  /** Reports a failed file-system step; a full disk is also counted for the summary. */
+  const failFs = (path: string, e: unknown): void => {
+    const code = (e as NodeJS.ErrnoException | undefined)?.code;
+    if (code !== undefined && NO_SPACE_CODES.has(code)) {
+      lacking.others++;
+      fail(path, noSpaceMessage(code));
+    } else fail(path, e instanceof BulwarkError ? e.message : fsErrorText(e));
+  };
   /** The on-disk name of a snapshot entry, or undefined (reported) when it must not be restored. */
   const diskName = (name: string, rel: string): string | undefined => {
     const out = restoreName(name);
@@ -120,7 +140,7 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
   };
 
   // Pass 1: plan (validate names, create folders); pass 2: files in parallel; pass 3: symlinks, folder times.
-  const files: { path: string; node: TreeNode; fresh: boolean }[] = [];
+  const files: FileToWrite[] = [];
   const links: { path: string; node: TreeNode }[] = [];
   const dirTimes: { path: string; node: TreeNode }[] = [];
   const specials: { path: string; node: TreeNode }[] = [];
@@ -129,7 +149,15 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
   // lstat needed).
   const plan = async (treeId: string, dir: string, shown: string, fresh: boolean): Promise<void> => {
     throwIfAborted(opts.signal);
-    const tree = await repo.loadTree(treeId, opts.signal);
+    // A damaged listing costs only its own folder: named by path, the rest of the snapshot is restored.
+    const { tree, damage } = await loadTreeOrDamage(repo, treeId, opts.signal);
+    if (damage) {
+      fail(
+        shown || opts.subPath || '.',
+        `${DAMAGED_FOLDER}; its files were not restored (${damage.message})`,
+      );
+      return;
+    }
     const seen = new Set<string>();
     for (const node of tree.nodes) {
       const rel = shown ? `${shown}/${node.name}` : node.name;
@@ -163,7 +191,7 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
         try {
           created = ensureRealDir(p, fresh);
         } catch (e) {
-          fail(rel, (e as Error).message);
+          failFs(rel, e);
           return;
         }
         result.dirs++;
@@ -205,15 +233,42 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
     await planNode(start as TreeNode, join(target, name), recorded, false);
   }
 
+  // Hard links: the names of one file (same device and inode: recorded for files with several names)
+  // restored together become one file with those names again. The same size, mode, time and content are
+  // required too, so an inode number reused during the backup (a file deleted, another created) cannot
+  // make two files one.
+  const firstName = new Map<string, number>();
+  for (const [i, f] of files.entries()) {
+    const n = f.node;
+    if ((n.nlink ?? 0) < 2 || n.dev === undefined || n.inode === undefined) continue;
+    const key = JSON.stringify([n.dev, n.inode, n.size, n.mode, n.mtimeNs, n.content ?? []]);
+    const first = firstName.get(key);
+    if (first === undefined) firstName.set(key, i);
+    else f.linkTo = first;
+  }
+  const counted = new Set<number>(); // files whose size is in lacking.bytes (one per set of names)
+
   await writeFiles(repo, files, {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.concurrency ? { threads: opts.concurrency } : {}),
-    onFileDone: (i, error) => {
+    ...(opts.testNoSpaceAfter !== undefined ? { testNoSpaceAfter: opts.testNoSpaceAfter } : {}),
+    onFileDone: (i, o) => {
       const f = files[i]!;
-      if (error !== undefined) fail(relative(target, f.path), error);
-      else {
+      const rel = relative(target, f.path);
+      if (o.error !== undefined) {
+        fail(rel, o.error);
+        if (o.code !== undefined && NO_SPACE_CODES.has(o.code)) {
+          lacking.files++;
+          const file = f.linkTo ?? i;
+          if (!counted.has(file)) {
+            counted.add(file);
+            lacking.bytes += f.node.size ?? 0;
+          }
+        }
+      } else {
         result.files++;
         result.bytes += f.node.size ?? 0;
+        if (o.warning !== undefined) warn(rel, o.warning);
       }
       progress.filesDone++;
       progress.bytesDone += f.node.size ?? 0;
@@ -225,15 +280,18 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
 
   for (const s of specials) {
     if (s.node.type === 'fifo') {
-      const r = spawnSync('mkfifo', ['-m', (s.node.mode & 0o777).toString(8), s.path]);
-      if (r.status !== 0) fail(relative(target, s.path), 'could not recreate the FIFO');
-      else {
-        const t = nsToSeconds(s.node.mtimeNs);
-        try {
-          lutimesSync(s.path, t, t); // never follows: a FIFO is no link, and a link put there is not followed
-        } catch (e) {
-          fail(relative(target, s.path), `FIFO recreated, its time not set: ${(e as Error).message}`);
-        }
+      try {
+        makeFifo(s.path, s.node.mode & 0o777, target);
+      } catch (e) {
+        failFs(relative(target, s.path), e);
+        continue;
+      }
+      const t = utimeArg(s.node.mtimeNs);
+      try {
+        // never follows: a FIFO is no link, and a link put there is not followed
+        lutimesSync(fsPath(s.path), t, t);
+      } catch (e) {
+        fail(relative(target, s.path), `FIFO recreated, its time not set: ${fsErrorText(e)}`);
       }
     } else {
       fail(relative(target, s.path), `${s.node.type} not recreated (recorded in the snapshot only)`);
@@ -242,23 +300,82 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
   for (const l of links) {
     try {
       removeIfPresent(l.path);
-      symlinkSync(l.node.target ?? '', l.path);
-      const t = nsToSeconds(l.node.mtimeNs);
-      lutimesSync(l.path, t, t);
+      symlinkSync(fsPath(l.node.target ?? ''), fsPath(l.path));
+      const t = utimeArg(l.node.mtimeNs);
+      lutimesSync(fsPath(l.path), t, t);
     } catch (e) {
-      fail(relative(target, l.path), (e as Error).message);
+      failFs(relative(target, l.path), e);
     }
   }
   // Folder modes and times last (children change a folder's mtime), deepest first: so while a folder gets a
   // mode that may let others in (0777), every folder above it still has the mode it had during the restore.
   for (const d of dirTimes.reverse()) {
     try {
-      setDirMeta(d.path, d.node.mode & 0o7777, nsToSeconds(d.node.mtimeNs));
+      setDirMeta(d.path, d.node.mode & 0o7777, utimeArg(d.node.mtimeNs));
     } catch (e) {
-      fail(relative(target, d.path), (e as Error).message);
+      failFs(relative(target, d.path), e);
     }
   }
+  if (lacking.files + lacking.others > 0) result.noSpace = noSpaceSummary(lacking, target);
   return result;
+}
+
+/** The words for what a full disk kept out of the restore (RestoreResult.noSpace). */
+function noSpaceSummary(
+  lacking: { files: number; bytes: number; others: number },
+  target: string,
+): NonNullable<RestoreResult['noSpace']> {
+  const size = sizeText(lacking.bytes);
+  const parts: string[] = [];
+  if (lacking.files > 0) parts.push(`${lacking.files} ${lacking.files === 1 ? 'file' : 'files'} (${size})`);
+  if (lacking.others > 0)
+    parts.push(`${lacking.others} ${lacking.others === 1 ? 'folder or link' : 'folders or links'}`);
+  const were = lacking.files + lacking.others === 1 ? 'was' : 'were';
+  const free = lacking.bytes > 0 ? `free at least ${size}` : 'free some space';
+  return {
+    files: lacking.files,
+    bytes: lacking.bytes,
+    message: `the disk is full: ${parts.join(' and ')} ${were} not restored; ${free} on the disk holding ${target} and restore again`,
+  };
+}
+
+/** 3_400_000_000 -> "3.4 GB" (decimal units, as disk sizes are sold and `df -H` shows them). */
+export function sizeText(n: number): string {
+  if (n < 1000) return `${n} ${n === 1 ? 'byte' : 'bytes'}`;
+  const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
+  let v = n / 1000;
+  let u = 0;
+  while (v >= 999.95 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${v >= 100 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
+}
+
+/**
+ * Recreates a FIFO (Node has no mkfifo: the mkfifo program does it). Its arguments are text, so a path
+ * holding bytes that are not UTF-8 gets the FIFO under a plain temporary name in the target first, then
+ * its real name by a hard link (never replaces what is there, like mkfifo itself).
+ */
+function makeFifo(path: string, mode: number, target: string): void {
+  const mkfifo = (p: string): void => {
+    const r = spawnSync('mkfifo', ['-m', mode.toString(8), p]);
+    if (r.status !== 0)
+      throw new BulwarkError(
+        'IO',
+        `could not recreate the FIFO${r.error ? `: ${r.error.message}` : r.stderr.length > 0 ? `: ${r.stderr.toString().trim()}` : ''}`,
+      );
+  };
+  if (!hasEscapedBytes(path)) return mkfifo(path);
+  const tmp = join(target, `.bulwark-fifo-${randomBytes(6).toString('hex')}`);
+  if (hasEscapedBytes(tmp))
+    throw new BulwarkError('UNSUPPORTED', 'FIFO not recreated: the target folder is not named in UTF-8');
+  mkfifo(tmp);
+  try {
+    linkSync(tmp, fsPath(path));
+  } finally {
+    unlinkSync(tmp);
+  }
 }
 
 const octal = (mode: number): string => (mode & 0o7777).toString(8).padStart(4, '0');
@@ -370,7 +487,7 @@ function ensureRealDir(p: string, parentFresh: boolean): boolean {
   if (!parentFresh) {
     let st: Stats | undefined;
     try {
-      st = lstatSync(p);
+      st = lstatSync(fsPath(p));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
@@ -389,12 +506,12 @@ function ensureRealDir(p: string, parentFresh: boolean): boolean {
         // recorded mode is set at the end like every folder's. Safe to do by path: the folder above is one
         // only we can change, so this is still the folder lstat just saw. What others put in it before is
         // checked name by name as for any existing folder.
-        chmodSync(p, st.mode & 0o7755);
+        chmodSync(fsPath(p), st.mode & 0o7755);
       }
       return false;
     }
   }
-  mkdirSync(p, { mode: 0o700 });
+  mkdirSync(fsPath(p), { mode: 0o700 });
   return true;
 }
 
@@ -404,10 +521,10 @@ function ensureRealDir(p: string, parentFresh: boolean): boolean {
  * chmod landing on what the link points to. A folder we may not open (an existing one without read
  * permission for us) falls back to the path, after lstat says it is still a real folder.
  */
-function setDirMeta(path: string, mode: number, time: number): void {
+function setDirMeta(path: string, mode: number, time: string): void {
   let fd: number;
   try {
-    fd = openSync(path, constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    fd = openSync(fsPath(path), constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ELOOP' || code === 'ENOTDIR')
@@ -416,10 +533,10 @@ function setDirMeta(path: string, mode: number, time: number): void {
         `${path} was replaced during the restore and is no longer a folder: its mode and time were not set`,
       );
     if (code !== 'EACCES') throw e;
-    if (!lstatSync(path).isDirectory())
+    if (!lstatSync(fsPath(path)).isDirectory())
       throw new BulwarkError('ALREADY_EXISTS', `${path} is no longer a folder`);
-    chmodSync(path, mode);
-    utimesSync(path, time, time);
+    chmodSync(fsPath(path), mode);
+    utimesSync(fsPath(path), time, time);
     return;
   }
   try {
@@ -434,10 +551,10 @@ function setDirMeta(path: string, mode: number, time: number): void {
 function removeIfPresent(p: string): void {
   let st: Stats;
   try {
-    st = lstatSync(p);
+    st = lstatSync(fsPath(p));
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw e;
   }
-  if (!st.isDirectory()) unlinkSync(p);
+  if (!st.isDirectory()) unlinkSync(fsPath(p));
 }

@@ -9,6 +9,8 @@ export interface LsEntry {
   mode: number;
   mtime: string;
   target?: string;
+  /** a folder whose listing is damaged in the repository: why; its contents are not listed */
+  damaged?: string;
 }
 
 export interface RestoreProgress {
@@ -32,6 +34,8 @@ export interface RestoreOptions {
   concurrency?: number;
   /** who restores, for the audit log ('cli', 'service', ...) */
   actor?: string;
+  /** tests only: each writer thread fails with ENOSPC once it has written this many bytes (a full disk) */
+  testNoSpaceAfter?: number;
 }
 
 export interface RestoreResult {
@@ -46,6 +50,13 @@ export interface RestoreResult {
    * cleared, names changed because Windows cannot hold them.
    */
   warnings: { path: string; message: string }[];
+  /**
+   * Set when the disk (or a quota) was full: how many files were not restored and their size (each is in
+   * `errors` too), and the words to show ("the disk is full: 12 files (3.4 GB) were not restored; free at
+   * least 3.4 GB on the disk holding /srv/restore and restore again"). Nothing half-written is left under
+   * a file's name.
+   */
+  noSpace?: { files: number; bytes: number; message: string };
 }
 
 export type VerifyProblemKind =
@@ -55,7 +66,13 @@ export type VerifyProblemKind =
   | 'missing-blob'
   | 'damaged-snapshot'
   | 'damaged-index'
-  | 'broken-chain';
+  | 'broken-chain'
+  /** a policies/, tiers/, holds/, prune/, forgotten/ or audit/ object that does not decrypt */
+  | 'damaged-record'
+  | 'damaged-key'
+  | 'damaged-config'
+  /** audit entries missing from, or altered in, the hash-chained audit log */
+  | 'audit-gap';
 
 export interface VerifyProblem {
   kind: VerifyProblemKind;
@@ -74,6 +91,8 @@ export interface VerifyReport {
   blobsChecked: number;
   bytesChecked: number;
   problems: VerifyProblem[];
+  /** what a person should know that is not a problem (damage superseded by an intact copy, old audit entries) */
+  notes?: string[];
 }
 
 export interface VerifyProgress {
@@ -95,4 +114,6 @@ export interface RebuildResult {
   packs: number;
   /** packs not listed by any index, learned from their own trailer */
   adoptedPacks: number;
+  /** what could not be read (the rest was rebuilt): objects, and folders of the latest snapshots by path */
+  damaged: { object: string; message: string; snapshot?: string; path?: string }[];
 }

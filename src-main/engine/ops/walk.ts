@@ -1,3 +1,4 @@
+import { damagedFolderText, loadTreeOrDamage } from './damage.ts';
 import type { Tree, TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
 import { BulwarkError } from '../errors.ts';
@@ -68,11 +69,18 @@ export async function findNode(
   path: string,
 ): Promise<TreeNode | { type: 'dir'; subtree: string; name: '' }> {
   const parts = path.split('/').filter((p) => p !== '' && p !== '.');
-  let tree: Tree = await repo.loadTree(rootTree);
+  // A damaged folder listing on the way is named by its path, not by a blob id nobody can act on.
+  const load = async (id: string, folder: string): Promise<Tree> => {
+    const r = await loadTreeOrDamage(repo, id);
+    if (r.damage)
+      throw new BulwarkError('REPO_DAMAGED', damagedFolderText(folder, r.damage), { cause: r.damage });
+    return r.tree;
+  };
+  let tree: Tree = await load(rootTree, '');
   let node: TreeNode | undefined;
   if (parts.length === 0) return { type: 'dir', subtree: rootTree, name: '' };
   for (const [i, part] of parts.entries()) {
-    node = tree.nodes.find((n) => n.name === part);
+    node = findChild(tree.nodes, part);
     if (!node)
       throw new BulwarkError('NOT_FOUND', `${path}: not in this snapshot`, {
         hint: 'List the snapshot with `bulwark ls`.',
@@ -80,12 +88,29 @@ export async function findNode(
     if (i < parts.length - 1) {
       if (node.type !== 'dir' || !node.subtree)
         throw new BulwarkError('NOT_FOUND', `${path}: ${parts.slice(0, i + 1).join('/')} is not a folder`);
-      tree = await repo.loadTree(node.subtree);
+      tree = await load(node.subtree, parts.slice(0, i + 1).join('/'));
     }
   }
   return node!;
 }
 
+/**
+ * The entry of a folder named `part` as a user typed it. A name that is not UTF-8 is printed with its
+ * bytes as \xNN (cli termSafe), so typed back that way it is found too; the exact name wins ("\xe9" may
+ * also be four plain characters of a name).
+ */
+export function findChild<T extends { name: string }>(nodes: readonly T[], part: string): T | undefined {
+  const exact = nodes.find((n) => n.name === part);
+  if (exact || !part.includes('\\x')) return exact;
+  const escaped = part.replace(/\\x([89a-f][0-9a-f])/gi, (_, h: string) =>
+    String.fromCharCode(0xdc00 + parseInt(h, 16)),
+  );
+  return nodes.find((n) => n.name === escaped);
+}
+
 export function nsToDate(ns: string): Date {
-  return new Date(Number(BigInt(ns) / 1_000_000n));
+  // floor, not BigInt's truncation toward zero: a time before 1970 must not move to the next millisecond
+  const n = BigInt(ns);
+  const ms = n / 1_000_000n - (n < 0n && n % 1_000_000n !== 0n ? 1n : 0n);
+  return new Date(Number(ms));
 }

@@ -74,6 +74,7 @@ export type NodeType = 'file' | 'dir' | 'symlink' | 'fifo' | 'socket' | 'chardev
 
 /** One entry of a directory. Key order is fixed so equal directories serialize to equal tree blobs. */
 export interface TreeNode {
+  /** one path segment; bytes that are not UTF-8 are escaped as U+DC80–U+DCFF (engine/util/fs-names.ts) */
   name: string;
   type: NodeType;
   mode: number;
@@ -81,6 +82,10 @@ export interface TreeNode {
   mtimeNs: string;
   ctimeNs?: string;
   inode?: string;
+  /** file with several names (hard links) only: its device, decimal (inode numbers are per device) */
+  dev?: string;
+  /** file with several names only: how many it had when backed up */
+  nlink?: number;
   uid?: number;
   gid?: number;
   size?: number;

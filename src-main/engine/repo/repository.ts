@@ -7,6 +7,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { decompressBlob } from '../compress.ts';
 import { blobId } from '../crypto/blob-id.ts';
 import {
+  keyFileDamage,
   newMasterKey,
   parseKeyFile,
   unwrapMasterKey,
@@ -104,9 +105,18 @@ function parseConfig(store: BlobStore, raw: Buffer): RepoConfig {
   try {
     cfg = JSON.parse(raw.toString('utf8')) as RepoConfig;
   } catch (e) {
-    throw new BulwarkError('REPO_DAMAGED', `${store.location}: the repository config is not valid JSON`, {
-      cause: e,
-    });
+    // Never a dead end: every key made since keys carry the config holds its exact text (Repository.open).
+    throw new BulwarkError(
+      'REPO_DAMAGED',
+      `the config object of the repository at ${store.location} is damaged (not valid JSON)`,
+      {
+        cause: e,
+        hint:
+          'Each key object carries a copy of the config, so the repository can still be opened with its password ' +
+          '(commands that ask for it work). Keys made by Bulwark versions before that carry none: then put back ' +
+          'the config object from a copy of the repository.',
+      },
+    );
   }
   if (cfg === null || typeof cfg !== 'object' || cfg.format !== 'bulwark-repository') {
     throw new BulwarkError('REPO_NOT_FOUND', `${store.location} does not hold a Bulwark repository`);
@@ -237,6 +247,8 @@ async function unlock(store: BlobStore, password: string): Promise<Unlocked> {
     candidates.sort((a, b) => (a.label < b.label ? -1 : 1)); // the same order on every run
   }
   const skipped: string[] = [];
+  /** key objects that cannot be intact (see parseKeyFile, keyFileDamage), by message */
+  const damaged: string[] = [];
   let wrong: unknown;
   for (const c of candidates) {
     let file;
@@ -245,6 +257,7 @@ async function unlock(store: BlobStore, password: string): Promise<Unlocked> {
     } catch (e) {
       if (!isBulwarkError(e) || !['CORRUPT', 'UNSUPPORTED', 'INVALID_ARGUMENT'].includes(e.code)) throw e;
       skipped.push(`skipped ${c.label}: ${e.message}`);
+      if (e.code === 'CORRUPT') damaged.push(e.message);
       continue;
     }
     try {
@@ -252,8 +265,27 @@ async function unlock(store: BlobStore, password: string): Promise<Unlocked> {
       return { ...key, skipped };
     } catch (e) {
       if (!isBulwarkError(e, 'WRONG_PASSWORD')) throw e;
-      wrong = e;
+      // The password did not open it. A key whose structure is broken cannot tell "wrong password" from
+      // "damaged": it is named as damaged (it may be this password's key), and said if another key opens.
+      const why = keyFileDamage(file, c.label);
+      if (why === undefined) wrong = e;
+      else {
+        damaged.push(why);
+        skipped.push(`skipped ${c.label}: ${why}`);
+      }
     }
+  }
+  const restore =
+    'Put back an intact copy of the key object (from a copy of the repository, e.g. the backup of its folder), ' +
+    'or open the repository with the password of another key. Without an intact key the backups cannot be read.';
+  if (damaged.length > 0) {
+    throw new BulwarkError(
+      'REPO_DAMAGED',
+      wrong
+        ? `the password opens none of the other keys of ${store.location}, and ${damaged.join('; ')}: if it is this password's key, that is why`
+        : `${damaged.join('; ')}, and ${store.location} has no other key`,
+      { cause: wrong, hint: restore },
+    );
   }
   if (wrong) throw wrong;
   throw new BulwarkError(
@@ -299,6 +331,8 @@ export class Repository {
   private readonly configBytes: Buffer;
   /** why the lock policy cannot be trusted, when the catalog pinned another one */
   private readonly pinBroken: string | undefined;
+  /** the config object is damaged in place (not JSON): said instead of "replaced" (Repository.open) */
+  private configDamage: string | undefined;
 
   private constructor(
     raw: BlobStore,
@@ -339,8 +373,28 @@ export class Repository {
     const versions = await configVersions(store);
     const oldest = versions.findLast((v) => v.bytes !== undefined);
     if (!oldest?.bytes) throw notFound(store);
-    parseConfig(store, oldest.bytes); // a folder that is no repository fails before asking for the key
-    const key = await unlock(store, password);
+    let damagedConfig: BulwarkError | undefined;
+    try {
+      parseConfig(store, oldest.bytes); // a folder that is no repository fails before asking for the key
+    } catch (e) {
+      // A config damaged in place (not JSON) is no dead end: the key carries its exact text.
+      if (!isBulwarkError(e, 'REPO_DAMAGED')) throw e;
+      damagedConfig = e;
+    }
+    let key: Unlocked;
+    try {
+      key = await unlock(store, password);
+    } catch (e) {
+      // no usable key either (or none that is a Bulwark key): the config is what to report first
+      if (damagedConfig && !isBulwarkError(e, 'WRONG_PASSWORD')) throw damagedConfig;
+      throw e;
+    }
+    if (damagedConfig && key.config === undefined) {
+      throw new BulwarkError('REPO_DAMAGED', damagedConfig.message, {
+        cause: damagedConfig,
+        hint: 'This key was made before keys carried a copy of the config: put back the config object from a copy of the repository.',
+      });
+    }
     // The key's copy of the config is authoritative; keys of old repositories carry none: then the oldest
     // version is (on a folder: the only one, checked against the catalog's pin below).
     const configBytes = key.config !== undefined ? Buffer.from(key.config) : oldest.bytes;
@@ -348,6 +402,17 @@ export class Repository {
     const repo = new Repository(store, config, configBytes, key.master, catalog, opts.clock ?? systemClock);
     repo.warnings.push(...key.skipped);
     repo.checkConfigVersions(versions);
+    if (damagedConfig) {
+      repo.configDamage = damagedConfig.message;
+      // like any config that is not the authenticated one, it stops writes until a person has looked
+      const waiting = catalog.tampering(repo.rid, { open: true }).some((t) => t.name === objectNames.config);
+      repo.warnings.push(
+        `${damagedConfig.message}: using the copy sealed in the key` +
+          (waiting
+            ? '; nothing is written into the repository until a person has looked at it (`bulwark verify --locks`, then `--acknowledge`)'
+            : ''),
+      );
+    }
     return repo;
   }
 
@@ -401,10 +466,12 @@ export class Repository {
       .filter((t) => t.name === objectNames.config);
     if (config.length === 0 && this.pinBroken === undefined) return;
     const what =
-      config.length > 0
-        ? `the settings object of the repository at ${this.store.location} (config) was ${config.some((c) => c.kind === 'delete-marker') ? 'hidden by a delete marker' : 'replaced'} by someone holding its access keys` +
-          (config[0]?.modified ? ` (at ${config[0].modified.toISOString()})` : '')
-        : `the lock policy of the repository at ${this.store.location} changed: ${this.pinBroken ?? ''}`;
+      config.length > 0 && this.configDamage !== undefined
+        ? `${this.configDamage}: damaged on the disk, or changed by someone holding its access keys`
+        : config.length > 0
+          ? `the settings object of the repository at ${this.store.location} (config) was ${config.some((c) => c.kind === 'delete-marker') ? 'hidden by a delete marker' : 'replaced'} by someone holding its access keys` +
+            (config[0]?.modified ? ` (at ${config[0].modified.toISOString()})` : '')
+          : `the lock policy of the repository at ${this.store.location} changed: ${this.pinBroken ?? ''}`;
     throw new BulwarkError(
       'LOCK_INVARIANT_BROKEN',
       `${what}. The backups already there are intact and still locked, but Bulwark writes nothing more into this repository until a person has looked at it.`,

@@ -165,17 +165,17 @@ export function setPrunePaused(catalog: Catalog, reason: string | null, at: Date
 export function prunePausedReason(catalog: Catalog): string | undefined {
   const f = getFlag(catalog, PRUNE_PAUSED);
   if (f) return f.value;
-  try {
-    const alert = catalog.db
-      .prepare<[], { text: string }>(
-        "SELECT text FROM alerts WHERE kind LIKE 'ransomware%' AND cleared_at IS NULL ORDER BY id DESC LIMIT 1",
-      )
-      .get();
-    if (alert) return `ransomware alert: ${alert.text}`;
-  } catch {
-    // no alerts table in this catalog: nothing raised here
-  }
-  return undefined;
+  // A CLI catalog has no alerts table (only the service's has): nothing can have been raised there.
+  const hasAlerts = catalog.db
+    .prepare<[], { x: number }>("SELECT 1 AS x FROM sqlite_master WHERE type = 'table' AND name = 'alerts'")
+    .get();
+  if (!hasAlerts) return undefined;
+  const alert = catalog.db
+    .prepare<[], { text: string }>(
+      "SELECT text FROM alerts WHERE kind LIKE 'ransomware%' AND cleared_at IS NULL ORDER BY id DESC LIMIT 1",
+    )
+    .get();
+  return alert ? `ransomware alert: ${alert.text}` : undefined;
 }
 
 /** Throws LOCKED when prune is paused. */

@@ -23,6 +23,7 @@ import {
 
 import { systemClock, type Clock } from '../clock.ts';
 import { BulwarkError, fromSystemError, throwIfAborted, type ErrorCode } from '../errors.ts';
+import { checkEndpoint } from './endpoint.ts';
 import {
   assertValidName,
   type BlobStore,
@@ -64,12 +65,16 @@ export interface S3StoreOptions {
   /** for the server-time cache; default the system clock */
   clock?: Clock;
   /**
-   * Attempts per request, default 6. The SDK retries throttling, 5xx and network errors itself with
-   * exponential backoff, except requests with a streamed body (file puts), which it never retries:
-   * those this adapter retries itself, re-opening the file.
+   * Attempts per operation, default 6. Throttling, 5xx and network errors are retried here (not by the
+   * SDK, whose retries know no deadline and never retry a streamed body) with exponential backoff, a
+   * file put with a fresh stream, a body that broke off with a new request.
    */
   maxAttempts?: number;
-  /** HTTP handler or its options (default: 10 s connect timeout, 120 s idle-socket timeout) */
+  /** network timeouts; see S3Timeouts for the defaults */
+  timeouts?: S3Timeouts;
+  /** monotonic milliseconds for the retry deadline (default performance.now: real time, not the clock) */
+  now?: () => number;
+  /** HTTP handler or its options (default: the connect and idle timeouts of `timeouts`) */
   requestHandler?: S3ClientConfig['requestHandler'];
   /** called for every HTTP request sent (each retry too), after signing; see createRequestRecorder() */
   onRequest?: (req: RecordedRequest) => void;
@@ -84,6 +89,33 @@ export interface S3StoreOptions {
   /** keys per ListObjectsV2 page (default 1000, the S3 maximum; tests use less to exercise paging) */
   listPageSize?: number;
 }
+
+/**
+ * How long to wait for a server. A server that accepts the connection and then says nothing (a frozen
+ * gateway, a NAS stuck on its disks) must fail a command with a clear message, not hang it.
+ */
+export interface S3Timeouts {
+  /** to establish the TCP (and TLS) connection; default 10 s (never more than idleMs) */
+  connectMs?: number;
+  /**
+   * Silence on a connection: no byte received or sent for this long while a request is open (waiting for
+   * the first byte of the answer, or in the middle of an upload or a download). An idle timeout, not a
+   * total one, so a 64 MiB pack on a slow line is never cut while it moves. Default 30 s.
+   */
+  idleMs?: number;
+  /**
+   * A server that stays silent is asked again only within this long after the operation began (default
+   * 60 s: a frozen server fails an operation after two silent attempts, ~1 min). Other network failures
+   * (reset, refused, 5xx) fail fast and are retried up to maxAttempts, whatever the time: a long upload
+   * that breaks off late is still tried again.
+   */
+  retryDeadlineMs?: number;
+}
+
+const DEFAULT_TIMEOUTS = { connectMs: 10_000, idleMs: 30_000, retryDeadlineMs: 60_000 } as const;
+
+/** Failures that were silence (the server stopped answering), for the retry deadline. */
+const SILENCE = new WeakSet<BulwarkError>();
 
 /**
  * Names under these folders are random (content hashes or random ids), so two writers never pick the
@@ -172,13 +204,24 @@ export class S3Store implements BlobStore {
   readonly bucket: string;
   /** key prefix, '' or ending in '/' */
   readonly root: string;
-  /** the underlying client (for self-tests and tests: GetObjectRetention, versions, ...) */
+  /**
+   * An SDK client with the same settings for callers that send commands themselves (the target self-test,
+   * tests: GetObjectRetention, versions, ...), with the SDK's own retries (maxAttempts).
+   */
   readonly client: S3Client;
+  /** the client this adapter sends with: one attempt per call, the retries are `retrying`'s */
+  private readonly sdk: S3Client;
   private readonly clock: Clock;
   private readonly maxAttempts: number;
   private readonly conditionalWrites: boolean;
   private readonly serverTimeTtlMs: number;
   private readonly listPageSize: number;
+  /** the server as a person knows it: the endpoint given, or AWS S3's for the region */
+  private readonly endpointLabel: string;
+  private readonly connectMs: number;
+  private readonly idleMs: number;
+  private readonly retryDeadlineMs: number;
+  private readonly now: () => number;
   private timeOffset: { offsetMs: number; measuredAt: number } | undefined;
 
   constructor(opts: S3StoreOptions) {
@@ -197,61 +240,81 @@ export class S3Store implements BlobStore {
     this.conditionalWrites = opts.conditionalWrites ?? false;
     this.serverTimeTtlMs = opts.serverTimeTtlMs ?? 10 * 60_000;
     this.listPageSize = Math.min(1000, Math.max(1, opts.listPageSize ?? 1000));
+    if (opts.endpoint !== undefined) checkEndpoint(opts.endpoint);
+    const region = opts.region ?? 'us-east-1';
+    this.endpointLabel = opts.endpoint ?? `https://s3.${region}.amazonaws.com`;
+    const t = opts.timeouts ?? {};
+    this.idleMs = positive(t.idleMs, DEFAULT_TIMEOUTS.idleMs);
+    // at most the idle timeout: a silent attempt shorter than idleMs is then known to be a connect timeout
+    this.connectMs = Math.min(positive(t.connectMs, DEFAULT_TIMEOUTS.connectMs), this.idleMs);
+    this.retryDeadlineMs = positive(t.retryDeadlineMs, DEFAULT_TIMEOUTS.retryDeadlineMs);
+    this.now = opts.now ?? (() => performance.now());
     const config: S3ClientConfig = {
-      region: opts.region ?? 'us-east-1',
+      region,
       forcePathStyle: opts.forcePathStyle ?? opts.endpoint !== undefined,
       // With the defaults (WHEN_SUPPORTED) the SDK sends streamed bodies aws-chunked with a trailing
       // CRC, which some S3-compatible servers store verbatim inside the object.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
-      maxAttempts: this.maxAttempts,
-      requestHandler: opts.requestHandler ?? { connectionTimeout: 10_000, socketTimeout: 120_000 },
+      // one attempt per SDK call: retries are ours (send/retrying), within a deadline the SDK does not know
+      maxAttempts: 1,
+      // socketTimeout is the idle timeout (reset by every byte either way); requestTimeout would be a total
+      requestHandler: opts.requestHandler ?? {
+        connectionTimeout: this.connectMs,
+        socketTimeout: this.idleMs,
+      },
       logger: quietLogger,
     };
     if (opts.endpoint !== undefined) config.endpoint = opts.endpoint;
     if (opts.credentials !== undefined) config.credentials = opts.credentials;
-    this.client = new S3Client(config);
+    this.sdk = new S3Client(config);
+    this.client = new S3Client({ ...config, maxAttempts: this.maxAttempts });
     const onRequest = opts.onRequest;
     if (onRequest) {
-      // The deserialize step runs after signing (finalizeRequest), once per attempt.
-      this.client.middlewareStack.add(
-        (next) => async (args) => {
-          const req = args.request as {
-            method?: string;
-            hostname?: string;
-            port?: number;
-            path?: string;
-            query?: Record<string, string | string[] | null>;
-            headers?: Record<string, string>;
-          };
-          const headers: Record<string, string> = {};
-          for (const [k, v] of Object.entries(req.headers ?? {})) {
-            headers[k.toLowerCase()] =
-              k.toLowerCase() === 'authorization' ? v.replace(/Signature=\w+/, 'Signature=…') : v;
-          }
-          const rec: RecordedRequest = {
-            method: req.method ?? '',
-            hostname: req.hostname ?? '',
-            port: req.port,
-            path: req.path ?? '',
-            query: { ...req.query },
-            headers,
-          };
-          onRequest(rec);
-          try {
-            const result = await next(args);
-            const status = (result.response as { statusCode?: number } | undefined)?.statusCode;
-            if (status !== undefined) rec.status = status;
-            return result;
-          } catch (e) {
-            const status = (e as { $response?: { statusCode?: number } } | undefined)?.$response?.statusCode;
-            if (status !== undefined) rec.status = status;
-            throw e;
-          }
-        },
-        { step: 'deserialize', priority: 'high', name: 'bulwarkRecordRequests' },
-      );
+      this.recordRequests(this.sdk, onRequest);
+      this.recordRequests(this.client, onRequest);
     }
+  }
+
+  /** Adds the onRequest hook to a client: the deserialize step runs after signing, once per attempt. */
+  private recordRequests(client: S3Client, onRequest: (req: RecordedRequest) => void): void {
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const req = args.request as {
+          method?: string;
+          hostname?: string;
+          port?: number;
+          path?: string;
+          query?: Record<string, string | string[] | null>;
+          headers?: Record<string, string>;
+        };
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers ?? {})) {
+          headers[k.toLowerCase()] =
+            k.toLowerCase() === 'authorization' ? v.replace(/Signature=\w+/, 'Signature=…') : v;
+        }
+        const rec: RecordedRequest = {
+          method: req.method ?? '',
+          hostname: req.hostname ?? '',
+          port: req.port,
+          path: req.path ?? '',
+          query: { ...req.query },
+          headers,
+        };
+        onRequest(rec);
+        try {
+          const result = await next(args);
+          const status = (result.response as { statusCode?: number } | undefined)?.statusCode;
+          if (status !== undefined) rec.status = status;
+          return result;
+        } catch (e) {
+          const status = (e as { $response?: { statusCode?: number } } | undefined)?.$response?.statusCode;
+          if (status !== undefined) rec.status = status;
+          throw e;
+        }
+      },
+      { step: 'deserialize', priority: 'high', name: 'bulwarkRecordRequests' },
+    );
   }
 
   private key(name: string): string {
@@ -286,7 +349,7 @@ export class S3Store implements BlobStore {
       input.Body = body;
       input.ContentLength = body.byteLength;
       input.ContentMD5 = opts.contentMd5 ?? createHash('md5').update(body).digest('base64');
-      const out = await this.send((o) => this.client.send(new PutObjectCommand(input), o), 'put', name, {
+      const out = await this.send((o) => this.sdk.send(new PutObjectCommand(input), o), 'put', name, {
         signal: opts.signal,
         put: input,
       });
@@ -307,18 +370,15 @@ export class S3Store implements BlobStore {
       input.ContentMD5 = await md5OfFile(name, file, opts.signal);
     }
     input.ContentLength = file.size;
-    // A streamed body can be sent once: the SDK does not retry it, so retry here with a fresh stream.
-    return this.withRetries(opts.signal, async () => {
+    // A streamed body can be sent once: every attempt gets a fresh stream.
+    return this.retrying(opts.signal, async () => {
       const stream = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
       try {
-        const out = await this.send(
-          (o) => this.client.send(new PutObjectCommand({ ...input, Body: stream }), o),
+        const out = await this.sendOnce(
+          (o) => this.sdk.send(new PutObjectCommand({ ...input, Body: stream }), o),
           'put',
           name,
-          {
-            signal: opts.signal,
-            put: input,
-          },
+          { signal: opts.signal, put: input },
         );
         return putResult(out.VersionId);
       } finally {
@@ -360,9 +420,10 @@ export class S3Store implements BlobStore {
       VersionId: versionId,
       Range: range ? `bytes=${range.offset}-${range.offset + range.length - 1}` : undefined,
     });
-    // The SDK retries the request itself; a failure while the body streams in is retried here.
-    for (let attempt = 1; ; attempt++) {
-      const out = await this.send((o) => this.client.send(cmd, o), 'get', name, { signal, range });
+    // One attempt is the request and its whole body: a body that breaks off (or goes silent) midway is
+    // asked for again, like a failed request.
+    return this.retrying(signal, async () => {
+      const out = await this.sendOnce((o) => this.sdk.send(cmd, o), 'get', name, { signal, range });
       let buf: Buffer;
       try {
         const bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
@@ -376,10 +437,8 @@ export class S3Store implements BlobStore {
         }
       } catch (e) {
         if (signal?.aborted) throw new BulwarkError('CANCELED', 'the operation was canceled', { cause: e });
-        const err = this.mapError(e, 'get', name);
-        if (err.code !== 'NETWORK' || attempt >= this.maxAttempts) throw err;
-        await backoff(attempt, signal);
-        continue;
+        // the answer had begun: a timeout now is silence in the middle of the body, never a connect timeout
+        throw this.mapError(e, 'get', name, { connected: true });
       }
       if (range !== undefined && buf.length !== range.length) {
         // S3 answers a range that runs past the end with what there is
@@ -387,7 +446,7 @@ export class S3Store implements BlobStore {
         throw pastEnd(name, range, total);
       }
       return buf;
-    }
+    });
   }
 
   async head(name: string): Promise<ObjectInfo> {
@@ -411,7 +470,7 @@ export class S3Store implements BlobStore {
         ContinuationToken: token,
         StartAfter: token === undefined ? startAfter : undefined,
       });
-      const out = await this.send((o) => this.client.send(cmd, o), 'list', prefix, { signal });
+      const out = await this.send((o) => this.sdk.send(cmd, o), 'list', prefix, { signal });
       let last: string | undefined;
       for (const o of out.Contents ?? []) {
         if (o.Key === undefined || !o.Key.startsWith(this.root)) continue;
@@ -462,7 +521,7 @@ export class S3Store implements BlobStore {
         KeyMarker: keyMarker,
         VersionIdMarker: versionMarker,
       });
-      const out = await this.send((o) => this.client.send(cmd, o), 'list', prefix, { signal });
+      const out = await this.send((o) => this.sdk.send(cmd, o), 'list', prefix, { signal });
       // A page holds versions and delete markers in two lists; merged back into S3's order (by key, newest first).
       const page: ObjectVersion[] = [];
       for (const v of out.Versions ?? []) {
@@ -501,7 +560,7 @@ export class S3Store implements BlobStore {
     assertValidName(name);
     const cmd = new DeleteObjectCommand({ Bucket: this.bucket, Key: this.key(name), VersionId: versionId });
     try {
-      await this.send((o) => this.client.send(cmd, o), 'delete', name);
+      await this.send((o) => this.sdk.send(cmd, o), 'delete', name);
     } catch (e) {
       if (e instanceof BulwarkError && e.code === 'NOT_FOUND') return;
       if (e instanceof BulwarkError && e.code === 'PERMISSION') {
@@ -553,7 +612,7 @@ export class S3Store implements BlobStore {
           Key: this.key(name),
           VersionId: versionId,
         });
-        await this.send((o) => this.client.send(cmd, o), 'delete', name);
+        await this.send((o) => this.sdk.send(cmd, o), 'delete', name);
       } catch (e) {
         if (
           e instanceof BulwarkError &&
@@ -597,7 +656,7 @@ export class S3Store implements BlobStore {
       VersionId: out.VersionId,
       Retention: { Mode: effective, RetainUntilDate: retainUntil },
     });
-    await this.send((o) => this.client.send(cmd, o), 'retention', name);
+    await this.send((o) => this.sdk.send(cmd, o), 'retention', name);
   }
 
   /** Places or lifts an S3 legal hold on the current version (whoever may set it may lift it). */
@@ -614,7 +673,7 @@ export class S3Store implements BlobStore {
       VersionId: out.VersionId,
       LegalHold: { Status: on ? 'ON' : 'OFF' },
     });
-    await this.send((o) => this.client.send(cmd, o), 'legal hold', name);
+    await this.send((o) => this.sdk.send(cmd, o), 'legal hold', name);
   }
 
   /**
@@ -623,19 +682,25 @@ export class S3Store implements BlobStore {
    */
   async lockSupport(): Promise<{ versioning: string; objectLock: boolean; defaultRetention?: string }> {
     const v = await this.send(
-      (o) => this.client.send(new GetBucketVersioningCommand({ Bucket: this.bucket }), o),
+      (o) => this.sdk.send(new GetBucketVersioningCommand({ Bucket: this.bucket }), o),
       'head',
       '',
     );
     let objectLock = false;
     let defaultRetention: string | undefined;
     try {
-      const c = await this.client.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket }));
+      const c = await this.send(
+        (o) => this.sdk.send(new GetObjectLockConfigurationCommand({ Bucket: this.bucket }), o),
+        'head',
+        '',
+      );
       objectLock = c.ObjectLockConfiguration?.ObjectLockEnabled === 'Enabled';
       const r = c.ObjectLockConfiguration?.Rule?.DefaultRetention;
       if (r) defaultRetention = `${r.Mode ?? '?'} ${r.Days ?? r.Years ?? '?'} ${r.Days ? 'days' : 'years'}`;
-    } catch {
-      // ObjectLockConfigurationNotFoundError: the bucket was created without Object Lock (objectLock stays false)
+    } catch (e) {
+      // ObjectLockConfigurationNotFoundError (UNSUPPORTED) or a bare 404: the bucket was created without
+      // Object Lock, which is the answer. Anything else (the server down, access denied) is no answer.
+      if (!(e instanceof BulwarkError) || (e.code !== 'UNSUPPORTED' && e.code !== 'NOT_FOUND')) throw e;
     }
     return {
       versioning: v.Status ?? 'Disabled',
@@ -668,7 +733,7 @@ export class S3Store implements BlobStore {
       },
       { step: 'deserialize', priority: 'high', name: 'bulwarkCaptureDate' },
     );
-    await this.send((o) => this.client.send(cmd, o), 'server time', '');
+    await this.send((o) => this.sdk.send(cmd, o), 'server time', '');
     const after = this.clock.now().getTime();
     if (date === undefined) return new Date(after); // every HTTP/1.1 server must send Date; be lenient
     // Date is truncated to the second: the server's "now" lies in [date, date + 1 s) — take the middle,
@@ -679,6 +744,7 @@ export class S3Store implements BlobStore {
   }
 
   async close(): Promise<void> {
+    this.sdk.destroy();
     this.client.destroy();
   }
 
@@ -708,41 +774,60 @@ export class S3Store implements BlobStore {
       },
       { step: 'deserialize', priority: 'high', name: 'bulwarkCaptureDate' },
     );
-    const out = await this.send((o) => this.client.send(cmd, o), 'head', name);
+    const out = await this.send((o) => this.sdk.send(cmd, o), 'head', name);
     return { out, date };
   }
 
   /**
-   * Runs one SDK call (`o` carries the abort signal) and maps its failure to a BulwarkError.
-   * `ctx.put` / `ctx.range` tell the error mapping what was asked.
+   * Runs one SDK call (`o` carries the abort signal), retried on NETWORK failures (see `retrying`), and
+   * maps its failure to a BulwarkError. `ctx.put` / `ctx.range` tell the error mapping what was asked.
+   * Only for in-memory bodies: a streamed one is sent once per stream (put and read call sendOnce).
    */
   private async send<T>(
     call: (o: { abortSignal?: AbortSignal }) => Promise<T>,
     op: Op,
     name: string,
-    ctx: {
-      signal?: AbortSignal | undefined;
-      put?: PutObjectCommandInput;
-      range?: ByteRange | undefined;
-    } = {},
+    ctx: SendContext = {},
+  ): Promise<T> {
+    return this.retrying(ctx.signal, () => this.sendOnce(call, op, name, ctx));
+  }
+
+  /** One attempt of an SDK call, its failure mapped to a BulwarkError. */
+  private async sendOnce<T>(
+    call: (o: { abortSignal?: AbortSignal }) => Promise<T>,
+    op: Op,
+    name: string,
+    ctx: SendContext = {},
   ): Promise<T> {
     const { signal } = ctx;
     throwIfAborted(signal);
+    const started = this.now();
     try {
       return await call(signal ? { abortSignal: signal } : {});
     } catch (e) {
       if (signal?.aborted) throw new BulwarkError('CANCELED', 'the operation was canceled', { cause: e });
-      throw this.mapError(e, op, name, ctx.put, ctx.range);
+      throw this.mapError(e, op, name, { put: ctx.put, range: ctx.range, attemptMs: this.now() - started });
     }
   }
 
-  /** Retries fn on NETWORK errors (our own loop: for streamed bodies, which the SDK does not retry). */
-  private async withRetries<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` (one attempt of an operation) again after a failure worth retrying, with exponential
+   * backoff: NETWORK failures up to maxAttempts, but a server that stayed silent only while the operation
+   * is younger than retryDeadlineMs (each silent attempt costs a whole idle timeout); and once after the
+   * SDK corrected its clock offset from a RequestTimeTooSkewed answer (it signs the next attempt right).
+   */
+  private async retrying<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    const started = this.now();
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (e) {
-        if (!(e instanceof BulwarkError) || e.code !== 'NETWORK' || attempt >= this.maxAttempts) throw e;
+        if (!(e instanceof BulwarkError) || attempt >= this.maxAttempts) throw e;
+        const again =
+          e.code === 'NETWORK'
+            ? !SILENCE.has(e) || this.now() - started < this.retryDeadlineMs
+            : e.code === 'PERMISSION' && attempt === 1 && clockSkewCorrected(e.cause);
+        if (!again) throw e;
         await backoff(attempt, signal);
       }
     }
@@ -753,10 +838,17 @@ export class S3Store implements BlobStore {
     e: unknown,
     op: Op,
     name: string,
-    put?: PutObjectCommandInput,
-    range?: ByteRange,
+    ctx: {
+      put?: PutObjectCommandInput | undefined;
+      range?: ByteRange | undefined;
+      /** how long the failed attempt ran (tells a connect timeout from silence after connecting) */
+      attemptMs?: number;
+      /** the answer had begun (a body read) */
+      connected?: boolean;
+    } = {},
   ): BulwarkError {
     if (e instanceof BulwarkError) return e;
+    const { put, range } = ctx;
     const err = (e ?? {}) as SdkErrorLike;
     const what =
       op === 'server time' || op === 'list' ? `${op} ${this.location}` : `${op} ${this.describe(name)}`;
@@ -770,6 +862,52 @@ export class S3Store implements BlobStore {
     const sysCode = systemCode(e);
     if (sysCode !== undefined && FS_CODES.has(sysCode) && status === undefined) {
       return fromSystemError(e, `${what} (reading the local file)`);
+    }
+    // The smithy handler's own timers (connect, idle socket) fail with a TimeoutError and no system code
+    // (it also renames ECONNRESET/EPIPE/ETIMEDOUT errors TimeoutError, but those keep their code).
+    if (status === undefined && sdkName === 'TimeoutError' && sysCode === undefined) {
+      const connectTimeout = ctx.connected !== true && (ctx.attemptMs ?? Infinity) < this.idleMs;
+      const err = connectTimeout
+        ? new BulwarkError(
+            'NETWORK',
+            `the server at ${this.endpointLabel} does not answer (no connection within ${seconds(this.connectMs)}): ${what}`,
+            {
+              cause: e,
+              hint: 'Check the endpoint (address and port), that the server is switched on and reachable from this computer, and that no firewall drops the connection.',
+            },
+          )
+        : new BulwarkError(
+            'NETWORK',
+            `the server at ${this.endpointLabel} stopped answering (no reply for ${seconds(this.idleMs)}): ${what}`,
+            {
+              cause: e,
+              hint: 'It accepted the connection, then sent nothing: it may be frozen, overloaded or asleep (a NAS on busy disks). Check that it works (its web page, a restart), then run the command again; nothing half-written is used.',
+            },
+          );
+      SILENCE.add(err);
+      return err;
+    }
+    if (sdkName === 'CredentialsProviderError') {
+      return make(
+        'PERMISSION',
+        'no S3 access key was found for this computer',
+        'Set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment, or AWS_PROFILE to a profile ' +
+          'in ~/.aws/credentials that holds the keys for this bucket.',
+      );
+    }
+    if (status === undefined && sysCode === 'EPROTO' && this.endpointLabel.startsWith('https:')) {
+      // OpenSSL's "wrong version number": the server answered the TLS hello in plain HTTP
+      return new BulwarkError(
+        'NETWORK',
+        `the server at ${this.endpointLabel} does not speak HTTPS; try http://${this.endpointLabel.slice('https://'.length)}`,
+        {
+          cause: e,
+          hint: 'Many NAS and self-hosted S3 servers (MinIO, Ceph) listen on plain HTTP unless TLS was set up: use --endpoint http://…, or the port where the server offers HTTPS.',
+        },
+      );
+    }
+    if (sysCode === 'ERR_INVALID_URL') {
+      return make('INVALID_ARGUMENT', `the endpoint ${this.endpointLabel} is not a valid URL`);
     }
     if (
       status === undefined &&
@@ -875,6 +1013,29 @@ export class S3Store implements BlobStore {
     }
     return make('IO', `${sdkName || 'error'}: ${err.message ?? String(e)}`);
   }
+}
+
+interface SendContext {
+  signal?: AbortSignal | undefined;
+  put?: PutObjectCommandInput;
+  range?: ByteRange | undefined;
+}
+
+function positive(v: number | undefined, fallback: number): number {
+  return v !== undefined && Number.isFinite(v) && v > 0 ? v : fallback;
+}
+
+/** "30 s", "1.5 s", "500 ms" */
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${Number((ms / 1000).toFixed(1))} s`;
+}
+
+/** The SDK's signer marks an error after which it moved its clock offset to the server's Date. */
+function clockSkewCorrected(e: unknown): boolean {
+  return (
+    (e as { $metadata?: { clockSkewCorrected?: boolean } } | undefined)?.$metadata?.clockSkewCorrected ===
+    true
+  );
 }
 
 /** Exponential backoff with jitter, like the SDK's standard retry: ~100 ms, 200 ms, ... up to 20 s. */
