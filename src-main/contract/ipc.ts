@@ -2,6 +2,12 @@ import { z } from 'zod';
 
 import {
   alertSchema,
+  conflictPolicySchema,
+  fileVersionSchema,
+  findResultSchema,
+  overallProtectionSchema,
+  restoreDestinationSchema,
+  restorePlanItemSchema,
   jobKindSchema,
   jobProgressSchema,
   jobReasonSchema,
@@ -11,6 +17,7 @@ import {
   repositoryInfoSchema,
   rpoStateSchema,
   runSummarySchema,
+  snapshotEntrySchema,
   snapshotSummarySchema,
   sourceStatusSchema,
   targetSchema,
@@ -50,26 +57,59 @@ export const appVersionSchema = z.object({
 });
 
 const id = z.string().min(1).max(100);
-/** An absolute path: `/…` (POSIX), `C:\…` or `C:/…` (Windows), `\\server\share…` (UNC). */
+
+// The fields a person fills in carry messages written for people: dispatch shows them as they are (without
+// the channel or the field path), so each says what to do. See contract/validation.ts.
+
+/**
+ * An absolute path: `/…` (POSIX), `C:\…` or `C:/…` (Windows), `\\server\share…` (UNC). Whether it can be a
+ * folder of the computer the service runs on (a Windows path on Linux cannot) is the main side's to say.
+ */
 const absolutePath = z
-  .string()
-  .min(1)
-  .max(4096)
-  .refine((p) => /^(\/|[A-Za-z]:[\\/]|\\\\[^\\])/.test(p), 'must be an absolute path')
-  .refine((p) => !p.includes('\0'), 'must not contain NUL');
-const glob = z.string().min(1).max(1000);
+  .string('Choose a folder.')
+  .min(1, 'Choose a folder.')
+  .max(4096, 'This folder path is too long.')
+  .refine(
+    (p) => /^(\/|[A-Za-z]:[\\/]|\\\\[^\\])/.test(p),
+    'Give the full path of the folder: it starts with / (or with a drive letter like C:\\ on Windows).',
+  )
+  .refine((p) => !p.includes('\0'), 'A folder path cannot contain a NUL character.');
+const glob = z
+  .string('A pattern must be text.')
+  .min(1, 'A pattern cannot be empty.')
+  .max(1000, 'A pattern is too long (at most 1 000 characters).');
+const patterns = z.array(glob, 'Give the patterns as a list.').max(1000, 'Give at most 1 000 patterns.');
 /** a repository password or an access key: sent to the main side, never sent back */
 const secret = z.string().min(1).max(1024);
+const password = z
+  .string('Give the password of the backups.')
+  .min(1, 'Give the password of the backups.')
+  .max(1024, 'The password is too long (at most 1 024 characters).');
+const minutesField = (what: string) =>
+  z
+    .number(`${what} must be a number of minutes.`)
+    .positive(`${what} must be more than 0 minutes.`)
+    .max(525_600, `${what} can be at most a year.`);
 
 const sourceFields = {
-  name: z.string().trim().min(1).max(200),
-  paths: z.array(absolutePath).min(1).max(100),
-  include: z.array(glob).max(1000),
-  exclude: z.array(glob).max(1000),
+  name: z
+    .string('Give the folder a name.')
+    .trim()
+    .min(1, 'Give the folder a name.')
+    .max(200, 'The name is too long (at most 200 characters).'),
+  paths: z
+    .array(absolutePath, 'Choose at least one folder.')
+    .min(1, 'Choose at least one folder.')
+    .max(100, 'Choose at most 100 folders.'),
+  include: patterns,
+  exclude: patterns,
   targetId: id,
-  rpoMinutes: z.number().positive().max(525_600),
-  quietSeconds: z.number().min(0).max(86_400),
-  rescanMinutes: z.number().positive().max(525_600),
+  rpoMinutes: minutesField('The longest time without a backup'),
+  quietSeconds: z
+    .number('The wait after a change must be a number of seconds.')
+    .min(0, 'The wait after a change cannot be negative.')
+    .max(86_400, 'The wait after a change can be at most a day.'),
+  rescanMinutes: minutesField('The time between full checks'),
   enabled: z.boolean(),
 };
 
@@ -101,13 +141,22 @@ export const sourceUpdateSchema = z.strictObject({
 });
 
 const targetCommon = {
-  name: z.string().trim().min(1).max(200).optional(),
+  name: z
+    .string('Give the destination a name.')
+    .trim()
+    .min(1, 'Give the destination a name.')
+    .max(200, 'The name is too long (at most 200 characters).')
+    .optional(),
   /** the repository password (a new repository is created with it) */
-  password: secret,
+  password,
   /** create the repository when the location holds none (default true) */
   initialize: z.boolean().optional(),
   /** bandwidth limit for this target, bytes per second */
-  bytesPerSecond: z.number().int().positive().optional(),
+  bytesPerSecond: z
+    .number('The speed limit must be a number of bytes per second.')
+    .int('The speed limit must be a whole number of bytes per second.')
+    .positive('The speed limit must be more than 0.')
+    .optional(),
 };
 
 /** A folder (local disk or mounted NAS share) or an S3 bucket; the secrets are kept on the main side. */
@@ -117,29 +166,51 @@ export const targetAddSchema = z.discriminatedUnion('kind', [
     .strictObject({
       kind: z.literal('s3'),
       bucket: z
-        .string()
-        .min(3)
-        .max(63)
-        .regex(/^[a-z0-9][a-z0-9.-]*[a-z0-9]$/, 'must be a valid S3 bucket name'),
+        .string('Give the name of the bucket.')
+        .min(3, 'A bucket name has at least 3 characters.')
+        .max(63, 'A bucket name has at most 63 characters.')
+        .regex(
+          /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/,
+          'A bucket name has only lowercase letters, digits, dots and hyphens, and starts and ends with a letter or digit.',
+        ),
       prefix: z
-        .string()
-        .max(512)
-        .refine((p) => !p.includes('..') && !p.startsWith('/'), 'must be a relative folder in the bucket')
+        .string('The folder in the bucket must be text.')
+        .max(512, 'The folder in the bucket is too long (at most 512 characters).')
+        .refine(
+          (p) => !p.includes('..') && !p.startsWith('/'),
+          'The folder in the bucket must not start with / or contain "..".',
+        )
         .optional(),
       /** S3-compatible servers (Ceph, MinIO, a NAS, Wasabi, B2): their URL */
-      endpoint: z.url({ protocol: /^https?$/ }).optional(),
-      region: z.string().min(1).max(100).optional(),
+      endpoint: z
+        .url({
+          protocol: /^https?$/,
+          error: 'Give the address of the storage service, starting with https:// (or http://).',
+        })
+        .optional(),
+      region: z
+        .string('The region must be text.')
+        .min(1, 'The region cannot be empty.')
+        .max(100, 'The region is too long.')
+        .optional(),
       /** without keys the service uses its environment's (AWS_* variables, ~/.aws) */
       accessKeyId: secret.optional(),
       secretAccessKey: secret.optional(),
       /** Object Lock for a repository created here (the bucket must have Object Lock enabled) */
       objectLock: z
-        .strictObject({ mode: lockModeSchema, days: z.number().int().min(1).max(36_500) })
+        .strictObject({
+          mode: lockModeSchema,
+          days: z
+            .number('The lock must be a number of days.')
+            .int('The lock must be a whole number of days.')
+            .min(1, 'The lock must last at least 1 day.')
+            .max(36_500, 'The lock can last at most 100 years.'),
+        })
         .optional(),
       ...targetCommon,
     })
     .refine((t) => (t.accessKeyId === undefined) === (t.secretAccessKey === undefined), {
-      message: 'give both accessKeyId and secretAccessKey, or neither',
+      message: 'Give both the access key and the secret key, or neither.',
       path: ['secretAccessKey'],
     }),
 ]);
@@ -166,6 +237,8 @@ export const channels = {
   'bulwark:service.status': {
     request: noArgs,
     response: z.object({
+      /** the answer at the top of every page, decided on the main side (never greener than the truth) */
+      overall: overallProtectionSchema,
       /** the scheduler and the watchers are running */
       started: z.boolean(),
       /** pauseAll: no job starts until resumeAll */
@@ -237,6 +310,104 @@ export const channels = {
     request: noArgs,
     response: z.object({ paused: z.boolean() }),
   },
+  // ---- choosing folders ----
+  /**
+   * Folders inside a folder of the computer the service runs on (for the folder picker in a browser; the
+   * desktop app uses the native dialog). Without `path`: the usual places (home, documents, drives, shares).
+   */
+  'bulwark:fs.folders': {
+    request: z.strictObject({ path: absolutePath.optional() }),
+    response: z.object({
+      path: z.string().optional(),
+      parent: z.string().optional(),
+      folders: z.array(z.object({ name: z.string(), path: z.string() })),
+      places: z.array(z.object({ label: z.string(), path: z.string() })),
+      /** folders beyond the first 1 000 are not listed */
+      truncated: z.boolean(),
+    }),
+  },
+
+  // ---- restore ----
+  /** one folder of a snapshot, a page at a time (folders first, then by name) */
+  'bulwark:restore.browse': {
+    request: z.strictObject({
+      sourceId: id,
+      snapshotId: id,
+      /** relative to the snapshot root; '' for the root */
+      path: z.string().max(4096),
+      offset: z.number().int().min(0).optional(),
+      limit: z.number().int().min(1).max(1000).optional(),
+    }),
+    response: z.object({
+      path: z.string(),
+      total: z.number().int().nonnegative(),
+      offset: z.number().int().nonnegative(),
+      entries: z.array(snapshotEntrySchema),
+      /** the folder's listing could not be read (damaged): why, in plain words */
+      damaged: z.string().optional(),
+    }),
+  },
+  /** files whose path contains the text (or matches a glob: * ? [..]), across every snapshot of every source */
+  'bulwark:restore.find': {
+    request: z.strictObject({
+      query: z.string().trim().min(1).max(500),
+      sourceId: id.optional(),
+      limit: z.number().int().min(1).max(500).optional(),
+    }),
+    response: z.object({ results: z.array(findResultSchema), truncated: z.boolean() }),
+  },
+  /** every distinct version of one file, newest first */
+  'bulwark:restore.versions': {
+    request: z.strictObject({ sourceId: id, path: z.string().min(1).max(4096) }),
+    response: z.object({ versions: z.array(fileVersionSchema) }),
+  },
+  /** the start of a file for the preview pane: text (first 256 KiB) or an image (up to 2 MiB, as a data URL) */
+  'bulwark:restore.preview': {
+    request: z.strictObject({ sourceId: id, snapshotId: id, path: z.string().min(1).max(4096) }),
+    response: z.object({
+      name: z.string(),
+      size: z.number().int().nonnegative(),
+      kind: z.enum(['text', 'image', 'other']),
+      mime: z.string(),
+      text: z.string().optional(),
+      dataUrl: z.string().optional(),
+      truncated: z.boolean(),
+    }),
+  },
+  /** what restoring these files or folders will do, before anything is written */
+  'bulwark:restore.plan': {
+    request: z.strictObject({
+      sourceId: id,
+      snapshotId: id,
+      paths: z.array(z.string().max(4096)).min(1).max(10_000),
+      destination: restoreDestinationSchema,
+    }),
+    response: z.object({
+      planId: z.string(),
+      destination: z.string(),
+      /** the first 2 000 items (conflicts first); `totals` counts them all */
+      items: z.array(restorePlanItemSchema),
+      totals: z.object({
+        files: z.number().int().nonnegative(),
+        bytes: z.number().int().nonnegative(),
+        create: z.number().int().nonnegative(),
+        identical: z.number().int().nonnegative(),
+        conflicts: z.number().int().nonnegative(),
+      }),
+      truncated: z.boolean(),
+    }),
+  },
+  /** carries out a plan as a job (progress with rate and ETA on job.progress; cancel with jobs.cancel) */
+  'bulwark:restore.start': {
+    request: z.strictObject({ planId: id, onConflict: conflictPolicySchema }),
+    response: z.object({ job: jobSchema }),
+  },
+  /** a one-time link that downloads a file (a folder: as .zip) through the service; never carries the token */
+  'bulwark:restore.download': {
+    request: z.strictObject({ sourceId: id, snapshotId: id, path: z.string().max(4096) }),
+    response: z.object({ url: z.string(), name: z.string(), expiresAt: z.iso.datetime({ offset: true }) }),
+  },
+
   /** newest first; `active: true` open ones only, `false` the history of cleared ones */
   'bulwark:alerts.list': {
     request: z.strictObject({

@@ -129,6 +129,8 @@ export const jobSchema = z.object({
   error: resultErrorSchema.optional(),
   /** the latest progress of a running job */
   progress: jobProgressSchema.optional(),
+  /** what a finished restore did */
+  restore: z.lazy(() => restoreSummarySchema).optional(),
 });
 export type Job = z.infer<typeof jobSchema>;
 
@@ -202,12 +204,64 @@ export const sourceSchema = z.object({
 });
 export type Source = z.infer<typeof sourceSchema>;
 
+// ---- protection status (DESIGN §8: one function on the main side decides, every surface shows it) ----------
+
+/** The pages of the app; an alert or a reason links to the one that fixes it. */
+export const pageSchema = z.enum(['overview', 'restore', 'sources', 'targets', 'alerts', 'settings']);
+export type Page = z.infer<typeof pageSchema>;
+
+/** protected: the last backup succeeded within the RPO and nothing below is wrong; otherwise at-risk or not-protected */
+export const protectionStateSchema = z.enum(['protected', 'at-risk', 'not-protected']);
+export type ProtectionState = z.infer<typeof protectionStateSchema>;
+
+/** Why a source is not (fully) protected, in plain words, with the page that fixes it. */
+export const protectionReasonSchema = z.object({
+  code: z.enum([
+    'never-backed-up',
+    'last-backup-failed',
+    'rpo-missed',
+    'paused',
+    'source-disabled',
+    'service-stopped',
+    'source-missing',
+    'target-missing',
+    'target-unreachable',
+    'target-not-immutable',
+    'same-disk',
+    'lock-invariant-broken',
+    'repository-damaged',
+    'repository-tampered',
+  ]),
+  /** one sentence for people: what is wrong */
+  text: z.string(),
+  fix: z.object({ page: pageSchema, label: z.string() }).optional(),
+});
+export type ProtectionReason = z.infer<typeof protectionReasonSchema>;
+
+export const protectionSchema = z.object({
+  state: protectionStateSchema,
+  /** a few words: "Protected", "At risk: the last backup failed", "Not protected: never backed up" */
+  summary: z.string(),
+  reasons: z.array(protectionReasonSchema),
+});
+export type Protection = z.infer<typeof protectionSchema>;
+
+/** The answer at the top of every page: "All 3 folders protected — last backup 4 minutes ago". */
+export const overallProtectionSchema = z.object({
+  state: protectionStateSchema,
+  headline: z.string(),
+  lastBackupAt: isoTime.optional(),
+  counts: z.object({ protected: count, atRisk: count, notProtected: count }),
+});
+export type OverallProtection = z.infer<typeof overallProtectionSchema>;
+
 export const sourceStatusSchema = sourceSchema.extend({
   target: z
     .object({ id: z.string(), name: z.string(), kind: serviceTargetKindSchema, location: z.string() })
     .optional(),
-  /** a successful snapshot within the RPO exists */
+  /** true only when `protection.state` is 'protected' (kept for scripts) */
   protected: z.boolean(),
+  protection: protectionSchema,
   rpoState: rpoStateSchema,
   lastSnapshotAt: isoTime.optional(),
   lastSnapshotId: z.string().optional(),
@@ -238,6 +292,8 @@ export const alertKindSchema = z.enum([
   'repository-damaged',
   'repository-tampered',
   'watch-degraded',
+  /** a folder of a source is not there (moved, renamed, its disk or share disconnected) */
+  'source-missing',
 ]);
 export type AlertKind = z.infer<typeof alertKindSchema>;
 
@@ -252,8 +308,10 @@ export const alertSchema = z.object({
   targetId: z.string().optional(),
   /** one or two sentences for people */
   text: z.string(),
-  /** what to do about it */
+  /** what to do about it, for a person without a terminal */
   action: z.string().optional(),
+  /** the page that fixes it */
+  fix: z.object({ page: pageSchema, label: z.string() }).optional(),
   raisedAt: isoTime,
   lastSeenAt: isoTime,
   /** how many times the condition was seen while the alert was open */
@@ -264,3 +322,89 @@ export const alertSchema = z.object({
   active: z.boolean(),
 });
 export type Alert = z.infer<typeof alertSchema>;
+
+// ---- restore: browse, find, versions, preview, plan ---------------------------------------------------------
+
+export const entryTypeSchema = z.enum(['file', 'dir', 'symlink', 'other']);
+export type EntryType = z.infer<typeof entryTypeSchema>;
+
+/** One entry of a folder in a snapshot. `path` is what restore accepts (relative to the snapshot root). */
+export const snapshotEntrySchema = z.object({
+  name: z.string(),
+  path: z.string(),
+  type: entryTypeSchema,
+  size: count.optional(),
+  mtime: isoTime.optional(),
+  /** where it was on disk when it was backed up */
+  originalPath: z.string().optional(),
+});
+export type SnapshotEntry = z.infer<typeof snapshotEntrySchema>;
+
+/** One distinct version of a file (its content), and the snapshots it is in. */
+export const fileVersionSchema = z.object({
+  /** the newest snapshot holding this version: restore this one */
+  snapshotId: z.string(),
+  /** the snapshot it first appeared in, and when */
+  firstSnapshotId: z.string(),
+  firstSeen: isoTime,
+  /** the last snapshot that still had it (absent: still the current version) */
+  lastSeen: isoTime.optional(),
+  /** the file was changed (`changed`) or deleted (`deleted`) after this version */
+  endedBy: z.enum(['changed', 'deleted']).optional(),
+  path: z.string(),
+  originalPath: z.string(),
+  size: count,
+  mtime: isoTime,
+});
+export type FileVersion = z.infer<typeof fileVersionSchema>;
+
+export const findResultSchema = z.object({
+  sourceId: z.string(),
+  sourceName: z.string(),
+  /** relative to the snapshot root (restore accepts it) */
+  path: z.string(),
+  originalPath: z.string(),
+  name: z.string(),
+  /** newest first */
+  versions: z.array(fileVersionSchema),
+  /** deleted from the folder: absent from the newest snapshot */
+  deleted: z.boolean(),
+});
+export type FindResult = z.infer<typeof findResultSchema>;
+
+export const conflictPolicySchema = z.enum(['overwrite', 'keep-both', 'skip', 'if-newer']);
+export type ConflictPolicy = z.infer<typeof conflictPolicySchema>;
+
+export const restoreDestinationSchema = z.discriminatedUnion('kind', [
+  /** where the files were when they were backed up */
+  z.object({ kind: z.literal('original') }),
+  z.object({ kind: z.literal('folder'), path: z.string().min(1) }),
+]);
+export type RestoreDestination = z.infer<typeof restoreDestinationSchema>;
+
+/** What restoring one file will do, decided before anything is written. */
+export const restorePlanItemSchema = z.object({
+  path: z.string(),
+  /** where it will be written */
+  destination: z.string(),
+  type: entryTypeSchema,
+  /** create: nothing there; identical: the same bytes are there (skipped); conflict: other content is there */
+  action: z.enum(['create', 'identical', 'conflict']),
+  size: count,
+  mtime: isoTime.optional(),
+  existing: z.object({ size: count, mtime: isoTime }).optional(),
+});
+export type RestorePlanItem = z.infer<typeof restorePlanItemSchema>;
+
+export const restoreSummarySchema = z.object({
+  restored: count,
+  /** identical files, and conflicts the policy skipped */
+  skipped: count,
+  failed: count,
+  bytes: count,
+  /** restored beside the existing file (keep-both) */
+  keptBoth: count,
+  failures: z.array(z.object({ path: z.string(), message: z.string() })),
+  destination: z.string(),
+});
+export type RestoreSummary = z.infer<typeof restoreSummarySchema>;

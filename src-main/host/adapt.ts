@@ -3,6 +3,11 @@ import type {
   Alert,
   AlertKind,
   AlertSeverity,
+  OverallProtection,
+  Page,
+  Protection,
+  ProtectionReason,
+  ProtectionState,
   Job,
   JobPhase,
   JobProgress,
@@ -143,10 +148,87 @@ export function alertKind(kind: engine.AlertKind): AlertKind {
     case 'repository-damaged':
     case 'repository-tampered':
     case 'watch-degraded':
+    case 'source-missing':
       return kind;
     default:
       return unreachable(kind, 'alert kind');
   }
+}
+
+export function page(p: engine.Page): Page {
+  switch (p) {
+    case 'overview':
+    case 'restore':
+    case 'sources':
+    case 'targets':
+    case 'alerts':
+    case 'settings':
+      return p;
+    default:
+      return unreachable(p, 'page');
+  }
+}
+
+const fixLink = (f: engine.FixLink): { page: Page; label: string } => ({
+  page: page(f.page),
+  label: f.label,
+});
+
+export function protectionState(state: engine.ProtectionState): ProtectionState {
+  switch (state) {
+    case 'protected':
+    case 'at-risk':
+    case 'not-protected':
+      return state;
+    default:
+      return unreachable(state, 'protection state');
+  }
+}
+
+export function protectionReasonCode(code: engine.ProtectionReasonCode): ProtectionReason['code'] {
+  switch (code) {
+    case 'never-backed-up':
+    case 'last-backup-failed':
+    case 'rpo-missed':
+    case 'paused':
+    case 'source-disabled':
+    case 'service-stopped':
+    case 'source-missing':
+    case 'target-missing':
+    case 'target-unreachable':
+    case 'target-not-immutable':
+    case 'same-disk':
+    case 'lock-invariant-broken':
+    case 'repository-damaged':
+    case 'repository-tampered':
+      return code;
+    default:
+      return unreachable(code, 'protection reason');
+  }
+}
+
+/** The engine's decision as is (DESIGN §8: decided once, on the main side). */
+export function protection(p: engine.Protection): Protection {
+  return {
+    state: protectionState(p.state),
+    summary: p.summary,
+    reasons: p.reasons.map((r) =>
+      compact({
+        code: protectionReasonCode(r.code),
+        text: r.text,
+        fix: r.fix ? fixLink(r.fix) : undefined,
+      }),
+    ),
+  };
+}
+
+export function overall(o: engine.OverallProtection): OverallProtection {
+  return compact({
+    state: protectionState(o.state),
+    headline: o.headline,
+    lastBackupAt: isoOrUndefined(o.lastBackupAt),
+    counts: { ...o.counts },
+  });
 }
 
 export function alertSeverity(severity: engine.AlertSeverity): AlertSeverity {
@@ -294,7 +376,8 @@ export function sourceStatus(s: engine.SourceStatus): SourceStatus {
     target: s.target
       ? { id: s.target.id, name: s.target.name, kind: s.target.kind, location: s.target.location }
       : undefined,
-    protected: s.protected,
+    protected: s.protection.state === 'protected',
+    protection: protection(s.protection),
     rpoState: rpoState(s.rpoState),
     lastSnapshotAt: isoOrUndefined(s.lastSnapshotAt),
     lastSnapshotId: s.lastSnapshotId ?? undefined,
@@ -330,6 +413,7 @@ export function alert(a: engine.Alert): Alert {
     targetId: a.targetId ?? undefined,
     text: a.text,
     action: a.action ?? undefined,
+    fix: a.fix ? fixLink(a.fix) : undefined,
     raisedAt: iso(a.raisedAt),
     lastSeenAt: iso(a.lastSeenAt),
     count: Math.max(1, a.count),

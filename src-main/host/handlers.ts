@@ -5,6 +5,7 @@ import type { LockPolicy } from '../engine/index.ts';
 import type { BackupService, SourceInput, SourceUpdate, TargetInput } from '../engine/service/index.ts';
 import type { Handlers, Logger } from '../transport/dispatch.ts';
 import * as adapt from './adapt.ts';
+import { defaultFolderEnv, listFolders, type FolderEnv } from './folders.ts';
 import type { TargetSecret } from './secrets.ts';
 import type { TargetAccess } from './targets.ts';
 
@@ -31,6 +32,7 @@ export const SERVICE_CHANNELS = [
   'bulwark:jobs.resumeAll',
   'bulwark:alerts.list',
   'bulwark:alerts.acknowledge',
+  'bulwark:fs.folders',
 ] as const;
 
 export type ServiceChannel = (typeof SERVICE_CHANNELS)[number];
@@ -73,7 +75,17 @@ function targetInput(req: ParsedRequestOf<'bulwark:targets.add'>): {
   };
 }
 
-export function createServiceHandlers(service: BackupService, access: TargetAccess): ServiceHandlers {
+export interface ServiceHandlerOptions {
+  /** the computer the folder picker shows (tests: a temp home and mount folders) */
+  folders?: FolderEnv;
+}
+
+export function createServiceHandlers(
+  service: BackupService,
+  access: TargetAccess,
+  opts: ServiceHandlerOptions = {},
+): ServiceHandlers {
+  const folderEnv = opts.folders ?? defaultFolderEnv();
   return {
     'bulwark:service.status': () => {
       const sources = service.listSources();
@@ -81,6 +93,7 @@ export function createServiceHandlers(service: BackupService, access: TargetAcce
       for (const s of sources) if (s.enabled) rpo[adapt.rpoState(s.rpoState)]++;
       const jobs = service.listJobs();
       return ok({
+        overall: adapt.overall(service.overallProtection(sources)),
         started: service.started,
         paused: service.paused,
         sources: sources.map(adapt.sourceStatus),
@@ -176,6 +189,8 @@ export function createServiceHandlers(service: BackupService, access: TargetAcce
 
     'bulwark:alerts.acknowledge': ({ alertId }) =>
       ok({ alert: adapt.alert(service.acknowledgeAlert(alertId)) }),
+
+    'bulwark:fs.folders': ({ path }) => ok(listFolders(path, folderEnv)),
   };
 }
 

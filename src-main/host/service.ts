@@ -8,6 +8,7 @@ import {
 import type { Logger } from '../transport/dispatch.ts';
 import { createEventHub, type EventSource } from '../transport/events.ts';
 import { createServiceHandlers, forwardServiceEvents, type ServiceHandlers } from './handlers.ts';
+import type { FolderEnv } from './folders.ts';
 import { fileSecretStore, targetSecretsDir, type TargetSecretStore } from './secrets.ts';
 import { createTargetAccess } from './targets.ts';
 
@@ -28,6 +29,8 @@ export interface HostedServiceOptions {
   /** tuning passed on to the service (tests: fake watchers, timers, a short stop timeout) */
   tuning?: Omit<BackupServiceOptions, 'home' | 'paths' | 'passwordFor' | 'storeFor' | 'kdf' | 'clock'>;
   log?: Logger;
+  /** what the folder picker (fs.folders) shows: default, this computer's home, disks and shares */
+  folders?: FolderEnv;
 }
 
 export interface HostedService {
@@ -77,7 +80,7 @@ export function openHostedService(o: HostedServiceOptions): HostedService {
 
   return {
     service,
-    handlers: createServiceHandlers(service, access),
+    handlers: createServiceHandlers(service, access, o.folders ? { folders: o.folders } : {}),
     events: hub,
     prepare,
     async start() {

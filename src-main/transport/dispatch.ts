@@ -10,10 +10,11 @@ import {
   type ResponseOf,
 } from '../contract/ipc.ts';
 import { err, toResultError, type Result } from '../contract/result.ts';
+import { checkRequest } from '../contract/validation.ts';
 
 /**
  * The transport-neutral core of every way into Bulwark (Electron IPC, HTTP + WebSocket): per call
- *  1. validate the request with the channel's schema,
+ *  1. validate the request with the channel's schema (a refusal in plain words: contract/validation.ts),
  *  2. call the handler,
  *  3. check the answer against the response schema,
  * and always resolve to a Result envelope, never throw. Events are checked against their schema before
@@ -51,16 +52,18 @@ export async function dispatch<C extends ChannelName>(
   log: Logger = () => {},
 ): Promise<Result<ResponseOf<C>>> {
   const spec = channels[channel];
-  const request = spec.request.safeParse(rawRequest);
-  if (!request.success) {
-    const issue = request.error.issues[0];
-    const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
-    return err('INVALID_ARGUMENT', `invalid request for ${channel}${where}: ${issue?.message ?? 'rejected'}`);
+  const request = checkRequest(spec.request, rawRequest);
+  if (!request.ok) {
+    // The contract's own messages are for people (a form shows them as they are); anything else is a
+    // caller's mistake, told generically with the technical detail (channel, field path) in the hint.
+    return request.plain
+      ? err('INVALID_ARGUMENT', request.message)
+      : err('INVALID_ARGUMENT', request.message, `${channel}: ${request.detail}`);
   }
   const handler = handlers[channel] as ((request: unknown) => HandlerResult<C>) | undefined;
   if (!handler) return err('UNSUPPORTED', `${channel} is not available here`);
   try {
-    const result = await handler(request.data);
+    const result = await handler(request.value);
     if (!result.ok) return { ok: false, error: toResultError(result.error) };
     const value = spec.response.safeParse(result.value);
     if (!value.success) {

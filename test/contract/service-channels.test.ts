@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 
 import { channels, events, type ChannelName } from '../../src-main/contract/ipc.ts';
-import type { Alert, Job, SourceStatus, Target } from '../../src-main/contract/model.ts';
+import {
+  alertSchema,
+  sourceStatusSchema,
+  type Alert,
+  type Job,
+  type SourceStatus,
+  type Target,
+} from '../../src-main/contract/model.ts';
+import { checkRequest } from '../../src-main/contract/validation.ts';
 
 // The service channels of the contract (issue 6): what each request schema accepts and refuses, and that
 // the answers and events are plain JSON with the contract's enums.
@@ -23,6 +31,7 @@ const source: SourceStatus = {
   createdAt: at,
   target: { id: 'default', name: 'This computer', kind: 'fs', location: '/var/lib/bulwark/repository' },
   protected: true,
+  protection: { state: 'protected', summary: 'Protected', reasons: [] },
   rpoState: 'ok',
   lastSnapshotAt: at,
   lastSnapshotId: 'snap',
@@ -181,8 +190,14 @@ describe('service channels: requests', () => {
 });
 
 describe('service channels: answers and events', () => {
-  it('service.status carries sources, targets, pause, RPO counts and job counts', () => {
+  it('service.status carries the overall answer, sources, targets, pause, RPO counts and job counts', () => {
     const value = {
+      overall: {
+        state: 'protected',
+        headline: '1 folder protected',
+        lastBackupAt: at,
+        counts: { protected: 1, atRisk: 0, notProtected: 0 },
+      },
       started: true,
       paused: false,
       sources: [source],
@@ -194,6 +209,9 @@ describe('service channels: answers and events', () => {
     const schema = channels['bulwark:service.status'].response;
     expect(schema.parse(JSON.parse(JSON.stringify(value)))).toEqual(value);
     expect(schema.safeParse({ ...value, rpo: { ok: 1 } }).success).toBe(false);
+    expect(schema.safeParse({ ...value, overall: { ...value.overall, state: 'green' } }).success).toBe(false);
+    const { overall: _overall, ...withoutOverall } = value;
+    expect(schema.safeParse(withoutOverall).success).toBe(false);
     expect(schema.safeParse({ ...value, sources: [{ ...source, rpoState: 'late' }] }).success).toBe(false);
   });
 
@@ -245,5 +263,105 @@ describe('service channels: answers and events', () => {
       events['bulwark:source.changed'].safeParse({ sourceId: 's1', removed: false, source }).success,
     ).toBe(true);
     expect(events['bulwark:source.changed'].safeParse({ sourceId: 's1' }).success).toBe(false);
+  });
+});
+
+describe('protection, pages and folders', () => {
+  it('a source status carries its protection; reasons and alerts link to a page of the app', () => {
+    const atRisk = {
+      ...source,
+      protected: false,
+      protection: {
+        state: 'at-risk',
+        summary: 'At risk: the last backup failed',
+        reasons: [
+          {
+            code: 'last-backup-failed',
+            text: 'The last backup of Accounting failed.',
+            fix: { page: 'sources', label: 'Back up now' },
+          },
+        ],
+      },
+    };
+    expect(sourceStatusSchema.safeParse(atRisk).success).toBe(true);
+    const { protection: _p, ...without } = source;
+    expect(sourceStatusSchema.safeParse(without).success).toBe(false);
+    const badPage = { ...atRisk.protection.reasons[0], fix: { page: 'terminal', label: 'x' } };
+    expect(
+      sourceStatusSchema.safeParse({ ...atRisk, protection: { ...atRisk.protection, reasons: [badPage] } })
+        .success,
+    ).toBe(false);
+    const missing = {
+      ...alert,
+      kind: 'source-missing',
+      severity: 'error',
+      fix: { page: 'sources', label: 'Open Sources' },
+    };
+    expect(alertSchema.safeParse(missing).success).toBe(true);
+  });
+
+  it('fs.folders takes an absolute path or nothing', () => {
+    const c = 'bulwark:fs.folders';
+    expect(accepts(c, {})).toBe(true);
+    expect(accepts(c, { path: '/home/office' })).toBe(true);
+    expect(accepts(c, { path: 'C:\\Users' })).toBe(true);
+    expect(accepts(c, { path: 'home' })).toBe(false);
+    expect(accepts(c, { path: '/x', hidden: true })).toBe(false);
+  });
+});
+
+describe('refusals in plain words (contract/validation.ts)', () => {
+  const add = channels['bulwark:sources.add'].request;
+
+  it('the fields a person fills in say what to do, without the channel or the field path', () => {
+    const cases: [unknown, string][] = [
+      [
+        { name: 'Docs', paths: ['Documents'] },
+        'Give the full path of the folder: it starts with / (or with a drive letter like C:\\ on Windows).',
+      ],
+      [{ name: '  ', paths: ['/d'] }, 'Give the folder a name.'],
+      [{ name: 'Docs', paths: [] }, 'Choose at least one folder.'],
+      [{ name: 'Docs' }, 'Choose at least one folder.'],
+      [
+        { name: 'Docs', paths: ['/d'], rpoMinutes: 0 },
+        'The longest time without a backup must be more than 0 minutes.',
+      ],
+      [{ name: 'Docs', paths: ['/d'], quietSeconds: -1 }, 'The wait after a change cannot be negative.'],
+      [{ name: 'Docs', paths: ['/d'], exclude: [''] }, 'A pattern cannot be empty.'],
+    ];
+    for (const [request, message] of cases) {
+      const r = checkRequest(add, request);
+      expect(r, JSON.stringify(request)).toMatchObject({ ok: false, plain: true, message });
+      if (!r.ok) expect(r.message).not.toMatch(/bulwark:|paths\.0|expected/);
+    }
+    const bucket = checkRequest(channels['bulwark:targets.add'].request, {
+      kind: 's3',
+      bucket: 'Bad_Bucket',
+      password: 'pw',
+    });
+    expect(bucket).toMatchObject({
+      ok: false,
+      plain: true,
+      message: expect.stringMatching(/^A bucket name/),
+    });
+    const keys = checkRequest(channels['bulwark:targets.add'].request, {
+      kind: 's3',
+      bucket: 'ok-bucket',
+      password: 'pw',
+      accessKeyId: 'AKIA',
+    });
+    expect(keys).toMatchObject({ message: 'Give both the access key and the secret key, or neither.' });
+  });
+
+  it('anything else is told generically, with the technical detail apart', () => {
+    const r = checkRequest(add, { name: 'Docs', paths: ['/d'], id: 'mine' });
+    expect(r).toMatchObject({ ok: false, plain: false, message: 'This request is not valid.' });
+    expect(r.ok ? '' : r.detail).toMatch(/Unrecognized key: "id"/);
+    const typed = checkRequest(channels['bulwark:jobs.cancel'].request, { jobId: 1 });
+    expect(typed).toMatchObject({ plain: false, detail: expect.stringMatching(/^jobId: .*expected string/) });
+    expect(checkRequest(add, { name: 'Docs', paths: ['/d'] })).toEqual({
+      ok: true,
+      value: { name: 'Docs', paths: ['/d'] },
+    });
   });
 });

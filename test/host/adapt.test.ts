@@ -7,13 +7,15 @@ import {
   jobPhaseSchema,
   jobSchema,
   jobStateSchema,
+  overallProtectionSchema,
+  pageSchema,
   runSummarySchema,
   sourceStatusSchema,
   targetSchema,
   watchModeSchema,
 } from '../../src-main/contract/model.ts';
 import type { JobInfo, JobState, SourceStatus, Target } from '../../src-main/engine/service/index.ts';
-import { ALERT_KINDS, JOB_TRANSITIONS } from '../../src-main/engine/service/index.ts';
+import { ALERT_FIX, ALERT_KINDS, JOB_TRANSITIONS } from '../../src-main/engine/service/index.ts';
 import * as adapt from '../../src-main/host/adapt.ts';
 
 const T = Date.UTC(2026, 2, 1, 10, 0, 0);
@@ -190,6 +192,25 @@ describe('engine → contract mapping', () => {
       updatedAt: T,
       target: { id: 't1', name: 'Wasabi', location: 's3://office/pc-1', kind: 's3' },
       protected: false,
+      protection: {
+        state: 'not-protected',
+        summary: 'Not protected: the first backup failed',
+        reasons: [
+          {
+            code: 'last-backup-failed',
+            severity: 'at-risk',
+            text: 'The first backup of Docs failed.',
+            short: 'the first backup failed',
+            fix: { page: 'sources', label: 'Back up now' },
+          },
+          {
+            code: 'never-backed-up',
+            severity: 'not-protected',
+            text: 'Docs has not been backed up yet.',
+            short: 'x',
+          },
+        ],
+      },
       rpoState: 'missed',
       lastSnapshotAt: null,
       lastRun: { runId: 2, state: 'failed', startedAt: T, finishedAt: T + 1, error: 'NETWORK: down' },
@@ -209,6 +230,20 @@ describe('engine → contract mapping', () => {
     };
     const mapped = adapt.sourceStatus(status);
     expect(sourceStatusSchema.parse(mapped)).toEqual(mapped);
+    expect(mapped.protection).toEqual({
+      state: 'not-protected',
+      summary: 'Not protected: the first backup failed',
+      reasons: [
+        {
+          code: 'last-backup-failed',
+          text: 'The first backup of Docs failed.',
+          fix: { page: 'sources', label: 'Back up now' },
+        },
+        { code: 'never-backed-up', text: 'Docs has not been backed up yet.' },
+      ],
+    });
+    // `protected` follows the decision, whatever the engine's field says
+    expect(adapt.sourceStatus({ ...status, protected: true }).protected).toBe(false);
     expect(mapped).toMatchObject({
       rpoState: 'missed',
       protected: false,
@@ -275,6 +310,7 @@ describe('engine → contract mapping', () => {
       targetId: null,
       text: 'Docs: live watching is not available',
       action: null,
+      fix: { page: 'sources', label: 'Open Sources' },
       raisedAt: T,
       lastSeenAt: T,
       count: 1,
@@ -288,11 +324,33 @@ describe('engine → contract mapping', () => {
       severity: 'warning',
       sourceId: 's1',
       text: 'Docs: live watching is not available',
+      fix: { page: 'sources', label: 'Open Sources' },
       raisedAt: '2026-03-01T10:00:00.000Z',
       lastSeenAt: '2026-03-01T10:00:00.000Z',
       count: 1,
       active: true,
     });
+  });
+
+  it('the overall protection: ISO time, counts, the contract enums', () => {
+    const o = adapt.overall({
+      state: 'at-risk',
+      headline: '1 of 2 folders at risk: Docs — the last backup failed',
+      lastBackupAt: T,
+      counts: { protected: 1, atRisk: 1, notProtected: 0 },
+    });
+    expect(overallProtectionSchema.parse(o)).toEqual({
+      state: 'at-risk',
+      headline: '1 of 2 folders at risk: Docs — the last backup failed',
+      lastBackupAt: '2026-03-01T10:00:00.000Z',
+      counts: { protected: 1, atRisk: 1, notProtected: 0 },
+    });
+    expect('lastBackupAt' in adapt.overall({ ...o, lastBackupAt: null })).toBe(false);
+    for (const p of ['overview', 'restore', 'sources', 'targets', 'alerts', 'settings'] as const)
+      expect(pageSchema.parse(adapt.page(p))).toBe(p);
+    expect(() => adapt.page('elsewhere' as 'overview')).toThrow(/unmapped page/);
+    // every alert kind links to a page of the app
+    for (const k of ALERT_KINDS) expect(pageSchema.safeParse(ALERT_FIX[k].page).success, k).toBe(true);
   });
 
   it('reads the source id out of a snapshot source key the service wrote', () => {

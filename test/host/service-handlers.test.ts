@@ -1,4 +1,4 @@
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
@@ -73,6 +73,11 @@ describe('service handlers (src-main/host)', () => {
       sources: [],
       targets: [{ id: 'default', kind: 'fs', isDefault: true, immutability: 'worm-folder' }],
       rpo: { ok: 0, pending: 0, missed: 0 },
+      overall: {
+        state: 'not-protected',
+        headline: 'No folders yet: add one to start protecting',
+        counts: { protected: 0, atRisk: 0, notProtected: 0 },
+      },
     });
 
     const { source } = value(
@@ -92,7 +97,17 @@ describe('service handlers (src-main/host)', () => {
     await hosted.service.whenIdle();
 
     const after = value(await call('bulwark:sources.list', {})).sources[0];
-    expect(after).toMatchObject({ id: source.id, protected: true, rpoState: 'ok' });
+    // backed up, but the only copy is in the data folder, on the same disk: at risk, never green
+    expect(after).toMatchObject({
+      id: source.id,
+      protected: false,
+      rpoState: 'ok',
+      protection: {
+        state: 'at-risk',
+        summary: 'At risk: the only copy is on the same disk',
+        reasons: [{ code: 'same-disk', fix: { page: 'targets' } }],
+      },
+    });
     expect(after?.lastSnapshotAt).toMatch(/Z$/);
     const states = received.flatMap((r) => (r.event === 'bulwark:job.state' ? [r.payload.state] : []));
     expect(states).toEqual(['queued', 'running', 'succeeded']);
@@ -103,9 +118,16 @@ describe('service handlers (src-main/host)', () => {
     expect(changed.at(-1)?.payload).toMatchObject({
       sourceId: source.id,
       removed: false,
-      source: { protected: true },
+      source: { protected: false, protection: { state: 'at-risk' } },
     });
-    expect(value(await call('bulwark:service.status', {})).rpo).toEqual({ ok: 1, pending: 0, missed: 0 });
+    const later = value(await call('bulwark:service.status', {}));
+    expect(later.rpo).toEqual({ ok: 1, pending: 0, missed: 0 });
+    expect(later.overall).toEqual({
+      state: 'at-risk',
+      headline: 'Docs is at risk: the only copy is on the same disk',
+      lastBackupAt: after?.lastSnapshotAt,
+      counts: { protected: 0, atRisk: 1, notProtected: 0 },
+    });
     // the snapshot list shows the source's name (the repository handlers use hosted.sourceName)
     expect(hosted.sourceName(source.id)).toBe('Docs');
 
@@ -116,13 +138,67 @@ describe('service handlers (src-main/host)', () => {
     const updated = value(
       await call('bulwark:sources.update', { sourceId: source.id, name: 'Documents', rpoMinutes: 30 }),
     );
-    expect(updated.source).toMatchObject({ name: 'Documents', rpoMinutes: 30, protected: true });
+    expect(updated.source).toMatchObject({ name: 'Documents', rpoMinutes: 30, rpoState: 'ok' });
 
-    // bad requests never reach the service; unknown ids come back as typed errors
-    expect(await call('bulwark:sources.add', { name: 'X', paths: ['relative/path'] })).toMatchObject({
-      ok: false,
-      error: { code: 'INVALID_ARGUMENT' },
+    // one source paused on its own, through the contract: at risk "paused" at once, in the answer and the event
+    const pausedOne = value(await call('bulwark:sources.update', { sourceId: source.id, enabled: false }));
+    expect(pausedOne.source).toMatchObject({
+      enabled: false,
+      protected: false,
+      protection: {
+        state: 'at-risk',
+        summary: 'At risk: backups of this folder are paused',
+        reasons: [
+          { code: 'source-disabled', fix: { page: 'sources', label: 'Resume this folder' } },
+          { code: 'same-disk' },
+        ],
+      },
     });
+    expect(received.at(-1)).toMatchObject({
+      event: 'bulwark:source.changed',
+      payload: { sourceId: source.id, source: { protection: { state: 'at-risk' } } },
+    });
+    const resumedOne = value(await call('bulwark:sources.update', { sourceId: source.id, enabled: true }));
+    expect(resumedOne.source.protection.reasons.map((r) => r.code)).toEqual(['same-disk']);
+
+    // bad requests never reach the service, and say what is wrong in plain words (no channel, no field
+    // path); unknown ids come back as typed errors
+    expect(await call('bulwark:sources.add', { name: 'X', paths: ['relative/path'] })).toEqual({
+      ok: false,
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message:
+          'Give the full path of the folder: it starts with / (or with a drive letter like C:\\ on Windows).',
+      },
+    });
+    expect(await call('bulwark:sources.add', { name: 'X', paths: ['/x'], color: 'red' })).toMatchObject({
+      ok: false,
+      error: {
+        code: 'INVALID_ARGUMENT',
+        message: 'This request is not valid.',
+        hint: expect.stringMatching(/^bulwark:sources\.add: .*Unrecognized key: "color"/),
+      },
+    });
+    const nowhere = join(e.dir, 'nowhere');
+    expect(await call('bulwark:sources.add', { name: 'X', paths: [nowhere] })).toMatchObject({
+      ok: false,
+      error: { code: 'NOT_FOUND', message: `There is no folder ${nowhere} on this computer.` },
+    });
+    if (process.platform !== 'win32') {
+      const windows = await call('bulwark:sources.add', {
+        name: 'X',
+        paths: ['C:\\Users\\office\\Documents'],
+      });
+      expect(windows).toMatchObject({
+        ok: false,
+        error: {
+          code: 'INVALID_ARGUMENT',
+          message: expect.stringMatching(/^C:\\Users\\office\\Documents is a Windows folder/),
+        },
+      });
+    }
+    expect(value(await call('bulwark:sources.list', {})).sources).toHaveLength(1);
+    mkdirSync(join(e.data, 'inner'));
     expect(
       await call('bulwark:sources.add', { name: 'Again', paths: [e.data, join(e.data, 'inner')] }),
     ).toMatchObject({
@@ -241,10 +317,12 @@ describe('service handlers (src-main/host)', () => {
     const e = setup();
     const { hosted, call, received } = host(e.home);
     await hosted.prepare();
-    const missing = join(e.dir, 'unplugged');
+    const usb = join(e.dir, 'usb');
+    mkdirSync(usb);
     value(await call('bulwark:jobs.pauseAll', {}));
     expect(value(await call('bulwark:service.status', {})).paused).toBe(true);
-    const { source } = value(await call('bulwark:sources.add', { name: 'USB', paths: [missing] }));
+    const { source } = value(await call('bulwark:sources.add', { name: 'USB', paths: [usb] }));
+    expect(source.protection.reasons.map((r) => r.code)).toContain('paused');
 
     // paused: a job waits in the queue, and can be canceled there
     const { job } = value(await call('bulwark:jobs.runNow', { sourceId: source.id }));
@@ -252,19 +330,33 @@ describe('service handlers (src-main/host)', () => {
     expect(value(await call('bulwark:jobs.cancel', { jobId: job.id })).job.state).toBe('canceled');
     expect(value(await call('bulwark:jobs.resumeAll', {}))).toEqual({ paused: false });
 
-    // the folder is missing: the run fails and raises backup-failed with what to do
+    // resuming announces every source's fresh status
+    const resumed = received.filter((r) => r.event === 'bulwark:source.changed').at(-1);
+    expect(resumed?.payload.source?.protection.reasons.map((r) => r.code)).not.toContain('paused');
+
+    // the disk is unplugged: the run fails and raises source-missing (not backup-failed) with what to do
+    renameSync(usb, `${usb}-unplugged`);
     const failed = value(await call('bulwark:jobs.runNow', { sourceId: source.id })).job;
     expect((await hosted.service.waitForJob(failed.id)).state).toBe('FAILED');
     const raised = received.find((r) => r.event === 'bulwark:alert.raised');
     expect(raised?.payload).toMatchObject({
-      kind: 'backup-failed',
+      kind: 'source-missing',
       severity: 'error',
       sourceId: source.id,
       active: true,
+      fix: { page: 'sources', label: 'Open Sources' },
     });
     const [open] = value(await call('bulwark:alerts.list', { active: true })).alerts;
-    expect(open).toMatchObject({ kind: 'backup-failed', text: expect.stringContaining('USB') });
-    expect(open?.action).toBeTruthy();
+    expect(open).toMatchObject({ kind: 'source-missing', text: expect.stringContaining('USB') });
+    expect(open?.action).toMatch(/Reconnect the disk/);
+    // the status changed with the failure: source.changed carried it at once
+    const afterFailure = received.filter((r) => r.event === 'bulwark:source.changed').at(-1);
+    expect(afterFailure?.payload.source?.protection.state).toBe('not-protected');
+    expect(afterFailure?.payload.source?.protection.reasons.map((r) => r.code)).toEqual([
+      'service-stopped', // this test never starts the service
+      'source-missing',
+      'never-backed-up',
+    ]);
     const failedState = received.find((r) => r.event === 'bulwark:job.state' && r.payload.state === 'failed');
     expect(failedState?.payload).toMatchObject({ error: { code: 'NOT_FOUND' } });
 
@@ -277,8 +369,8 @@ describe('service handlers (src-main/host)', () => {
     });
 
     // the folder is back: a good run clears the alert; it stays in the history
-    mkdirSync(missing);
-    writeFileSync(join(missing, 'x.txt'), 'x');
+    renameSync(`${usb}-unplugged`, usb);
+    writeFileSync(join(usb, 'x.txt'), 'x');
     const good = value(await call('bulwark:jobs.runNow', { sourceId: source.id })).job;
     expect((await hosted.service.waitForJob(good.id)).state).toBe('SUCCEEDED');
     expect(received.some((r) => r.event === 'bulwark:alert.cleared' && r.payload.id === open!.id)).toBe(true);

@@ -132,7 +132,10 @@ export async function runServe(opts: ServeOptions, ctx: CommandEnv): Promise<num
     out.note(
       `  the access token is kept in ${file} (mode 0600); \`bulwark serve --print-token\` shows it again`,
     );
-  else out.note('  open the link with the token: `bulwark serve --print-token` prints the token');
+  else
+    out.note(
+      '  a browser signed in before opens it as is; for another browser, `bulwark serve --print-token` prints the link',
+    );
 
   await stopRequested(ctx.signal);
   out.note('bulwark serve: stopping');

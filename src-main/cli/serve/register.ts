@@ -23,7 +23,9 @@ It listens on 127.0.0.1 only and answers the browser UI (GET /) and the API
 (POST /api/<channel>, WebSocket /api/events). Every API call needs the per-install access token
 (Authorization: Bearer <token>); it is created on the first start in <config>/service-token (mode 0600)
 and printed then, as the link to open (http://127.0.0.1:PORT/#token=...). \`bulwark serve --print-token\`
-prints it again. Requests whose Host or Origin is not this service are refused (DNS rebinding, CSRF).
+prints it again. The page exchanges the token for a session cookie (HttpOnly, SameSite=Strict), so that
+browser's other tabs and bookmarks need no token; deleting the token file ends every session. Requests
+whose Host or Origin is not this service are refused (DNS rebinding, CSRF).
 Stop it with Ctrl-C or SIGTERM: a running backup is canceled and resumed by the next start.
 To run it at boot (systemd, launchd, Task Scheduler) see docs/service.md.`;
 

@@ -2,6 +2,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { Clock } from '../clock.ts';
 import { BulwarkError } from '../errors.ts';
 import { TypedEvents } from './events.ts';
+import type { FixLink } from './protection.ts';
 
 /**
  * Alerts (DESIGN §5), kept in the catalog's alerts table. One alert is open per (kind, source, target):
@@ -19,7 +20,9 @@ export type AlertKind =
   /** someone holding the target's keys put versions or delete markers over Bulwark's objects */
   | 'repository-tampered'
   /** the watcher of a source fell back to polling or to rescans only */
-  | 'watch-degraded';
+  | 'watch-degraded'
+  /** a folder of a source is not there (moved, renamed, its disk or share disconnected) */
+  | 'source-missing';
 
 export type AlertSeverity = 'info' | 'warning' | 'error' | 'critical';
 
@@ -32,6 +35,7 @@ export const ALERT_KINDS: readonly AlertKind[] = [
   'repository-damaged',
   'repository-tampered',
   'watch-degraded',
+  'source-missing',
 ];
 
 export const DEFAULT_SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
@@ -43,25 +47,54 @@ export const DEFAULT_SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
   'repository-damaged': 'critical',
   'repository-tampered': 'critical',
   'watch-degraded': 'warning',
+  'source-missing': 'error',
 };
 
+/**
+ * What to do, for a person without a terminal (an office manager): no commands, no error codes. The texts
+ * the service raises say what happened and what it means; these say what to do about it.
+ */
 export const DEFAULT_ACTION: Readonly<Record<AlertKind, string>> = {
-  'backup-failed': 'Open the last run to see why it failed; fix the cause and choose "Back up now".',
+  'backup-failed':
+    'Bulwark tries again by itself in a few minutes. If it keeps failing, check the folder on the Sources page, ' +
+    'then choose "Back up now".',
   'rpo-missed':
-    'Check that the computer is on and the target reachable; choose "Back up now" to protect it now.',
+    'Keep this computer switched on and connected: Bulwark backs up as soon as it can. To back up right away, ' +
+    'choose "Back up now" on the Sources page.',
   'target-unreachable':
-    'Check the network, the disk or share, and the credentials of the target; backups resume by themselves.',
-  'selftest-failed': 'Open the target settings: the self-test says what is missing (e.g. Object Lock).',
+    'Reconnect it: switch the network storage (NAS) or the disk on, plug it in, or check the network or internet ' +
+    'connection. Backups resume by themselves once it is back; the backups already there are safe.',
+  'selftest-failed':
+    'Ask whoever manages the storage account to apply the access settings shown on the Backup destinations page, ' +
+    'so this computer cannot delete or shorten the locks of its backups.',
   'lock-invariant-broken':
-    'Someone with the storage keys of this computer replaced the backup settings. Your backups are intact and can be ' +
-    'restored. Check this computer for malware and replace the storage keys; backups resume once the finding is ' +
-    'acknowledged (`bulwark verify --locks --acknowledge` on that repository).',
+    'Your backups are intact and can still be restored. Have this computer checked for malware and the storage ' +
+    'keys replaced by your IT contact; backups to this destination resume once they have confirmed the finding.',
   'repository-tampered':
-    'Someone with the storage keys of this computer wrote over or hid backup files. Bulwark still reads the originals, ' +
-    'which are locked, so restores work. Check this computer for malware and replace the storage keys.',
-  'repository-damaged': 'Run `bulwark verify` to see which snapshots and files are affected.',
+    'Bulwark still reads the original backup files, which are locked, so restores work. Have this computer ' +
+    'checked for malware and the storage keys replaced by your IT contact.',
+  'repository-damaged':
+    'The backups that are not damaged can still be restored. Ask your IT contact to check this backup ' +
+    'destination; until then, add a second destination on the Backup destinations page.',
   'watch-degraded':
-    'Changes are found by periodic rescans instead of live; on Linux raise fs.inotify.max_user_watches.',
+    'Nothing is lost: Bulwark still finds every change by checking the folder regularly, only a little later. ' +
+    'If this stays, restart the computer or ask your IT contact to raise the limit of watched folders.',
+  'source-missing':
+    'Reconnect the disk or network share the folder is on, or, if the folder was moved or renamed, choose its new ' +
+    'place on the Sources page. Backups resume by themselves once it is back; its earlier backups are safe.',
+};
+
+/** The page of the app that fixes each kind of alert. */
+export const ALERT_FIX: Readonly<Record<AlertKind, FixLink>> = {
+  'backup-failed': { page: 'sources', label: 'Open Sources' },
+  'rpo-missed': { page: 'sources', label: 'Back up now' },
+  'target-unreachable': { page: 'targets', label: 'Open Backup destinations' },
+  'selftest-failed': { page: 'targets', label: 'Open Backup destinations' },
+  'lock-invariant-broken': { page: 'targets', label: 'Open Backup destinations' },
+  'repository-tampered': { page: 'targets', label: 'Open Backup destinations' },
+  'repository-damaged': { page: 'targets', label: 'Open Backup destinations' },
+  'watch-degraded': { page: 'sources', label: 'Open Sources' },
+  'source-missing': { page: 'sources', label: 'Open Sources' },
 };
 
 export interface Alert {
@@ -74,6 +107,8 @@ export interface Alert {
   text: string;
   /** what to do about it */
   action: string | null;
+  /** the page of the app that fixes it */
+  fix: FixLink | null;
   raisedAt: number;
   lastSeenAt: number;
   /** how many times the condition was seen while this alert was open */
@@ -125,6 +160,8 @@ const toAlert = (r: AlertRow): Alert => ({
   targetId: r.target_id,
   text: r.text,
   action: r.action,
+  // Absent for a kind an older or newer version wrote that this one does not know.
+  fix: (ALERT_FIX as Partial<Record<string, FixLink>>)[r.kind] ?? null,
   raisedAt: r.raised_at,
   lastSeenAt: r.last_seen_at,
   count: r.count,

@@ -31,6 +31,7 @@ export {
   type RunHistoryEntry,
 } from './jobs.ts';
 export {
+  ALERT_FIX,
   ALERT_KINDS,
   AlertCenter,
   DEFAULT_ACTION,
@@ -71,6 +72,32 @@ export {
   type WatcherHooks,
   type WatcherOptions,
 } from './watcher.ts';
+export {
+  BLOCKING_TARGET_ALERTS,
+  TARGET_ALERT_KINDS,
+  evaluateProtection,
+  humanDuration,
+  overallProtection,
+  type FixLink,
+  type OverallProtection,
+  type Page,
+  type Protection,
+  type ProtectionFacts,
+  type ProtectionReason,
+  type ProtectionReasonCode,
+  type ProtectionState,
+  type SourceProtection,
+  type TargetAlertKind,
+} from './protection.ts';
+export {
+  checkFolder,
+  missingFolders,
+  pathProblem,
+  realDisk,
+  sameDisk,
+  type DiskEntry,
+  type DiskProbe,
+} from './folders.ts';
 export { ThrottledStore, TokenBucket, type TokenBucketOptions } from './throttled-store.ts';
 export { TypedEvents } from './events.ts';
 export { realTimers, sleep, type Timers } from './timers.ts';

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup, type BackupOptions } from '../backup/backup.ts';
 import { Catalog, type RunState } from '../catalog/catalog.ts';
@@ -10,8 +10,9 @@ import { defaultKeyFile, ensurePrivateDirs, localPaths, type LocalPaths } from '
 import type { LockPolicy } from '../repo/format.ts';
 import { initRepository, readConfig, Repository, type InitOptions } from '../repo/repository.ts';
 import type { BlobStore } from '../storage/types.ts';
-import { AlertCenter, type Alert, type AlertKind } from './alerts.ts';
+import { AlertCenter, type Alert } from './alerts.ts';
 import { TypedEvents } from './events.ts';
+import { checkFolder, missingFolders, realDisk, sameDisk, type DiskProbe } from './folders.ts';
 import {
   JobManager,
   toJobError,
@@ -21,6 +22,16 @@ import {
   type JobStateEvent,
   type RunHistoryEntry,
 } from './jobs.ts';
+import {
+  BLOCKING_TARGET_ALERTS,
+  evaluateProtection,
+  humanDuration,
+  overallProtection,
+  TARGET_ALERT_KINDS,
+  type OverallProtection,
+  type Protection,
+  type TargetAlertKind,
+} from './protection.ts';
 import {
   compileFilter,
   isInside,
@@ -66,14 +77,18 @@ export interface BackupServiceOptions {
   timers?: Timers;
   /** a running job still going this long after stop() is left to the crash recovery (default 60 s) */
   stopTimeoutMs?: number;
+  /** looks at folders (is a source's folder there, which disk is it on); tests put targets on "another disk" */
+  disk?: DiskProbe;
 }
 
 export type RpoState = 'ok' | 'pending' | 'missed';
 
 export interface SourceStatus extends Source {
   target: Pick<Target, 'id' | 'name' | 'location' | 'kind'> | null;
-  /** a successful snapshot within the RPO exists */
+  /** true only when `protection.state` is 'protected' */
   protected: boolean;
+  /** DESIGN §8: decided by evaluateProtection from everything the service knows */
+  protection: Protection;
   /** pending: never backed up yet, but added less than one RPO ago */
   rpoState: RpoState;
   lastSnapshotAt: number | null;
@@ -96,7 +111,11 @@ export interface ServiceEvents {
   'alert.raised': Alert;
   'alert.cleared': Alert;
   'alert.acknowledged': Alert;
-  /** a source was added, updated or removed */
+  /**
+   * a source was added, updated or removed, or its protection may have changed: a run failed or an alert
+   * on it or its target opened or cleared (job events say the rest), backups were paused or resumed, the
+   * service started, or the tick saw its protection change (time passing, a folder or disk coming and going)
+   */
   'source.changed': { sourceId: string; removed: boolean };
   /** a watcher changed mode (native, polling, rescan-only, ...) */
   'watch.status': WatchStatus;
@@ -140,6 +159,11 @@ export class BackupService {
   /** errors thrown by a target's store (to tell "target unreachable" from "source unreadable") */
   private readonly targetErrors = new WeakSet<object>();
   private defaultTargetPromise: Promise<Target> | undefined;
+  private readonly disk: DiskProbe;
+  /** each source's protection (state and reasons) as last announced or seen by the tick: when it changed */
+  private readonly lastProtection = new Map<string, string>();
+  /** folder targets a tick found missing: when they are back, their sources are retried at once */
+  private readonly targetsSeenMissing = new Set<string>();
   private tickTimer: unknown;
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new';
 
@@ -150,6 +174,7 @@ export class BackupService {
     this.paths = opts.paths ?? localPaths({ BULWARK_HOME: opts.home });
     this.clock = opts.clock ?? systemClock;
     this.timers = opts.timers ?? realTimers;
+    this.disk = opts.disk ?? realDisk;
     // Private to this account (service.db holds decrypted file names; Catalog.open makes it 0600).
     this.permissionsTightened = ensurePrivateDirs(this.paths);
     // Catalog.open marks runs left 'running' by a crash as 'interrupted'.
@@ -166,8 +191,14 @@ export class BackupService {
     });
     this.jobs.on('job.state', (e) => this.events.emit('job.state', e));
     this.jobs.on('job.progress', (p) => this.events.emit('job.progress', p));
-    this.alerts.on('alert.raised', (a) => this.events.emit('alert.raised', a));
-    this.alerts.on('alert.cleared', (a) => this.events.emit('alert.cleared', a));
+    this.alerts.on('alert.raised', (a) => {
+      this.events.emit('alert.raised', a);
+      this.alertChangedProtection(a);
+    });
+    this.alerts.on('alert.cleared', (a) => {
+      this.events.emit('alert.cleared', a);
+      this.alertChangedProtection(a);
+    });
     this.alerts.on('alert.acknowledged', (a) => this.events.emit('alert.acknowledged', a));
   }
 
@@ -196,6 +227,8 @@ export class BackupService {
     };
     loop();
     this.tick();
+    // "automatic backups are not running" no longer applies
+    this.sourcesChanged();
   }
 
   /**
@@ -222,24 +255,32 @@ export class BackupService {
   }
 
   /**
-   * Evaluates RPO for every source (raising or clearing rpo-missed) and, when started, queues the
-   * rescans that are due. Runs on a timer; tests call it after moving a FakeClock.
+   * Looks at every source and folder target: raises or clears source-missing (a folder gone or back),
+   * target-unreachable for a folder target that is gone (and retries its sources once it is back), and
+   * rpo-missed; when started, queues the rescans that are due; and announces (source.changed) a source
+   * whose protection changed meanwhile. Runs on a timer; tests call it after moving a FakeClock.
    */
   tick(): void {
     if (this.state === 'stopping' || this.state === 'stopped') return;
     const now = this.now();
-    for (const s of this.config.sources()) {
-      if (!s.enabled) continue;
-      this.evaluateRpo(s, now);
-      if (this.state !== 'started' || this.jobs.paused) continue;
-      const next = this.nextRunAt(s);
-      const active = this.jobs.activeFor(s.id);
-      if (next !== null && next <= now && !active.running && !active.queued) {
-        const last = this.lastRun(s.id);
-        const reason: JobReason =
-          last && (last.state === 'failed' || last.state === 'interrupted') ? 'retry' : 'rescan';
-        this.enqueue(s, reason, 0);
+    const sources = this.config.sources();
+    this.checkFolderTargets(sources);
+    for (const s of sources) {
+      if (s.enabled) {
+        this.checkSourceFolders(s);
+        this.evaluateRpo(s, now);
+        if (this.state === 'started' && !this.jobs.paused) {
+          const next = this.nextRunAt(s);
+          const active = this.jobs.activeFor(s.id);
+          if (next !== null && next <= now && !active.running && !active.queued) {
+            const last = this.lastRun(s.id);
+            const reason: JobReason =
+              last && (last.state === 'failed' || last.state === 'interrupted') ? 'retry' : 'rescan';
+            this.enqueue(s, reason, 0);
+          }
+        }
       }
+      this.noticeProtectionChange(s);
     }
   }
 
@@ -307,13 +348,8 @@ export class BackupService {
     this.config.removeTarget(id);
     this.dropTarget(id);
     this.buckets.delete(id);
-    for (const kind of [
-      'target-unreachable',
-      'repository-damaged',
-      'selftest-failed',
-      'lock-invariant-broken',
-    ] as const)
-      this.alerts.clear(kind, { targetId: id });
+    this.targetsSeenMissing.delete(id);
+    for (const kind of TARGET_ALERT_KINDS) this.alerts.clear(kind, { targetId: id });
   }
 
   // ---- sources ---------------------------------------------------------------------------------------
@@ -321,6 +357,7 @@ export class BackupService {
   /** Adds a source. Without targetId: the only target, else the default one (created if needed). */
   async addSource(input: SourceInput): Promise<SourceStatus> {
     this.assertOpen();
+    this.checkFolders(input.paths);
     let targetId = input.targetId;
     if (targetId === undefined) {
       const targets = this.config.targets();
@@ -346,15 +383,25 @@ export class BackupService {
     return this.sourceStatus(s);
   }
 
+  /**
+   * Changes a source. Its folders, when given, must be there now; `enabled: false` pauses this source alone
+   * (its status says so at once), `enabled: true` resumes it.
+   */
   async updateSource(id: string, input: SourceUpdate): Promise<SourceStatus> {
     this.assertOpen();
+    this.config.source(id);
+    if (input.paths !== undefined) this.checkFolders(input.paths);
     const s = this.config.updateSource(id, input);
     const w = this.watchers.get(id);
     if (w) {
       this.watchers.delete(id);
       await w.stop();
     }
-    if (!s.enabled) this.alerts.clear('rpo-missed', { sourceId: id });
+    // A paused source is not watched or checked: what those alerts said no longer applies.
+    if (!s.enabled)
+      for (const kind of ['rpo-missed', 'watch-degraded', 'source-missing'] as const)
+        this.alerts.clear(kind, { sourceId: id });
+    else this.checkSourceFolders(s);
     if (this.state === 'started' && s.enabled) this.startWatcher(s);
     this.events.emit('source.changed', { sourceId: id, removed: false });
     return this.sourceStatus(s);
@@ -371,6 +418,7 @@ export class BackupService {
     this.config.removeSource(id);
     for (const a of this.alerts.list({ active: true, sourceId: id }))
       this.alerts.clear(a.kind, { sourceId: id });
+    this.lastProtection.delete(id);
     this.events.emit('source.changed', { sourceId: id, removed: true });
   }
 
@@ -380,6 +428,18 @@ export class BackupService {
 
   listSources(): SourceStatus[] {
     return this.config.sources().map((s) => this.sourceStatus(s));
+  }
+
+  /** The answer at the top of every page, from the sources' statuses (listSources() when not given). */
+  overallProtection(statuses: readonly SourceStatus[] = this.listSources()): OverallProtection {
+    return overallProtection(
+      statuses.map((s) => ({
+        name: s.name,
+        enabled: s.enabled,
+        lastSuccessAt: s.lastSuccessAt,
+        protection: s.protection,
+      })),
+    );
   }
 
   watchStatus(sourceId: string): WatchStatus | undefined {
@@ -407,10 +467,12 @@ export class BackupService {
   /** Stops starting jobs; by default running ones are interrupted and continue on resumeAll(). */
   pauseAll(opts: { interruptRunning?: boolean } = {}): void {
     this.jobs.pauseAll(opts);
+    this.sourcesChanged(); // every source is at risk now: "backups are paused"
   }
 
   resumeAll(): void {
     this.jobs.resumeAll();
+    this.sourcesChanged();
     if (this.state === 'started') this.tick();
   }
 
@@ -500,33 +562,79 @@ export class BackupService {
     return 'missed';
   }
 
+  /**
+   * rpo-missed when the last good backup is older than the source's limit; not raised (nor refreshed)
+   * while the cause is already an open alert (its folder missing, its target unreachable, damaged or
+   * stopped by a broken lock): one cause, one alert.
+   */
   private evaluateRpo(s: Source, now: number): void {
     if (this.rpoState(s, now) !== 'missed') {
       this.alerts.clear('rpo-missed', { sourceId: s.id });
       return;
     }
+    if (this.causeIsOpen(s)) return;
     const age = s.lastSuccessAt === null ? undefined : now - s.lastSuccessAt;
+    const limit = humanDuration(s.rpoMinutes * MINUTE);
     this.alerts.raise({
       kind: 'rpo-missed',
       sourceId: s.id,
       targetId: s.targetId,
       text:
         age === undefined
-          ? `${s.name} has never been backed up (recovery point objective: ${duration(s.rpoMinutes * MINUTE)}).`
-          : `${s.name} was last backed up ${duration(age)} ago (recovery point objective: ${duration(s.rpoMinutes * MINUTE)}).`,
+          ? `${s.name} has not been backed up yet, ${humanDuration(now - s.createdAt)} after it was added ` +
+            `(it should be backed up at least every ${limit}). Its files are not protected.`
+          : `${s.name} was last backed up ${humanDuration(age)} ago (it should be backed up at least every ${limit}). ` +
+            'Changes since then are not protected.',
     });
+  }
+
+  /** An open alert that already names why this source is not being backed up. */
+  private causeIsOpen(s: Source): boolean {
+    return (
+      this.alerts.open('source-missing', { sourceId: s.id }) !== undefined ||
+      BLOCKING_TARGET_ALERTS.some((kind) => this.alerts.open(kind, { targetId: s.targetId }) !== undefined)
+    );
+  }
+
+  /** The open alerts of a target that bear on its sources' protection. */
+  private targetAlerts(targetId: string): TargetAlertKind[] {
+    const kinds = new Set<string>(
+      this.alerts.list({ active: true, targetId }).flatMap((a) => (a.sourceId === null ? [a.kind] : [])),
+    );
+    return TARGET_ALERT_KINDS.filter((k) => kinds.has(k));
   }
 
   private sourceStatus(s: Source): SourceStatus {
     const now = this.now();
     const t = this.config.findTarget(s.targetId);
-    const last = this.lastRun(s.id);
+    const runs = this.jobs.history({ sourceId: s.id, limit: 20 });
+    const last = runs[0];
+    // canceled and interrupted runs say nothing about whether backups work
+    const outcome = runs.find((r) => r.state === 'succeeded' || r.state === 'failed')?.state ?? null;
     const active = this.jobs.activeFor(s.id);
     const rpoState = this.rpoState(s, now);
+    const protection = evaluateProtection({
+      now,
+      source: s,
+      lastOutcome: outcome === 'succeeded' || outcome === 'failed' ? outcome : null,
+      service: { started: this.state === 'started', paused: this.jobs.paused },
+      missingPaths: missingFolders(s.paths, this.disk),
+      target: t
+        ? {
+            name: t.name,
+            kind: t.kind,
+            present: t.kind !== 'fs' || this.disk.stat(t.location).kind !== 'missing',
+            locked: t.lock !== null,
+            sameDisk: t.kind === 'fs' && sameDisk(t.location, s.paths, this.disk),
+            alerts: this.targetAlerts(t.id),
+          }
+        : null,
+    });
     return {
       ...s,
       target: t ? { id: t.id, name: t.name, location: t.location, kind: t.kind } : null,
-      protected: rpoState === 'ok',
+      protected: protection.state === 'protected',
+      protection,
       rpoState,
       lastSnapshotAt: s.lastSuccessAt,
       lastRun: last
@@ -542,6 +650,108 @@ export class BackupService {
       job: active.running ?? active.queued ?? null,
       watch: this.watchers.get(s.id)?.status() ?? null,
     };
+  }
+
+  // ---- what the tick and the events check ------------------------------------------------------------
+
+  /** Refuses, in plain words, a folder that is not there, a file, or a path of another system. */
+  private checkFolders(paths: unknown): void {
+    // the shape is the config's to check (validate); only real strings are looked at here
+    if (!Array.isArray(paths)) return;
+    for (const p of paths) if (typeof p === 'string') checkFolder(p, this.disk);
+  }
+
+  /**
+   * source-missing while one of its folders is not there; cleared once it is back, and then the source is
+   * backed up at once if its last run failed (instead of waiting for the retry backoff).
+   */
+  private checkSourceFolders(s: Source): void {
+    const missing = missingFolders(s.paths, this.disk);
+    if (missing.length > 0) {
+      if (this.alerts.open('source-missing', { sourceId: s.id })) return; // seen already: not every tick
+      this.alerts.raise({ kind: 'source-missing', sourceId: s.id, text: sourceMissingText(s, missing) });
+      return;
+    }
+    if (this.alerts.clear('source-missing', { sourceId: s.id }).length > 0) this.retrySoon(s);
+  }
+
+  /**
+   * A folder target whose folder is gone (the NAS is off, the disk unplugged) is unreachable now, not at
+   * the next failed run; when a tick finds it back (its repository's config is there), its sources are
+   * retried at once, and their successful runs clear the alert.
+   */
+  private checkFolderTargets(sources: readonly Source[]): void {
+    for (const t of this.config.targets()) {
+      if (t.kind !== 'fs') continue;
+      const users = sources.filter((s) => s.enabled && s.targetId === t.id);
+      if (users.length === 0) continue;
+      if (this.disk.stat(t.location).kind === 'missing') {
+        this.targetsSeenMissing.add(t.id);
+        if (!this.alerts.open('target-unreachable', { targetId: t.id }))
+          this.alerts.raise({
+            kind: 'target-unreachable',
+            targetId: t.id,
+            text: this.unreachableText(t, 'gone'),
+          });
+        continue;
+      }
+      if (!this.targetsSeenMissing.has(t.id)) continue;
+      if (this.disk.stat(join(t.location, 'config')).kind !== 'file') continue;
+      this.targetsSeenMissing.delete(t.id);
+      for (const s of users) this.retrySoon(s);
+    }
+  }
+
+  /** Queues a retry now (the cause of the failures is gone), unless paused, stopped or one is on its way. */
+  private retrySoon(s: Source): void {
+    if (this.state !== 'started' || this.jobs.paused || !s.enabled) return;
+    const active = this.jobs.activeFor(s.id);
+    if (active.running || active.queued) return;
+    if (this.lastRun(s.id)?.state === 'succeeded') return;
+    this.enqueue(s, 'retry', 0);
+  }
+
+  private protectionKey(s: Source): string {
+    const p = this.sourceStatus(s).protection;
+    return `${p.state}:${p.reasons.map((r) => r.code).join(',')}`;
+  }
+
+  /** Emits source.changed when the tick sees a source's protection change (time passing, a disk). */
+  private noticeProtectionChange(s: Source): void {
+    const key = this.protectionKey(s);
+    const before = this.lastProtection.get(s.id);
+    this.lastProtection.set(s.id, key);
+    if (before !== undefined && before !== key)
+      this.events.emit('source.changed', { sourceId: s.id, removed: false });
+  }
+
+  /** Emits source.changed, noting what it announced so the next tick does not announce it again. */
+  private announce(sourceId: string): void {
+    const s = this.config.findSource(sourceId);
+    if (!s) return; // being removed: its own event says so
+    this.lastProtection.set(s.id, this.protectionKey(s));
+    this.events.emit('source.changed', { sourceId, removed: false });
+  }
+
+  /** Every source may have changed (paused, resumed, started). */
+  private sourcesChanged(): void {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    for (const s of this.config.sources()) this.announce(s.id);
+  }
+
+  /** An alert on a source, or on the target of some sources, changes what their status says. */
+  private alertChangedProtection(a: Alert): void {
+    if (this.state === 'stopping' || this.state === 'stopped') return;
+    const ids =
+      a.sourceId !== null
+        ? [a.sourceId]
+        : a.targetId !== null
+          ? this.config
+              .sources()
+              .filter((s) => s.targetId === a.targetId)
+              .map((s) => s.id)
+          : [];
+    for (const sourceId of ids) this.announce(sourceId);
   }
 
   private startWatcher(s: Source): void {
@@ -589,14 +799,18 @@ export class BackupService {
       if (st.mode === 'native' || st.mode === 'polling') this.alerts.clear('watch-degraded', { sourceId });
       return;
     }
-    const every = duration(this.rescanMs(s));
-    let text: string;
-    if (st.missingRoots.length > 0)
-      text = `${s.name}: ${st.missingRoots.join(', ')} cannot be found (unplugged or moved?); checking again later.`;
-    else if (st.mode === 'polling')
-      text = `${s.name}: live watching is not available (${st.lastError?.code ?? 'error'}); changes are found by polling.`;
-    else
-      text = `${s.name}: the folder watcher failed (${st.lastError?.code ?? 'error'}: ${st.lastError?.message ?? ''}); changes are found by rescans every ${every}.`;
+    // A folder that is not there is its own alert (what to do differs: reconnect it, not raise a limit).
+    if (st.missingRoots.length > 0) {
+      this.alerts.clear('watch-degraded', { sourceId });
+      this.checkSourceFolders(s);
+      return;
+    }
+    const text =
+      st.mode === 'polling'
+        ? `Bulwark cannot be told about changes in ${s.name} as they happen, so it checks the folder every few ` +
+          'seconds instead. Changes are still backed up.'
+        : `Bulwark cannot watch ${s.name} for changes, so it looks through the whole folder every ` +
+          `${humanDuration(this.rescanMs(s))} instead. Changes are still backed up, only later.`;
     this.alerts.raise({ kind: 'watch-degraded', sourceId, text });
   }
 
@@ -745,9 +959,12 @@ export class BackupService {
         ...this.opts.backup,
       });
       this.config.recordSuccess(s.id, startedAt, snap.id);
+      // A good run proves every cause that stops backups is gone: the folder is there, the target
+      // reachable, its settings trusted and what the backup read of it intact.
       this.alerts.clear('backup-failed', { sourceId: s.id });
-      this.alerts.clear('target-unreachable', { targetId: t.id });
-      this.alerts.clear('lock-invariant-broken', { targetId: t.id });
+      this.alerts.clear('source-missing', { sourceId: s.id });
+      for (const kind of BLOCKING_TARGET_ALERTS) this.alerts.clear(kind, { targetId: t.id });
+      this.targetsSeenMissing.delete(t.id);
       this.raiseTampering(t, repo);
       const fresh = this.config.findSource(s.id);
       if (fresh) this.evaluateRpo(fresh, this.now());
@@ -775,46 +992,192 @@ export class BackupService {
       kind: 'repository-tampered',
       targetId: t.id,
       text:
-        `Someone with the storage keys of this computer changed ${names.length === 1 ? 'a backup file' : `${names.length} backup files`} ` +
-        `on ${t.name} (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}). The originals are locked and still used.`,
+        `Someone with this computer's storage keys changed or hid ${names.length === 1 ? 'a backup file' : `${names.length} backup files`} ` +
+        `on ${t.name} (${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}). Your backups are not affected: ` +
+        'the originals are locked and still used.',
     });
   }
 
+  /**
+   * One alert for one cause, worded for what happened: the target (unreachable, damaged, its settings
+   * replaced) is alerted once for all its sources; a folder that is not there is source-missing; anything
+   * else is the source's backup-failed. The engine's hints are for the command line, so they are not used.
+   */
   private raiseFailure(s: Source, t: Target, e: unknown, phase: 'open' | 'backup'): void {
     const err = toJobError(e);
-    let kind: AlertKind;
-    if (err.code === 'LOCK_INVARIANT_BROKEN') kind = 'lock-invariant-broken';
-    else if (err.code === 'CORRUPT' || err.code === 'REPO_DAMAGED') kind = 'repository-damaged';
-    else if (phase === 'open' || this.isTargetError(e)) kind = 'target-unreachable';
-    else kind = 'backup-failed';
-    const where = `${t.name}${t.name === t.location ? '' : ` (${t.location})`}`;
-    const text =
-      kind === 'backup-failed'
-        ? `The backup of ${s.name} failed: ${err.message}`
-        : kind === 'target-unreachable'
-          ? `${where} cannot be used, so ${s.name} is not being backed up: ${err.message}`
-          : kind === 'lock-invariant-broken'
-            ? `Backups to ${where} are stopped: ${err.message}`
-            : `The repository at ${where} is damaged: ${err.message}`;
-    this.alerts.raise({
-      kind,
-      ...(kind === 'backup-failed' ? { sourceId: s.id } : { targetId: t.id }),
-      text,
-      ...(err.hint ? { action: err.hint } : {}),
-    });
+    const who = this.sourcesOf(t);
+    if (err.code === 'LOCK_INVARIANT_BROKEN') {
+      this.alerts.raise({
+        kind: 'lock-invariant-broken',
+        targetId: t.id,
+        text:
+          `Backups to ${targetLabel(t)} are stopped: the backup settings stored there were replaced by someone ` +
+          `holding this computer's storage keys. ${who} ${who.includes(' and ') ? 'are' : 'is'} not being backed up there.`,
+      });
+    } else if (err.code === 'CORRUPT' || err.code === 'REPO_DAMAGED') {
+      this.alerts.raise({
+        kind: 'repository-damaged',
+        targetId: t.id,
+        text:
+          `Some backup files on ${targetLabel(t)} are damaged, so ${who} ${who.includes(' and ') ? 'are' : 'is'} ` +
+          'not being backed up there.',
+      });
+    } else if (phase === 'open' || this.isTargetError(e)) {
+      const cause: UnreachableCause =
+        t.kind === 'fs' && this.folderLooksDisconnected(t.location)
+          ? 'gone'
+          : err.code === 'REPO_NOT_FOUND'
+            ? 'replaced'
+            : err.code === 'NETWORK'
+              ? 'network'
+              : err.code === 'PERMISSION'
+                ? 'permission'
+                : err.code === 'WRONG_PASSWORD'
+                  ? 'password'
+                  : err.code === 'NO_SPACE'
+                    ? 'full'
+                    : 'other';
+      if (cause === 'gone') this.targetsSeenMissing.add(t.id);
+      // What the server said helps whoever looks after it; for a folder that is gone it would only confuse
+      // (the engine's wording is for the command line).
+      const details = cause === 'network' || cause === 'other' ? ` Details: ${err.message}.` : '';
+      this.alerts.raise({
+        kind: 'target-unreachable',
+        targetId: t.id,
+        text: this.unreachableText(t, cause) + details,
+        ...(UNREACHABLE_ACTION[cause] ? { action: UNREACHABLE_ACTION[cause] } : {}),
+      });
+    } else {
+      const missing = missingFolders(s.paths, this.disk);
+      if (missing.length > 0) {
+        this.alerts.raise({ kind: 'source-missing', sourceId: s.id, text: sourceMissingText(s, missing) });
+        return;
+      }
+      const failed = backupFailure(s, err);
+      this.alerts.raise({ kind: 'backup-failed', sourceId: s.id, ...failed });
+    }
+  }
+
+  /**
+   * A folder target that is not there, or an empty folder where the repository was: what an unplugged disk
+   * or an unmounted share (its mount point left behind) looks like.
+   */
+  private folderLooksDisconnected(location: string): boolean {
+    const entry = this.disk.stat(location);
+    if (entry.kind === 'missing') return true;
+    if (entry.kind !== 'dir') return false;
+    try {
+      return readdirSync(location).length === 0;
+    } catch {
+      return false; // cannot look inside: the error the run met says more than a guess here
+    }
+  }
+
+  /** "Office", "Office and Accounts", "Office, Accounts and 2 more": the enabled sources backed up to `t`. */
+  private sourcesOf(t: Target): string {
+    const names = this.config
+      .sources()
+      .filter((x) => x.targetId === t.id && x.enabled)
+      .map((x) => x.name);
+    if (names.length === 0) return 'nothing';
+    if (names.length === 1) return names[0] ?? '';
+    if (names.length <= 3) return `${names.slice(0, -1).join(', ')} and ${names.at(-1) ?? ''}`;
+    return `${names.slice(0, 2).join(', ')} and ${names.length - 2} more`;
+  }
+
+  private unreachableText(t: Target, cause: UnreachableCause): string {
+    const who = this.sourcesOf(t);
+    const notBackedUp = `so ${who} ${who.includes(' and ') ? 'are' : 'is'} not being backed up`;
+    const where = targetLabel(t);
+    switch (cause) {
+      case 'gone':
+        return (
+          `${capitalize(where)} cannot be found, ${notBackedUp}. The disk or network share (NAS) it is on is ` +
+          'probably disconnected, switched off or not connected to this computer.'
+        );
+      case 'replaced':
+        return (
+          `${capitalize(where)} no longer holds this computer's backups, ${notBackedUp}. Perhaps another disk is ` +
+          'connected in its place, or the folder was emptied or moved.'
+        );
+      case 'network':
+        return `${capitalize(where)} cannot be reached over the network, ${notBackedUp}.`;
+      case 'permission':
+        return `${capitalize(where)} refused access to this computer, ${notBackedUp}.`;
+      case 'password':
+        return `The password kept for ${where} no longer opens its backups, ${notBackedUp}.`;
+      case 'full':
+        return `${capitalize(where)} is full, ${notBackedUp}.`;
+      case 'other':
+        return `${capitalize(where)} cannot be used right now, ${notBackedUp}.`;
+    }
+  }
+}
+
+type UnreachableCause = 'gone' | 'replaced' | 'network' | 'permission' | 'password' | 'full' | 'other';
+
+/** What to do per cause (the kind's default says "reconnect it", right for 'gone' and 'other'). */
+const UNREACHABLE_ACTION: Readonly<Record<UnreachableCause, string | undefined>> = {
+  gone: undefined,
+  other: undefined,
+  network:
+    "Check this computer's network or internet connection, and that the storage service works: a NAS or " +
+    'server may be switched off, frozen, overloaded or asleep (its web page, or a restart, tells). Backups ' +
+    'resume by themselves once it answers; the backups already there are safe.',
+  replaced:
+    'Connect the disk or share that holds the backups. If they were deleted or moved, ask your IT contact ' +
+    'before changing anything on the Backup destinations page: nothing is lost yet on this computer.',
+  permission:
+    'The access keys or permissions of this destination were changed or withdrawn. Ask whoever manages the ' +
+    'storage for the current ones and enter them on the Backup destinations page.',
+  password:
+    'Enter the current password of this destination on the Backup destinations page (ask whoever set it up).',
+  full:
+    'Free up space on it, or choose a bigger backup destination on the Backup destinations page. Nothing ' +
+    'already backed up was lost.',
+};
+
+/** "the backup folder /mnt/nas/bulwark", "NAS (/mnt/nas/bulwark)", "the storage bucket office/pc1", "Wasabi" */
+function targetLabel(t: Target): string {
+  if (t.kind === 's3')
+    return t.name === t.location ? `the storage bucket ${t.location.replace(/^s3:\/\//, '')}` : t.name;
+  return t.name === t.location ? `the backup folder ${t.location}` : `${t.name} (${t.location})`;
+}
+
+const capitalize = (text: string): string => text.charAt(0).toUpperCase() + text.slice(1);
+
+function sourceMissingText(s: Source, missing: readonly string[]): string {
+  const which =
+    missing.length === 1
+      ? `The folder ${missing[0] ?? ''}`
+      : `${missing.length} of the folders (${missing.join(', ')})`;
+  return (
+    `${which} of ${s.name} cannot be found, so it is not being backed up. It was moved or renamed, or the ` +
+    'disk or network share it is on is disconnected.'
+  );
+}
+
+/** A source-side failure in plain words, with what to do when the default advice does not fit. */
+function backupFailure(s: Source, err: { code: string; message: string }): { text: string; action?: string } {
+  switch (err.code) {
+    case 'PERMISSION':
+      return {
+        text: `Bulwark was not allowed to read some files of ${s.name}, so its backup failed.`,
+        action:
+          'Give the account that runs Bulwark access to the folder (on a Mac: System Settings → Privacy & Security → ' +
+          'Full Disk Access), then choose "Back up now" on the Sources page.',
+      };
+    case 'NO_SPACE':
+      return {
+        text: `This computer ran out of disk space while backing up ${s.name}.`,
+        action: "Free up space on this computer's disk; Bulwark tries again by itself.",
+      };
+    default:
+      return { text: `The backup of ${s.name} failed: ${err.message.replace(/^[A-Z_]+: /, '')}.` };
   }
 }
 
 /** Creates the service (opens its catalog; a run a crash left 'running' becomes 'interrupted'). */
 export function createBackupService(opts: BackupServiceOptions): BackupService {
   return new BackupService(opts);
-}
-
-function duration(ms: number): string {
-  const m = Math.round(ms / MINUTE);
-  if (m < 1) return `${Math.max(1, Math.round(ms / 1000))} s`;
-  if (m < 120) return `${m} min`;
-  const h = Math.round(m / 60);
-  if (h < 48) return `${h} h`;
-  return `${Math.round(h / 24)} days`;
 }

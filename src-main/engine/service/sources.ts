@@ -5,6 +5,7 @@ import type { Catalog } from '../catalog/catalog.ts';
 import type { Clock } from '../clock.ts';
 import { BulwarkError } from '../errors.ts';
 import type { LockPolicy } from '../repo/format.ts';
+import { pathProblem } from './folders.ts';
 
 /**
  * Sources (what to protect, how often) and targets (where to), kept in the catalog's service_sources and
@@ -221,6 +222,11 @@ const toSource = (r: SourceRow): Source => ({
 });
 
 function normalizePaths(paths: readonly string[]): string[] {
+  // resolve() would turn `C:\Users\office` on Linux (or any relative path) into a folder of the working folder
+  for (const p of paths) {
+    const problem = pathProblem(p);
+    if (problem) throw problem;
+  }
   const out: string[] = [];
   for (const p of paths.map((x) => resolve(x))) {
     if (out.some((o) => isInside(o, p) || isInside(p, o))) {

@@ -9,9 +9,11 @@ import {
   channelFromPath,
   EVENTS_PATH,
   EVENTS_PROTOCOL,
+  SESSION_PATH,
   TOKEN_FRAGMENT_KEY,
   TOKEN_PATTERN,
   type EventMessage,
+  type Session,
 } from '../../contract/http.ts';
 import { isEventName } from '../../contract/ipc.ts';
 import { err, type ErrorCode, type Result } from '../../contract/result.ts';
@@ -28,6 +30,15 @@ import {
   tokenMatches,
 } from './guard.ts';
 import { LOOPBACK_HOST } from './loopback.ts';
+import {
+  clearedSessionCookie,
+  cookieValues,
+  issueSession,
+  SESSION_RENEW_AFTER_S,
+  sessionCookie,
+  sessionCookieName,
+  sessionIssuedAt,
+} from './session.ts';
 import { resolveStatic, sendFile } from './static.ts';
 
 /**
@@ -57,6 +68,8 @@ export interface HttpServerOptions {
   logAccess?: Logger | undefined;
   /** largest accepted request body (default 1 MiB) */
   maxBodyBytes?: number | undefined;
+  /** the time, for session cookies (default Date.now; tests move it) */
+  now?: (() => number) | undefined;
 }
 
 export interface HttpServer {
@@ -84,8 +97,9 @@ const HEARTBEAT_MS = 30_000;
 const CLOSE_GRACE_MS = 2_000;
 
 const UNAUTHORIZED_HINT =
-  'Open the link printed by `bulwark serve` (it ends in #token=…), or send `Authorization: Bearer <token>`; ' +
-  '`bulwark serve --print-token` shows the token.';
+  'Open the link Bulwark printed when it started (it ends in #token=…), or paste it on the sign-in page. ' +
+  'Whoever set Bulwark up can print it again with `bulwark serve --print-token`. ' +
+  'Scripts send `Authorization: Bearer <token>`.';
 
 /** Headers on every response, API and static alike. */
 function setSecurityHeaders(res: ServerResponse): void {
@@ -175,6 +189,7 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
   const log: Logger = options.log ?? (() => {});
   const logAccess: Logger = options.logAccess ?? (() => {});
   const maxBody = options.maxBodyBytes ?? DEFAULT_MAX_BODY;
+  const now = options.now ?? Date.now;
   let port = options.port;
   let closing: Promise<void> | undefined;
 
@@ -213,7 +228,62 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     return undefined;
   }
 
+  /**
+   * The session cookie's issue time when the request carries a valid one *and* an Origin (which refusal()
+   * has checked is ours): a browser always sends Origin with a POST and a WebSocket upgrade, so a cookie
+   * alone (a client that is not our page) is not enough.
+   */
+  function sessionOf(req: IncomingMessage): number | undefined {
+    if (req.headers.origin === undefined) return undefined;
+    for (const value of cookieValues(req.headers.cookie, sessionCookieName(port))) {
+      const issued = sessionIssuedAt(value, token, now());
+      if (issued !== undefined) return issued;
+    }
+    return undefined;
+  }
+
+  function refuseUnauthorized(res: ServerResponse, pathname: string, presented: boolean): void {
+    logAccess(`refused ${pathname}: ${presented ? 'wrong' : 'no'} token`);
+    res.setHeader('WWW-Authenticate', 'Bearer realm="bulwark"');
+    sendJson(
+      res,
+      401,
+      err(
+        'PERMISSION',
+        presented ? 'the access token is not valid' : 'this browser is not signed in to Bulwark',
+        UNAUTHORIZED_HINT,
+      ),
+    );
+  }
+
+  /** POST: the token (Bearer) for the session cookie; DELETE: forget it. Never a cookie for a wrong token. */
+  function handleSession(req: IncomingMessage, res: ServerResponse): void {
+    req.resume(); // a body, if any, is not needed
+    if (req.method === 'DELETE') {
+      res.setHeader('Set-Cookie', clearedSessionCookie(sessionCookieName(port)));
+      sendJson(res, 200, { ok: true, value: {} });
+      return;
+    }
+    if (req.method !== 'POST') {
+      res.setHeader('Allow', 'POST, DELETE');
+      sendJson(res, 405, err('INVALID_ARGUMENT', `${req.method ?? ''} is not allowed here`));
+      return;
+    }
+    if (!tokenMatches(bearerToken(req.headers.authorization), token)) {
+      refuseUnauthorized(res, SESSION_PATH, req.headers.authorization !== undefined);
+      return;
+    }
+    const session = issueSession(token, now());
+    res.setHeader('Set-Cookie', sessionCookie(sessionCookieName(port), session.value));
+    const value: Session = { expiresAt: new Date(session.expiresAt).toISOString() };
+    sendJson(res, 200, { ok: true, value });
+  }
+
   async function handleApi(req: IncomingMessage, res: ServerResponse, pathname: string): Promise<void> {
+    if (pathname === SESSION_PATH) {
+      handleSession(req, res);
+      return;
+    }
     if (req.method !== 'POST') {
       if (pathname === EVENTS_PATH) {
         sendJson(res, 426, err('INVALID_ARGUMENT', `${EVENTS_PATH} is a WebSocket endpoint`));
@@ -227,21 +297,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       );
       return;
     }
-    if (!tokenMatches(bearerToken(req.headers.authorization), token)) {
-      const presented = req.headers.authorization !== undefined;
-      logAccess(`refused ${pathname}: ${presented ? 'wrong' : 'no'} token`);
-      res.setHeader('WWW-Authenticate', 'Bearer realm="bulwark"');
-      sendJson(
-        res,
-        401,
-        err(
-          'PERMISSION',
-          presented ? 'the access token is not valid' : 'an access token is required',
-          UNAUTHORIZED_HINT,
-        ),
-      );
+    const byToken = tokenMatches(bearerToken(req.headers.authorization), token);
+    const issued = byToken ? undefined : sessionOf(req);
+    if (!byToken && issued === undefined) {
+      refuseUnauthorized(res, pathname, req.headers.authorization !== undefined);
       return;
     }
+    // A session in use does not run out: renewed at most once a day.
+    if (issued !== undefined && now() / 1000 - issued > SESSION_RENEW_AFTER_S)
+      res.setHeader('Set-Cookie', sessionCookie(sessionCookieName(port), issueSession(token, now()).value));
     const channel = channelFromPath(pathname);
     if (!channel) {
       sendJson(res, 404, err('NOT_FOUND', `no channel ${pathname.slice(API_PREFIX.length) || '(none)'}`));
@@ -343,8 +407,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
         ),
       );
     }
-    if (!tokenMatches(protocolToken(offered), token)) {
-      logAccess('refused an event socket: no or wrong token');
+    if (!tokenMatches(protocolToken(offered), token) && sessionOf(req) === undefined) {
+      logAccess('refused an event socket: no or wrong token, no session');
       return refuseUpgrade(socket, 401, err('PERMISSION', 'an access token is required', UNAUTHORIZED_HINT));
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Catalog } from '../../../src-main/engine/catalog/catalog.ts';
 import { FakeClock } from '../../../src-main/engine/clock.ts';
-import { AlertCenter, type Alert } from '../../../src-main/engine/service/alerts.ts';
+import {
+  ALERT_FIX,
+  ALERT_KINDS,
+  AlertCenter,
+  DEFAULT_ACTION,
+  type Alert,
+} from '../../../src-main/engine/service/alerts.ts';
 import { tempDir } from './helpers/util.ts';
 
 describe('AlertCenter', () => {
@@ -64,5 +70,35 @@ describe('AlertCenter', () => {
     ]);
     expect(center2.list({ sourceId: 's1' })).toHaveLength(2);
     expect(() => center2.acknowledge(9999)).toThrow(/no alert/);
+  });
+
+  it('every kind says what to do for a person without a terminal, and links to the page that fixes it', () => {
+    for (const kind of ALERT_KINDS) {
+      const action = DEFAULT_ACTION[kind];
+      expect(action, kind).not.toMatch(
+        /`|bulwark (init|verify|serve|backup)|--[a-z]|sudo|sysctl|inotify|\binit\b|creat|Open the last run/i,
+      );
+      expect(action.length, kind).toBeGreaterThan(40);
+      expect(['overview', 'restore', 'sources', 'targets', 'alerts', 'settings']).toContain(
+        ALERT_FIX[kind].page,
+      );
+    }
+    expect(DEFAULT_ACTION['source-missing']).toMatch(/Reconnect the disk or network share.*moved or renamed/);
+    expect(DEFAULT_ACTION['target-unreachable']).toMatch(/^Reconnect it/);
+  });
+
+  it('an alert carries the page that fixes its kind', () => {
+    const t = tempDir('alerts-fix');
+    const catalog = Catalog.open(join(t.dir, 'service.db'));
+    cleanups.push(() => {
+      catalog.close();
+      t.cleanup();
+    });
+    const center = new AlertCenter(catalog, new FakeClock());
+    expect(center.raise({ kind: 'source-missing', sourceId: 's', text: 'gone' })).toMatchObject({
+      severity: 'error',
+      action: DEFAULT_ACTION['source-missing'],
+      fix: { page: 'sources', label: 'Open Sources' },
+    });
   });
 });

@@ -16,6 +16,7 @@ import {
   type BackupServiceOptions,
 } from '../../../src-main/engine/service/service.ts';
 import type { WatchFactory } from '../../../src-main/engine/service/watcher.ts';
+import { otherDisk } from './helpers/disk.ts';
 import { FsStore } from '../../../src-main/engine/storage/fs.ts';
 import { PASSWORD, TEST_KDF } from '../helpers/repo.ts';
 import { tempDir, until } from './helpers/util.ts';
@@ -77,7 +78,10 @@ describe('backup service', () => {
     const job = await run(svc, s.id);
     expect(job.state).toBe('SUCCEEDED');
     const st = svc.getSource(s.id);
-    expect(st).toMatchObject({ protected: true, rpoState: 'ok', lastSnapshotId: job.snapshotId });
+    // backed up within the limit, yet not "protected": the service was never started and the only copy is
+    // on the same disk as the folder (DESIGN §8: never greener than the truth)
+    expect(st).toMatchObject({ protected: false, rpoState: 'ok', lastSnapshotId: job.snapshotId });
+    expect(st.protection.reasons.map((r) => r.code)).toEqual(['service-stopped', 'same-disk']);
     expect(st.lastRun?.state).toBe('succeeded');
     expect(st.nextRunAt).toBe((job.startedAt ?? 0) + 60 * MINUTE);
     // the repository opens with the key file's password, like the CLI's default repository
@@ -167,7 +171,7 @@ describe('backup service', () => {
   it('RPO: a source unprotected for longer than its RPO raises rpo-missed (fake clock); a good run clears it', async () => {
     const e = env();
     const clock = new FakeClock(Date.now());
-    const svc = service(e.home, { clock });
+    const svc = service(e.home, { clock, disk: otherDisk(e.repoDir) });
     const target = await svc.addTarget({ location: e.repoDir }, { initialize: true });
     const s = await svc.addSource({
       name: 'Data',
@@ -187,15 +191,19 @@ describe('backup service', () => {
     svc.tick();
     expect(raised).toHaveLength(1);
     expect(raised[0]).toMatchObject({ kind: 'rpo-missed', sourceId: s.id, severity: 'warning' });
-    expect(raised[0]!.text).toMatch(/never been backed up/);
+    expect(raised[0]!.text).toMatch(/has not been backed up yet, 61 minutes after it was added/);
+    expect(raised[0]!.text).not.toMatch(/RPO|recovery point/i);
     expect(svc.getSource(s.id)).toMatchObject({ rpoState: 'missed', protected: false });
+    expect(svc.getSource(s.id).protection).toMatchObject({ state: 'not-protected' });
     svc.tick(); // still missed: the same alert, not a new one
     expect(raised).toHaveLength(1);
     expect(svc.listAlerts({ active: true })[0]?.count).toBe(2);
 
     expect((await run(svc, s.id)).state).toBe('SUCCEEDED');
     expect(cleared.map((a) => a.id)).toEqual([raised[0]!.id]);
-    expect(svc.getSource(s.id)).toMatchObject({ rpoState: 'ok', protected: true });
+    // only "not started" keeps it from protected here (the target is on "another disk")
+    expect(svc.getSource(s.id)).toMatchObject({ rpoState: 'ok', protected: false });
+    expect(svc.getSource(s.id).protection.reasons.map((r) => r.code)).toEqual(['service-stopped']);
 
     clock.advance(59 * MINUTE);
     svc.tick();
@@ -203,7 +211,7 @@ describe('backup service', () => {
     clock.advance(2 * MINUTE);
     svc.tick();
     expect(raised).toHaveLength(2);
-    expect(raised[1]!.text).toMatch(/last backed up 61 min ago/);
+    expect(raised[1]!.text).toMatch(/last backed up 61 minutes ago/);
     // acknowledged alerts stay open (and in the history)
     const acked = svc.acknowledgeAlert(raised[1]!.id);
     expect(acked.acknowledgedAt).not.toBeNull();
@@ -249,13 +257,12 @@ describe('backup service', () => {
     expect(cleared.map((a) => a.id)).toEqual([raised[0]!.id]);
     expect(svc.listAlerts({ active: true })).toEqual([]);
 
-    // a source-side failure is a backup-failed alert on the source, cleared the same way
-    const missing = join(e.dir, 'no-such-folder');
-    await svc.updateSource(s.id, { paths: [missing] });
+    // the source's folder gone is its own alert on the source (not backup-failed), cleared the same way
+    renameSync(e.data, `${e.data}.away`);
     const f3 = await run(svc, s.id);
     expect(f3.error?.code).toBe('NOT_FOUND');
-    expect(svc.listAlerts({ active: true })).toMatchObject([{ kind: 'backup-failed', sourceId: s.id }]);
-    await svc.updateSource(s.id, { paths: [e.data] });
+    expect(svc.listAlerts({ active: true })).toMatchObject([{ kind: 'source-missing', sourceId: s.id }]);
+    renameSync(`${e.data}.away`, e.data);
     expect((await run(svc, s.id)).state).toBe('SUCCEEDED');
     expect(svc.listAlerts({ active: true })).toEqual([]);
   });

@@ -58,7 +58,16 @@ describe('service alerts on a tampered repository', () => {
     const alerts = svc.alerts.list({ active: true }).filter((a) => a.kind === 'lock-invariant-broken');
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toMatchObject({ severity: 'critical', targetId });
-    expect(alerts[0]!.text).toMatch(/config.*replaced/);
+    expect(alerts[0]!.text).toMatch(
+      /Backups to Cloud are stopped: the backup settings stored there were replaced/,
+    );
+    // the source says why it is at risk, and links to the alert
+    expect(
+      svc.getSource(sourceId).protection.reasons.find((r) => r.code !== 'service-stopped'),
+    ).toMatchObject({
+      code: 'lock-invariant-broken',
+      fix: { page: 'alerts' },
+    });
     // the same cause again: one alert, seen twice
     await svc.waitForJob(svc.runNow(sourceId).id);
     const again = svc.alerts.list({ active: true }).filter((a) => a.kind === 'lock-invariant-broken');
