@@ -1,8 +1,8 @@
-import { Dashboard } from './features/dashboard/Dashboard.tsx';
-import { NotAuthorized } from './features/access/NotAuthorized.tsx';
+import { SignInPage } from './pages/access/SignInPage.tsx';
+import { Shell } from './shell/Shell.tsx';
 import { appSelectors, useAppStore } from './stores/app/index.ts';
 
 export function App() {
   const unauthorized = useAppStore(appSelectors.isUnauthorized);
-  return unauthorized ? <NotAuthorized /> : <Dashboard />;
+  return unauthorized ? <SignInPage /> : <Shell />;
 }

@@ -64,7 +64,7 @@ afterAll(async () => {
 });
 
 describe('bulwark serve in Chromium', () => {
-  it('shows the dashboard with the repository and the snapshot list when opened with the token', async () => {
+  it('shows the app (navigation, the protection status, the about box) when opened with the token', async () => {
     const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
     const page = await context.newPage();
     const problems: string[] = [];
@@ -85,22 +85,26 @@ describe('bulwark serve in Chromium', () => {
     expect(response?.headers()['x-content-type-options']).toBe('nosniff');
     expect(response?.headers()['referrer-policy']).toBe('no-referrer');
 
-    const repository = page.getByRole('region', { name: 'Repository' });
-    await expect.poll(() => repository.textContent(), { timeout: 20_000 }).toContain('worm-folder');
-    const repoText = (await repository.textContent()) ?? '';
-    expect(repoText).toContain(path.join(tmp, 'home', 'data', 'repository'));
-    expect(repoText).toMatch(/Snapshots\s*1/);
-
-    const rows = page.getByRole('region', { name: 'Snapshots' }).locator('tbody tr');
-    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(1);
-    const row = (await rows.first().textContent()) ?? '';
-    expect(row).toContain(src);
-    expect(row).toContain(os.hostname());
-    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Bulwark');
-    expect(await page.locator('.app__header .muted').textContent()).toMatch(/^v\d+\.\d+\.\d+ · browser$/);
+    // the frame: navigation, the main side's answer on top; no folder of the service yet, so the overview
+    // invites to add one
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await expect.poll(() => nav.getByRole('link').count(), { timeout: 20_000 }).toBe(6);
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Overview');
+    const bar = page.getByRole('region', { name: 'Protection status' });
+    await expect.poll(() => bar.getAttribute('data-state'), { timeout: 20_000 }).not.toBe('checking');
+    await expect
+      .poll(() => page.getByRole('heading', { name: 'Add the first folder to protect' }).count())
+      .toBe(1);
+    expect(await page.textContent('body')).not.toContain(src);
+    await nav.getByRole('link', { name: 'Settings', exact: true }).click();
+    const about = page.getByRole('region', { name: 'About' });
+    await expect.poll(() => about.textContent()).toMatch(/VersionBulwark \d+\.\d+\.\d+/);
+    expect(await about.textContent()).toContain('In a web browser');
+    await nav.getByRole('link', { name: 'Overview', exact: true }).click();
 
     // the token left the address bar (history, bookmarks, screen sharing) and lives in this tab only
-    expect(page.url()).toBe(`${origin}/`);
+    expect(page.url()).toMatch(new RegExp(`^${origin}/(#/[a-z]+)?$`));
+    expect(page.url()).not.toContain('token');
     const token = new URL(pageUrl).hash.replace('#token=', '');
     expect(await page.evaluate("sessionStorage.getItem('bulwark.serviceToken')")).toBe(token);
     expect(await page.evaluate('document.cookie')).toBe('');
@@ -115,12 +119,13 @@ describe('bulwark serve in Chromium', () => {
 
     // a reload keeps working: the token comes from sessionStorage now
     await page.reload();
-    await expect.poll(() => rows.count(), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => bar.getAttribute('data-state'), { timeout: 20_000 }).not.toBe('checking');
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Overview');
     expect(problems).toEqual([]);
     await context.close();
   });
 
-  it('shows a clear "not authorized" state without the token or with a wrong one', async () => {
+  it('shows a sign-in page without the token or with a wrong one; pasting the link signs in', async () => {
     for (const [name, url] of [
       ['not-authorized.png', `${origin}/`],
       ['wrong-token.png', `${origin}/#token=${'A'.repeat(43)}`],
@@ -131,12 +136,21 @@ describe('bulwark serve in Chromium', () => {
       const alert = page.getByRole('alert');
       await expect.poll(() => alert.first().textContent(), { timeout: 20_000 }).toContain('Not authorized');
       const text = (await page.locator('main').textContent()) ?? '';
+      expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Sign in to Bulwark');
       expect(text).toContain('bulwark serve --print-token');
       expect(text).toContain('#token=');
-      // nothing of the repository leaks into the page
-      expect(await page.getByRole('region', { name: 'Snapshots' }).count()).toBe(0);
+      // nothing of the service leaks into the page
+      expect(await page.getByRole('navigation', { name: 'Main' }).count()).toBe(0);
       expect(text).not.toContain(src);
       await screenshot(page, name);
+
+      // pasting the link signs this tab in
+      await page.getByLabel('Sign-in link').fill(pageUrl);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await expect
+        .poll(() => page.getByRole('navigation', { name: 'Main' }).count(), { timeout: 20_000 })
+        .toBe(1);
+      expect(page.url()).not.toContain('token=');
       await context.close();
     }
   });

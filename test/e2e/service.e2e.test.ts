@@ -142,7 +142,7 @@ describe('bulwark serve runs the backup service', () => {
     await until(async () => {
       const { sources } = await call<ResponseOf<'bulwark:sources.list'>>('sources.list');
       const s = sources[0];
-      return s?.watch?.mode === 'live' && s.protected && !s.job ? s : undefined;
+      return s?.watch?.mode === 'live' && s.rpoState === 'ok' && !s.job ? s : undefined;
     }, 'the watcher to be live');
     const before = received.length;
 
@@ -198,7 +198,7 @@ describe('bulwark serve runs the backup service', () => {
       );
   });
 
-  it('Chromium shows the source as protected, with its snapshot; a folder added in the UI is protected too', async () => {
+  it('Chromium shows the source as the service judges it, with its backups; a folder added in the UI is backed up too', async () => {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
@@ -212,49 +212,72 @@ describe('bulwark serve runs the backup service', () => {
       if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
     });
     await page.goto(serve.pageUrl);
+    const nav = page.getByRole('navigation', { name: 'Main' });
 
-    const sources = page.getByRole('region', { name: 'Sources' });
-    const row = sources.locator(`tr[data-source-id="${sourceId}"]`);
-    await expect.poll(() => row.getAttribute('data-protection'), { timeout: 20_000 }).toBe('protected');
-    const text = (await row.textContent()) ?? '';
+    // the card says what the service says (the built-in target is on the same disk: never shown greener)
+    const listed = (await call<ResponseOf<'bulwark:sources.list'>>('sources.list')).sources.find(
+      (x) => x.id === sourceId,
+    );
+    const card = page.locator(`article[data-source-id="${sourceId}"]`);
+    await expect
+      .poll(() => card.getAttribute('data-protection'), { timeout: 20_000 })
+      .toBe(listed?.protection.state);
+    const text = (await card.textContent()) ?? '';
     expect(text).toContain('Office documents');
-    expect(text).toContain('Protected');
-    expect(text).toContain(docs);
-    expect(text).toContain('watched live');
-    const snapshots = page.getByRole('region', { name: 'Snapshots' });
-    await expect.poll(() => snapshots.locator('tbody tr').count(), { timeout: 20_000 }).toBe(2);
-    expect(await snapshots.textContent()).toContain('Office documents');
-    expect(await page.getByRole('region', { name: 'Alerts' }).textContent()).toContain('No open alerts');
+    expect(text).toContain('Watching for changes');
+    expect(text).toContain('Backs up within 1 hour of a change');
+    await nav.getByRole('link', { name: 'Sources', exact: true }).click();
+    const row = page.locator(`li[data-source-id="${sourceId}"]`);
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain(docs);
+    // its backups are the points in time of the Restore page
+    await nav.getByRole('link', { name: 'Restore', exact: true }).click();
+    await page.getByRole('tab', { name: 'Browse a point in time' }).click();
+    const times = page.getByRole('listbox', { name: 'Time' });
+    await expect.poll(() => times.getByRole('option').count(), { timeout: 20_000 }).toBe(2);
+    await nav.getByRole('link', { name: 'Alerts', exact: true }).click();
+    await expect.poll(() => page.getByRole('main').textContent()).toContain('No open alerts');
+    await nav.getByRole('link', { name: 'Overview', exact: true }).click();
     await screenshot(page, tmp, 'service-dashboard.png');
 
-    // add a second folder through the form: it appears, is backed up and shows as protected
+    // add a second folder through the form: it appears, is backed up and shows what the service says
     const scans = path.join(tmp, 'user', 'Scans');
     fs.mkdirSync(scans);
     fs.writeFileSync(path.join(scans, 'contract.pdf'), 'pdf'.repeat(1000));
-    await sources.getByRole('button', { name: 'Add a folder' }).click();
-    const form = page.getByRole('form', { name: 'Add a folder' });
-    await form.getByLabel('Name').fill('Scans');
-    await form.getByLabel('Folders').fill(scans);
-    await form.getByLabel('Back up at least every').selectOption('15');
+    await nav.getByRole('link', { name: 'Sources', exact: true }).click();
+    await page.getByRole('button', { name: 'Add a folder' }).first().click();
+    const form = page.getByRole('dialog', { name: 'Add a folder to protect' });
+    await form.getByRole('button', { name: 'Choose a folder…' }).click();
+    const picker = page.getByRole('dialog', { name: 'Choose a folder' });
+    await picker.getByLabel('Or type the folder’s full path').fill(scans);
+    await picker.getByRole('button', { name: 'Use this path' }).click();
+    // the name comes from the folder
+    await expect.poll(() => form.getByLabel('Name').inputValue()).toBe('Scans');
+    await form.getByRole('button', { name: /Back up at least/ }).click();
+    await page.getByRole('option', { name: 'Every 15 minutes' }).click();
     await form.getByRole('button', { name: 'Add and protect' }).click();
-    const scansRow = sources.locator('tr', { hasText: 'Scans' });
-    await expect.poll(() => scansRow.getAttribute('data-protection'), { timeout: 30_000 }).toBe('protected');
-    expect(await scansRow.textContent()).toContain('15 min');
-    expect(await page.getByRole('form', { name: 'Add a folder' }).count()).toBe(0);
+    await expect.poll(() => form.count(), { timeout: 10_000 }).toBe(0);
+    const scansRow = page.locator('li.source-row', { hasText: 'Scans' });
+    await expect
+      .poll(() => scansRow.textContent(), { timeout: 30_000 })
+      .toMatch(/Last backup (just now|1 minute ago)/);
+    expect(await scansRow.textContent()).toContain('Backs up within 15 minutes of a change');
+    const added = (await call<ResponseOf<'bulwark:sources.list'>>('sources.list')).sources.find(
+      (x) => x.name === 'Scans',
+    );
+    expect(added).toMatchObject({ rpoMinutes: 15, paths: [scans] });
+    await expect.poll(() => scansRow.getAttribute('data-protection')).toBe(added?.protection.state);
 
-    // a relative path is refused in the form, with the reason
-    await sources.getByRole('button', { name: 'Add a folder' }).click();
-    await form.getByLabel('Name').fill('Bad');
-    await form.getByLabel('Folders').fill('Documents');
+    // an empty form is refused in plain words, before anything is sent
+    await page.getByRole('button', { name: 'Add a folder' }).first().click();
     await form.getByRole('button', { name: 'Add and protect' }).click();
-    await expect.poll(() => form.getByRole('alert').textContent()).toMatch(/absolute path/);
+    await expect.poll(() => form.textContent()).toContain('Choose at least one folder.');
     await form.getByRole('button', { name: 'Cancel' }).click();
 
-    // the run history lists the runs
-    const jobs = page.getByRole('region', { name: 'Jobs' });
-    await jobs.getByText(/Recent runs/).click();
+    // the recent activity lists the runs
+    await nav.getByRole('link', { name: 'Overview', exact: true }).click();
+    const activity = page.getByRole('region', { name: 'Recent activity' });
     await expect
-      .poll(async () => jobs.locator('tbody tr').count(), { timeout: 10_000 })
+      .poll(() => activity.getByRole('listitem').count(), { timeout: 10_000 })
       .toBeGreaterThanOrEqual(3);
     await screenshot(page, tmp, 'service-dashboard-two-sources.png');
     expect(problems).toEqual([]);
@@ -278,44 +301,48 @@ describe('bulwark serve runs the backup service', () => {
     const context = await browser!.newContext({ viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
     await page.goto(serve.pageUrl);
-    const jobs = page.getByRole('region', { name: 'Jobs' });
-    await expect
-      .poll(() => jobs.getByRole('button', { name: 'Pause all' }).count(), { timeout: 20_000 })
-      .toBe(1);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await expect.poll(() => nav.getByRole('link').count(), { timeout: 20_000 }).toBe(6);
 
     const { source } = await call<ResponseOf<'bulwark:sources.add'>>('sources.add', {
       name: 'Media',
       paths: [media],
       targetId: target.id,
     });
-    const job = jobs.locator('.job');
-    await expect.poll(() => job.getAttribute('data-state'), { timeout: 20_000 }).toBe('running');
-    // the bar fills as the file is read (bytes, files, rate); then the throttled upload holds it
-    const bar = job.locator('progress');
-    await expect.poll(() => bar.getAttribute('value'), { timeout: 20_000 }).toBe(String(3 * 1024 * 1024));
-    const facts = (await job.textContent()) ?? '';
-    expect(facts).toContain('Media');
-    expect(facts).toMatch(/3\.0 MiB of 3\.0 MiB/);
-    expect(facts).toMatch(/1 of 1 files/);
+    const card = page.locator(`article[data-source-id="${source.id}"]`);
+    const bar = card.getByRole('progressbar');
+    // the bar fills as the file is read (bytes, files, a rounded rate); then the throttled upload holds it
+    await expect
+      .poll(() => bar.getAttribute('aria-valuenow'), { timeout: 20_000 })
+      .toBe(String(3 * 1024 * 1024));
+    const facts = (await card.textContent()) ?? '';
+    expect(facts).toContain('3.1 MB of 3.1 MB');
+    expect(facts).toContain('1 of 1 file');
+    expect(facts).toMatch(/\d+(\.\d)? (kB|MB)\/s/);
+    expect(facts).not.toMatch(/\d\.\d{2,} ?[kMG]?B/);
     await screenshot(page, tmp, 'service-job-progress.png');
 
-    // pause all: the running job is interrupted and waits; the page says backups are paused
-    await jobs.getByRole('button', { name: 'Pause all' }).click();
-    await expect.poll(() => jobs.getByRole('status').textContent(), { timeout: 10_000 }).toContain('paused');
-    await expect.poll(() => jobs.textContent(), { timeout: 10_000 }).toMatch(/Waiting: Media \(resumed\)/);
-    // the running job ends `interrupted` (it continues on resume: a new job, queued at the front)
+    // pause all (Settings): the running job is interrupted and waits; the overview says backups are paused
+    await nav.getByRole('link', { name: 'Settings', exact: true }).click();
+    await page.getByRole('button', { name: 'Pause all backups' }).click();
+    await expect
+      .poll(() => page.getByRole('button', { name: 'Resume all backups' }).count(), { timeout: 10_000 })
+      .toBe(1);
     await until(
       () => jobStates(source.id).find((s) => s.state === 'interrupted'),
       'the job to be interrupted',
     );
     expect((await call<ResponseOf<'bulwark:service.status'>>('service.status')).paused).toBe(true);
+    await nav.getByRole('link', { name: 'Overview', exact: true }).click();
+    await expect.poll(() => page.getByRole('main').textContent()).toContain('Backups are paused');
+    await expect.poll(() => card.textContent(), { timeout: 10_000 }).toContain('Waiting to start');
     await screenshot(page, tmp, 'service-paused.png');
 
     // resume: it continues; cancel stops it and the repository stays valid
-    await jobs.getByRole('button', { name: 'Resume backups' }).click();
-    await expect.poll(() => job.getAttribute('data-state'), { timeout: 20_000 }).toBe('running');
-    await job.getByRole('button', { name: 'Cancel' }).click();
-    await expect.poll(() => jobs.locator('.job').count(), { timeout: 20_000 }).toBe(0);
+    await page.getByRole('button', { name: 'Resume backups' }).click();
+    await expect.poll(() => bar.count(), { timeout: 20_000 }).toBe(1);
+    await card.getByRole('button', { name: 'Stop backing up Media' }).click();
+    await expect.poll(() => bar.count(), { timeout: 20_000 }).toBe(0);
     const states = jobStates(source.id).map((s) => s.state);
     expect(states.slice(-2)).toEqual(['canceling', 'canceled']);
     const verify = bulwark({ ...env, BULWARK_PASSWORD: 'a password kept by the service' }, [
@@ -331,44 +358,75 @@ describe('bulwark serve runs the backup service', () => {
     const context = await browser!.newContext({ viewport: { width: 1200, height: 900 } });
     const page = await context.newPage();
     await page.goto(serve.pageUrl);
-    const alerts = page.getByRole('region', { name: 'Alerts' });
-    await expect.poll(() => alerts.textContent(), { timeout: 20_000 }).toContain('No open alerts');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Alerts', exact: true }).click();
+    const main = page.getByRole('main');
+    await expect.poll(() => main.textContent(), { timeout: 20_000 }).toContain('No open alerts');
 
-    // a folder on a drive that is not plugged in: the watcher cannot watch it and its backup fails
+    // a folder on a drive that is then unplugged: the watcher loses it and the next backup fails
     const usb = path.join(tmp, 'user', 'USB stick');
+    fs.mkdirSync(usb);
+    fs.writeFileSync(path.join(usb, 'first.jpg'), 'jpg');
     const { source } = await call<ResponseOf<'bulwark:sources.add'>>('sources.add', {
       name: 'USB stick',
       paths: [usb],
     });
-    const failed = alerts.locator('li.alert[data-kind="backup-failed"]');
+    await until(
+      () => jobStates(source.id).find((s) => s.state === 'succeeded'),
+      'the first backup of the stick',
+    );
+    fs.rmSync(usb, { recursive: true });
+    await call<ResponseOf<'bulwark:jobs.runNow'>>('jobs.runNow', { sourceId: source.id });
+    const open = page.getByRole('list', { name: 'Open alerts' });
+    const failed = open.locator('li[data-kind="source-missing"]');
     await expect.poll(() => failed.count(), { timeout: 20_000 }).toBe(1);
     const text = (await failed.textContent()) ?? '';
-    expect(text).toContain('Error');
-    expect(text).toContain('The backup of USB stick failed');
+    expect(text).toContain('Problem');
+    expect(text).toContain('of USB stick cannot be found');
     expect(text).toContain('What to do:');
-    const degraded = alerts.locator('li.alert[data-kind="watch-degraded"]');
-    await expect.poll(() => degraded.textContent(), { timeout: 20_000 }).toContain('Warning');
-    const row = page.getByRole('region', { name: 'Sources' }).locator(`tr[data-source-id="${source.id}"]`);
-    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('last run failed');
+    expect(text).not.toMatch(/NOT_FOUND|ENOENT/);
+    // its fix is a button to the page that fixes it
+    expect(await failed.getByRole('link', { name: /^Open Sources/ }).count()).toBe(1);
+    // the navigation counts the open alerts
+    const alertsLink = nav.getByRole('link', { name: 'Alerts', exact: true });
+    await expect
+      .poll(() =>
+        alertsLink.evaluate(
+          (el) => el.ownerDocument.getElementById(el.getAttribute('aria-describedby') ?? '')?.textContent,
+        ),
+      )
+      .toMatch(/^\d+ open alerts?$/);
     await screenshot(page, tmp, 'service-alert.png');
 
-    await failed.getByRole('button', { name: 'Acknowledge' }).click();
-    await expect.poll(() => failed.textContent(), { timeout: 10_000 }).toContain('acknowledged');
-    const open = (await call<ResponseOf<'bulwark:alerts.list'>>('alerts.list', { active: true })).alerts;
-    expect(open.find((a) => a.kind === 'backup-failed')?.acknowledgedAt).toBeDefined();
+    await failed
+      .getByRole('button', { name: /^Acknowledge alert: The folder .* of USB stick cannot be found/ })
+      .click();
+    await expect.poll(() => failed.textContent(), { timeout: 10_000 }).toContain('Acknowledged');
+    const active = (await call<ResponseOf<'bulwark:alerts.list'>>('alerts.list', { active: true })).alerts;
+    expect(active.find((a) => a.kind === 'source-missing')?.acknowledgedAt).toBeDefined();
 
-    // the drive is back: "Back up now" succeeds and the alert moves to the history
+    // the drive is back: "Back up USB stick now" succeeds and the alerts move to the past ones
     fs.mkdirSync(usb);
     fs.writeFileSync(path.join(usb, 'photo.jpg'), 'jpg');
-    await row.getByRole('button', { name: 'Back up now' }).click();
-    await expect.poll(() => row.getAttribute('data-protection'), { timeout: 20_000 }).toBe('protected');
+    await nav.getByRole('link', { name: 'Sources', exact: true }).click();
+    const row = page.locator(`li[data-source-id="${source.id}"]`);
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('cannot be found');
+    expect(await row.getAttribute('data-protection')).not.toBe('protected');
+    await row.getByRole('button', { name: 'Back up USB stick now' }).click();
+    await expect
+      .poll(() => row.textContent(), { timeout: 20_000 })
+      .toMatch(/Last backup (just now|1 minute ago)/);
     // the watcher retries with backoff and finds the folder: both alerts are resolved
-    await expect.poll(() => alerts.textContent(), { timeout: 30_000 }).toContain('No open alerts');
-    await alerts.getByText(/History \(2\)/).click();
-    expect(await alerts.locator('.alerts--history li').allTextContents()).toEqual([
-      expect.stringContaining('resolved'),
-      expect.stringContaining('resolved'),
-    ]);
+    await nav.getByRole('link', { name: 'Alerts', exact: true }).click();
+    await expect.poll(() => main.textContent(), { timeout: 30_000 }).toContain('No open alerts');
+    await page.getByRole('tab', { name: /^Past \(\d+\)$/ }).click();
+    const past = await page
+      .getByRole('list', { name: 'Past alerts' })
+      .getByRole('listitem')
+      .allTextContents();
+    expect(past.length).toBeGreaterThanOrEqual(1);
+    for (const item of past) expect(item).toContain('Resolved');
+    expect(past.some((item) => item.includes('of USB stick cannot be found'))).toBe(true);
     await context.close();
   });
 });

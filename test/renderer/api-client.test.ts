@@ -55,8 +55,15 @@ describe('createClient', () => {
     expect(listeners.size).toBe(0);
   });
 
-  it('the HTTP transport answers PERMISSION, as a value, when the page has no token', async () => {
-    const result = await createClient(httpTransport({ baseUrl: 'http://127.0.0.1:7420' })).call(
+  it('the HTTP transport answers PERMISSION, as a value, when the page has no token and no session', async () => {
+    // what `bulwark serve` answers a call without the token or the session cookie
+    const refusal = {
+      ok: false,
+      error: { code: 'PERMISSION', message: 'this browser is not signed in to Bulwark' },
+    };
+    const fetch = (() =>
+      Promise.resolve(new Response(JSON.stringify(refusal), { status: 401 }))) as typeof globalThis.fetch;
+    const result = await createClient(httpTransport({ baseUrl: 'http://127.0.0.1:7420', fetch })).call(
       'bulwark:snapshots.list',
       {},
     );

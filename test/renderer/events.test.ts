@@ -6,6 +6,8 @@ import type { BulwarkClient } from '../../src-renderer/src/api/client.ts';
 import { createAlertsStore } from '../../src-renderer/src/stores/alerts/store.ts';
 import { connectEvents } from '../../src-renderer/src/stores/events.ts';
 import { createJobsStore } from '../../src-renderer/src/stores/jobs/store.ts';
+import { createFlowStore } from '../../src-renderer/src/stores/restore/flow.ts';
+import { createServiceStore } from '../../src-renderer/src/stores/service/store.ts';
 import { createSnapshotsStore } from '../../src-renderer/src/stores/snapshots/store.ts';
 import { createSourcesStore } from '../../src-renderer/src/stores/sources/store.ts';
 import { fakeClient } from './fake-client.ts';
@@ -87,6 +89,7 @@ describe('connectEvents (the one event subscriber)', () => {
         enabled: true,
         createdAt: at,
         protected: true,
+        protection: { state: 'protected', summary: 'Protected', reasons: [] },
         rpoState: 'ok',
       },
     });
@@ -110,5 +113,38 @@ describe('connectEvents (the one event subscriber)', () => {
 
     stop();
     expect(count()).toBe(0);
+  });
+  it('asks for the overall answer again when it may have changed, routes restore jobs and announces new alerts', () => {
+    const { client, emit } = eventClient();
+    const jobs = createJobsStore(() => client);
+    let reloads = 0;
+    const service = createServiceStore(() => client, {
+      setTimer: () => {
+        reloads++;
+        return 0;
+      },
+    });
+    const restore = createFlowStore(() => client);
+    restore.setState({ step: 'running', jobId: 'r1' });
+    const announced: string[] = [];
+    const stop = connectEvents(client, { jobs, service, restore, onAlertRaised: (t) => announced.push(t) });
+
+    emit('bulwark:job.progress', { jobId: 'r1', phase: 'restoring', bytesDone: 7, filesDone: 1, rate: 1 });
+    expect(restore.getState().progress?.bytesDone).toBe(7);
+    emit('bulwark:job.state', { jobId: 'b1', kind: 'backup', state: 'running', at, sourceId: 's' });
+    expect(reloads).toBe(1);
+    const a = {
+      id: 2,
+      kind: 'rpo-missed',
+      severity: 'warning',
+      text: 'Office was not backed up for 2 hours',
+      raisedAt: at,
+      lastSeenAt: at,
+      count: 1,
+      active: true,
+    } as const;
+    emit('bulwark:alert.raised', a);
+    expect(announced).toEqual(['Office was not backed up for 2 hours']);
+    stop();
   });
 });

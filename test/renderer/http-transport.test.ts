@@ -33,12 +33,14 @@ describe('httpTransport calls', () => {
     const client = createClient(httpTransport({ baseUrl: BASE, token: TOKEN, fetch }));
     expect(client.transport).toBe('http');
     expect(await client.call('bulwark:app.version', {})).toEqual({ ok: true, value: version });
-    expect(sent).toHaveLength(1);
-    expect(sent[0]?.url).toBe(`${BASE}/api/app.version`);
-    expect(sent[0]?.init).toMatchObject({
+    // the token is exchanged once for the session cookie (other tabs use it), then the call goes
+    expect(sent).toHaveLength(2);
+    expect(sent[0]?.url).toBe(`${BASE}/api/session`);
+    expect(sent[1]?.url).toBe(`${BASE}/api/app.version`);
+    expect(sent[1]?.init).toMatchObject({
       method: 'POST',
       body: '{}',
-      credentials: 'omit',
+      credentials: 'same-origin',
       headers: { Authorization: `Bearer ${TOKEN}`, 'Content-Type': 'application/json' },
     });
   });
@@ -82,17 +84,16 @@ describe('httpTransport calls', () => {
     });
   });
 
-  it('without a token answers PERMISSION and sends nothing', async () => {
+  it('without a token relies on the session cookie: no Authorization, the cookie goes along', async () => {
     const { fetch, sent } = fakeFetch(() => json(200, { ok: true, value: version }));
     const result = await createClient(httpTransport({ baseUrl: BASE, fetch })).call(
       'bulwark:app.version',
       {},
     );
-    expect(result).toMatchObject({
-      ok: false,
-      error: { code: 'PERMISSION', hint: expect.stringMatching(/#token=/) },
-    });
-    expect(sent).toEqual([]);
+    expect(result).toEqual({ ok: true, value: version });
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.init).toMatchObject({ credentials: 'same-origin' });
+    expect(sent[0]?.init.headers).toEqual({ 'Content-Type': 'application/json' });
   });
 });
 
@@ -194,17 +195,17 @@ describe('httpTransport events', () => {
     expect(sockets).toHaveLength(6);
   });
 
-  it('opens no socket without a token', () => {
-    let opened = 0;
+  it('without a token opens the socket with the plain protocol (the session cookie signs it in)', () => {
+    const opened: string[][] = [];
     const transport = httpTransport({
       baseUrl: BASE,
-      webSocket: () => {
-        opened++;
-        return new FakeSocket('', []);
+      webSocket: (_url, protocols) => {
+        opened.push(protocols);
+        return new FakeSocket('', protocols);
       },
     });
     transport.on('bulwark:job.state', () => {})();
-    expect(opened).toBe(0);
+    expect(opened).toEqual([['bulwark']]);
   });
 });
 

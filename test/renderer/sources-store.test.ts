@@ -22,6 +22,11 @@ function source(id: string, extra: Partial<SourceStatus> = {}): SourceStatus {
     enabled: true,
     createdAt: at,
     protected: false,
+    protection: {
+      state: 'not-protected',
+      summary: 'Not protected: not backed up yet',
+      reasons: [{ code: 'never-backed-up', text: 'It has not been backed up yet.' }],
+    },
     rpoState: 'pending',
     ...extra,
   };
@@ -71,7 +76,7 @@ describe('useSourcesStore', () => {
     expect(sel.adding(store.getState())).toBe('error');
     expect(sel.addError(store.getState())).toMatchObject({
       code: 'INVALID_ARGUMENT',
-      message: expect.stringMatching(/absolute path/),
+      message: expect.stringMatching(/full path of the folder/),
     });
 
     const adding = store.getState().add({ name: 'Docs', paths: ['/home/ann/Docs'], rpoMinutes: 15 });
@@ -141,5 +146,46 @@ describe('useSourcesStore', () => {
     expect(sel.count(store.getState())).toBe(1);
     store.getState().applyChanged({ sourceId: 'a', removed: true });
     expect(sel.count(store.getState())).toBe(0);
+  });
+  it('update: changes a source (the form gets the error); refuses a relative folder before calling', async () => {
+    const { store, calls } = setup();
+    store.getState().applyChanged({ sourceId: 'a', removed: false, source: source('a') });
+    expect(await store.getState().update({ sourceId: 'a', paths: ['Documents'] })).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      message: expect.stringMatching(/full path of the folder/),
+    });
+    expect(calls).toHaveLength(0);
+
+    const saving = store.getState().update({ sourceId: 'a', name: 'Office', rpoMinutes: 240 });
+    expect(sel.busy('a')(store.getState())).toBe('update');
+    expect(calls[0]).toMatchObject({
+      channel: 'bulwark:sources.update',
+      request: { sourceId: 'a', name: 'Office', rpoMinutes: 240 },
+    });
+    calls[0]?.resolve(ok({ source: source('a', { name: 'Office', rpoMinutes: 240 }) }));
+    expect(await saving).toBeUndefined();
+    expect(sel.source('a')(store.getState())).toMatchObject({ name: 'Office', rpoMinutes: 240 });
+
+    const refused = store.getState().update({ sourceId: 'a', name: 'X' });
+    calls[1]?.resolve(err('NOT_FOUND', 'no source a'));
+    expect(await refused).toMatchObject({ code: 'NOT_FOUND' });
+    // the form shows it; the row does not
+    expect(sel.actionError('a')(store.getState())).toBeUndefined();
+  });
+
+  it('setEnabled: pauses and resumes one source', async () => {
+    const { store, calls } = setup();
+    store.getState().applyChanged({ sourceId: 'a', removed: false, source: source('a') });
+    const pausing = store.getState().setEnabled('a', false);
+    expect(sel.busy('a')(store.getState())).toBe('pause');
+    expect(calls[0]?.request).toEqual({ sourceId: 'a', enabled: false });
+    calls[0]?.resolve(ok({ source: source('a', { enabled: false }) }));
+    await pausing;
+    expect(sel.source('a')(store.getState())?.enabled).toBe(false);
+    const resuming = store.getState().setEnabled('a', true);
+    expect(sel.busy('a')(store.getState())).toBe('resume');
+    calls[1]?.resolve(err('LOCKED', 'busy'));
+    await resuming;
+    expect(sel.actionError('a')(store.getState())?.code).toBe('LOCKED');
   });
 });

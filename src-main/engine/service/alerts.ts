@@ -65,7 +65,7 @@ export const DEFAULT_ACTION: Readonly<Record<AlertKind, string>> = {
     'Reconnect it: switch the network storage (NAS) or the disk on, plug it in, or check the network or internet ' +
     'connection. Backups resume by themselves once it is back; the backups already there are safe.',
   'selftest-failed':
-    'Ask whoever manages the storage account to apply the access settings shown on the Backup destinations page, ' +
+    'Ask whoever manages the storage account to apply the access settings shown on the Targets page, ' +
     'so this computer cannot delete or shorten the locks of its backups.',
   'lock-invariant-broken':
     'Your backups are intact and can still be restored. Have this computer checked for malware and the storage ' +
@@ -75,7 +75,7 @@ export const DEFAULT_ACTION: Readonly<Record<AlertKind, string>> = {
     'checked for malware and the storage keys replaced by your IT contact.',
   'repository-damaged':
     'The backups that are not damaged can still be restored. Ask your IT contact to check this backup ' +
-    'destination; until then, add a second destination on the Backup destinations page.',
+    'destination; until then, add a second destination on the Targets page.',
   'watch-degraded':
     'Nothing is lost: Bulwark still finds every change by checking the folder regularly, only a little later. ' +
     'If this stays, restart the computer or ask your IT contact to raise the limit of watched folders.',
@@ -88,11 +88,11 @@ export const DEFAULT_ACTION: Readonly<Record<AlertKind, string>> = {
 export const ALERT_FIX: Readonly<Record<AlertKind, FixLink>> = {
   'backup-failed': { page: 'sources', label: 'Open Sources' },
   'rpo-missed': { page: 'sources', label: 'Back up now' },
-  'target-unreachable': { page: 'targets', label: 'Open Backup destinations' },
-  'selftest-failed': { page: 'targets', label: 'Open Backup destinations' },
-  'lock-invariant-broken': { page: 'targets', label: 'Open Backup destinations' },
-  'repository-tampered': { page: 'targets', label: 'Open Backup destinations' },
-  'repository-damaged': { page: 'targets', label: 'Open Backup destinations' },
+  'target-unreachable': { page: 'targets', label: 'Open Targets' },
+  'selftest-failed': { page: 'targets', label: 'Open Targets' },
+  'lock-invariant-broken': { page: 'targets', label: 'Open Targets' },
+  'repository-tampered': { page: 'targets', label: 'Open Targets' },
+  'repository-damaged': { page: 'targets', label: 'Open Targets' },
   'watch-degraded': { page: 'sources', label: 'Open Sources' },
   'source-missing': { page: 'sources', label: 'Open Sources' },
 };

@@ -145,7 +145,7 @@ const PRIORITY: readonly ProtectionReasonCode[] = [
 
 const FIX = {
   sources: { page: 'sources', label: 'Open Sources' },
-  targets: { page: 'targets', label: 'Open Backup destinations' },
+  targets: { page: 'targets', label: 'Open Targets' },
   resume: { page: 'overview', label: 'Resume backups' },
   resumeSource: { page: 'sources', label: 'Resume this folder' },
   backUpNow: { page: 'sources', label: 'Back up now' },

@@ -3,11 +3,15 @@ import {
   EVENTS_PATH,
   EVENTS_PROTOCOL,
   eventMessageSchema,
+  SESSION_PATH,
+  sessionSchema,
   TOKEN_PROTOCOL_PREFIX,
+  type Session,
 } from '../../../src-main/contract/http.ts';
 import { isEventName, type ChannelName, type EventName } from '../../../src-main/contract/ipc.ts';
-import { err } from '../../../src-main/contract/result.ts';
+import { err, resultSchema, type Result } from '../../../src-main/contract/result.ts';
 import type { Transport } from './client.ts';
+import { SIGN_IN_HELP, tokenFromInput } from './token.ts';
 
 /**
  * The contract over HTTP + WebSocket, for the browser UI served by `bulwark serve` (wire format in
@@ -15,6 +19,11 @@ import type { Transport } from './client.ts';
  * Result envelope, passed on for the client to validate. Failures of the link itself come back as typed
  * values too (NETWORK, PERMISSION), never as a rejection. Events arrive on one WebSocket, opened while
  * someone listens and reopened with exponential backoff (and jitter) when it drops.
+ *
+ * Access: a tab opened from the link has the token; before its first call it exchanges it for the session
+ * cookie (POST /api/session), so every later tab, bookmark or reload of this browser is signed in without
+ * it. A tab without the token relies on that cookie (sent by the browser, unreadable to scripts); when
+ * there is none the service answers PERMISSION and the page shows how to sign in (signIn below).
  */
 
 /** The part of the browser's WebSocket the transport uses. */
@@ -33,7 +42,7 @@ export type ConnectionState = 'offline' | 'connecting' | 'open' | 'waiting';
 export interface HttpTransportOptions {
   /** origin of `bulwark serve` (the page's own origin when served by it) */
   baseUrl: string;
-  /** the per-install token; without it every call answers PERMISSION and no socket is opened */
+  /** the per-install token (from the link); without it the browser's session cookie is used */
   token?: string | undefined;
   fetch?: typeof fetch;
   webSocket?: WebSocketFactory;
@@ -48,8 +57,75 @@ export interface HttpTransportOptions {
   onConnectionChange?: (state: ConnectionState) => void;
 }
 
-const NO_TOKEN_HINT =
-  'Open the link printed by `bulwark serve` (it ends in #token=…); `bulwark serve --print-token` shows the token.';
+async function postSession(
+  fetchFn: typeof fetch,
+  baseUrl: string,
+  token: string,
+  timeoutMs: number,
+): Promise<Result<Session>> {
+  let response: Response;
+  try {
+    response = await fetchFn(new URL(SESSION_PATH, baseUrl), {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}` },
+      cache: 'no-store',
+      credentials: 'same-origin',
+      redirect: 'error',
+      referrerPolicy: 'no-referrer',
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch {
+    return err(
+      'NETWORK',
+      `cannot reach the Bulwark service at ${baseUrl}`,
+      'Check that Bulwark is still running, then try again.',
+    );
+  }
+  try {
+    const parsed = resultSchema(sessionSchema).safeParse(await response.json());
+    if (parsed.success) return parsed.data;
+  } catch {
+    // not JSON: reported below like any answer that is not a Result
+  }
+  return err('NETWORK', `unexpected answer from ${baseUrl} (HTTP ${response.status})`);
+}
+
+export interface SignInOptions {
+  baseUrl: string;
+  fetch?: typeof fetch;
+  timeoutMs?: number;
+}
+
+/**
+ * The sign-in page: what the person pasted (the whole link, or the token alone) is exchanged for this
+ * browser's session. Resolves to a Result (PERMISSION: not the right link; INVALID_ARGUMENT: not a link
+ * at all); on success, reload the page.
+ */
+export function signIn(pasted: string, options: SignInOptions): Promise<Result<Session>> {
+  const token = tokenFromInput(pasted);
+  if (token === undefined)
+    return Promise.resolve(
+      err('INVALID_ARGUMENT', 'This is not a Bulwark link or access token.', SIGN_IN_HELP),
+    );
+  const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  return postSession(fetchFn, options.baseUrl, token, options.timeoutMs ?? 60_000);
+}
+
+/** Forgets this browser's session (other browsers keep theirs). */
+export async function signOut(options: SignInOptions): Promise<Result<unknown>> {
+  const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  try {
+    const response = await fetchFn(new URL(SESSION_PATH, options.baseUrl), {
+      method: 'DELETE',
+      credentials: 'same-origin',
+      cache: 'no-store',
+      redirect: 'error',
+    });
+    return (await response.json()) as Result<unknown>;
+  } catch {
+    return err('NETWORK', `cannot reach the Bulwark service at ${options.baseUrl}`);
+  }
+}
 
 export function httpTransport(options: HttpTransportOptions): Transport {
   const { baseUrl, token } = options;
@@ -62,23 +138,28 @@ export function httpTransport(options: HttpTransportOptions): Transport {
   const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
   const clearTimer = options.clearTimer ?? ((h) => clearTimeout(h as ReturnType<typeof setTimeout>));
   const report = options.onConnectionChange ?? (() => {});
+  // The token is exchanged for the session once, before the first call; the call goes ahead whatever the
+  // outcome (it carries the token anyway; an older service without sessions still answers it).
+  let session: Promise<unknown> | undefined;
 
   async function invoke(channel: ChannelName, request: unknown): Promise<unknown> {
-    if (token === undefined) {
-      return err(
-        'PERMISSION',
-        'not authorized: this page was opened without the access token',
-        NO_TOKEN_HINT,
-      );
-    }
+    if (token !== undefined)
+      await (session ??= postSession(fetchFn, baseUrl, token, timeoutMs).then((r) => {
+        // the service could not be reached: try again with the next call (a refusal is final)
+        if (!r.ok && r.error.code === 'NETWORK') session = undefined;
+      }));
     let response: Response;
     try {
       response = await fetchFn(new URL(apiPath(channel), baseUrl), {
         method: 'POST',
-        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        headers:
+          token === undefined
+            ? { 'Content-Type': 'application/json' }
+            : { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
         body: JSON.stringify(request),
         cache: 'no-store',
-        credentials: 'omit',
+        // the session cookie goes along (same origin only); it is HttpOnly, so this page never sees it
+        credentials: 'same-origin',
         redirect: 'error',
         referrerPolicy: 'no-referrer',
         signal: AbortSignal.timeout(timeoutMs),
@@ -140,11 +221,15 @@ export function httpTransport(options: HttpTransportOptions): Transport {
   }
 
   function connect(): void {
-    if (socket || timer !== undefined || token === undefined || !listening()) return;
+    if (socket || timer !== undefined || !listening()) return;
     report('connecting');
     let ws: WebSocketLike;
     try {
-      ws = openSocket(eventsUrl(), [EVENTS_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`]);
+      // without the token, the browser's session cookie authenticates the upgrade
+      ws = openSocket(
+        eventsUrl(),
+        token === undefined ? [EVENTS_PROTOCOL] : [EVENTS_PROTOCOL, `${TOKEN_PROTOCOL_PREFIX}${token}`],
+      );
     } catch {
       scheduleReconnect();
       return;

@@ -1,11 +1,16 @@
 import { createClient, type BulwarkClient } from './client.ts';
 import { electronTransport, findElectronBridge } from './electron.ts';
 import { httpTransport } from './http.ts';
+import { createLinkMonitor, monitoredFetch } from './link.ts';
 import { takeAccessToken } from './token.ts';
 
 export type { BulwarkClient, Transport, TransportName } from './client.ts';
+export type { LinkSignal } from './link.ts';
 
 let client: BulwarkClient | undefined;
+
+/** What the api layer knows about the link to the service (stores/connection listens). */
+export const linkMonitor = createLinkMonitor();
 
 function sessionStorageOrUndefined(): Storage | undefined {
   try {
@@ -28,6 +33,8 @@ export function getClient(): BulwarkClient {
         : httpTransport({
             baseUrl: window.location.origin,
             token: takeAccessToken(window.location, window.history, sessionStorageOrUndefined()),
+            fetch: monitoredFetch((input, init) => globalThis.fetch(input, init), linkMonitor),
+            onConnectionChange: (state) => linkMonitor.emit({ kind: 'socket', state }),
           }),
     );
   }

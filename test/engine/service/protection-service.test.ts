@@ -92,7 +92,7 @@ describe('protection status and alerts of the service', () => {
     expect(a!.text).toMatch(/cannot be found, so Office is not being backed up.*disconnected/);
     expect(a!.action).toMatch(/Reconnect/);
     expect(`${a!.text} ${a!.action}`).not.toMatch(TERMINAL_OR_CREATE);
-    expect(a!.fix).toEqual({ page: 'targets', label: 'Open Backup destinations' });
+    expect(a!.fix).toEqual({ page: 'targets', label: 'Open Targets' });
 
     // hours later (retries failing meanwhile): still the one alert, no backup-failed, no rpo-missed
     for (let i = 0; i < 4; i++) {

@@ -4,7 +4,7 @@ import type { ResultError } from '../../../../src-main/contract/result.ts';
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
 export type SaveStatus = 'idle' | 'saving' | 'error';
 /** an action on one source that is on its way */
-export type SourceAction = 'run' | 'remove';
+export type SourceAction = 'run' | 'remove' | 'update' | 'pause' | 'resume';
 
 export interface SourcesState {
   status: LoadStatus;

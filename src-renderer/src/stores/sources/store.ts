@@ -3,6 +3,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import { channels, type EventOf, type RequestOf } from '../../../../src-main/contract/ipc.ts';
 import type { SourceStatus } from '../../../../src-main/contract/model.ts';
 import type { ResultError } from '../../../../src-main/contract/result.ts';
+import { checkRequest } from '../../../../src-main/contract/validation.ts';
 import type { BulwarkClient } from '../../api/client.ts';
 import { initialState, type SourceAction, type SourcesState } from './initialState.ts';
 
@@ -13,6 +14,10 @@ export interface SourcesActions {
   add(request: RequestOf<'bulwark:sources.add'>): Promise<boolean>;
   remove(sourceId: string): Promise<void>;
   runNow(sourceId: string): Promise<void>;
+  /** Changes a source (name, folders, schedule…); resolves with the error, if any (the form shows it). */
+  update(request: RequestOf<'bulwark:sources.update'>): Promise<ResultError | undefined>;
+  /** Pauses (false) or resumes (true) the protection of one source. */
+  setEnabled(sourceId: string, enabled: boolean): Promise<void>;
   /** `source.changed`: written by the event subscriber (stores/events.ts) */
   applyChanged(event: EventOf<'bulwark:source.changed'>): void;
   clearAddError(): void;
@@ -34,13 +39,13 @@ function without<T>(record: Readonly<Record<string, T>>, key: string): Record<st
   return rest;
 }
 
-/** The first problem of a request the contract refuses, as the service would report it. */
-function invalid(request: unknown): ResultError | undefined {
-  const parsed = channels['bulwark:sources.add'].request.safeParse(request);
-  if (parsed.success) return undefined;
-  const issue = parsed.error.issues[0];
-  const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
-  return { code: 'INVALID_ARGUMENT', message: `${where}${issue?.message ?? 'invalid'}` };
+/** A request the contract refuses, in the words the service would use (the contract's messages for people). */
+function invalid(
+  channel: 'bulwark:sources.add' | 'bulwark:sources.update',
+  request: unknown,
+): ResultError | undefined {
+  const check = checkRequest(channels[channel].request, request);
+  return check.ok ? undefined : { code: 'INVALID_ARGUMENT', message: check.message };
 }
 
 export function createSourcesStore(getClient: () => BulwarkClient): StoreApi<SourcesStore> {
@@ -71,7 +76,7 @@ export function createSourcesStore(getClient: () => BulwarkClient): StoreApi<Sou
       },
 
       async add(request) {
-        const refused = invalid(request);
+        const refused = invalid('bulwark:sources.add', request);
         if (refused) {
           set({ adding: 'error', addError: refused });
           return false;
@@ -102,6 +107,33 @@ export function createSourcesStore(getClient: () => BulwarkClient): StoreApi<Sou
           const job = result.value.job;
           // the job shows at once; source.changed brings the rest of the status
           set((s) => ({ items: s.items.map((x) => (x.id === sourceId && !x.job ? { ...x, job } : x)) }));
+          return undefined;
+        });
+      },
+
+      async update(request) {
+        const refused = invalid('bulwark:sources.update', request);
+        if (refused) return refused;
+        let failure: ResultError | undefined;
+        await act(request.sourceId, 'update', async () => {
+          const result = await getClient().call('bulwark:sources.update', request);
+          if (!result.ok) {
+            failure = result.error;
+            return undefined; // the form shows it, not the row
+          }
+          const source = result.value.source;
+          set((s) => ({ items: upsert(s.items, source) }));
+          return undefined;
+        });
+        return failure;
+      },
+
+      async setEnabled(sourceId, enabled) {
+        await act(sourceId, enabled ? 'resume' : 'pause', async () => {
+          const result = await getClient().call('bulwark:sources.update', { sourceId, enabled });
+          if (!result.ok) return result.error;
+          const source = result.value.source;
+          set((s) => ({ items: upsert(s.items, source) }));
           return undefined;
         });
       },
