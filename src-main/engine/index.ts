@@ -23,8 +23,50 @@ export type {
   Tree,
 } from './repo/format.ts';
 export { backup, defaultSource, type BackupOptions, type BackupProgress } from './backup/backup.ts';
-export { restoreSnapshot } from './ops/restore.ts';
-export { listSnapshot } from './ops/ls.ts';
+export { restoreSnapshot, runRestorePlan } from './ops/restore.ts';
+export {
+  planRestore,
+  planItems,
+  entryDestination,
+  type PlanAction,
+  type PlanEntry,
+  type PlanItem,
+  type RestoreDestination,
+  type RestorePlan,
+  type RestorePlanOptions,
+} from './ops/restore-plan.ts';
+export type { ConflictPolicy } from './ops/restore-place.ts';
+export {
+  findSnapshotEntry,
+  readFileContent,
+  readFileStart,
+  listFolderFiles,
+  type FolderFile,
+} from './ops/restore-read.ts';
+export {
+  listSnapshot,
+  browseFolder,
+  type BrowseOptions,
+  type FolderEntry,
+  type FolderListing,
+  type FolderPage,
+  type ListingCache,
+} from './ops/ls.ts';
+export {
+  findFiles,
+  fileVersions,
+  type FileVersionInfo,
+  type FindOptions,
+  type FoundFile,
+  type HistoryQueryOptions,
+} from './history/query.ts';
+export {
+  syncHistory,
+  historyBuilt,
+  rebuildHistory,
+  type HistorySyncOptions,
+  type HistorySyncResult,
+} from './history/sync.ts';
 export { diffSnapshots } from './ops/diff.ts';
 export { verifyRepository } from './ops/verify.ts';
 export { rebuildCatalog } from './ops/rebuild.ts';

@@ -9,6 +9,7 @@ import type {
   ProtectionReason,
   ProtectionState,
   Job,
+  RestoreSummary,
   JobPhase,
   JobProgress,
   JobReason,
@@ -21,7 +22,6 @@ import type {
   WatchMode,
 } from '../contract/model.ts';
 import type { ResultError } from '../contract/result.ts';
-import type { BackupProgress } from '../engine/index.ts';
 import { sourceKey } from '../engine/service/index.ts';
 import type * as engine from '../engine/service/index.ts';
 
@@ -70,7 +70,7 @@ export function jobState(state: engine.JobState, cancelReason: engine.CancelReas
   }
 }
 
-export function jobPhase(phase: BackupProgress['phase']): JobPhase {
+export function jobPhase(phase: engine.JobProgress['phase']): JobPhase {
   switch (phase) {
     case 'scanning':
       return 'scanning';
@@ -78,6 +78,8 @@ export function jobPhase(phase: BackupProgress['phase']): JobPhase {
       return 'backing-up';
     case 'committing':
       return 'finalizing';
+    case 'restoring':
+      return 'restoring';
     default:
       return unreachable(phase, 'job phase');
   }
@@ -264,8 +266,24 @@ export function progress(p: engine.JobProgress): JobProgress {
     etaSeconds:
       p.etaSeconds !== undefined && Number.isFinite(p.etaSeconds) ? Math.max(0, p.etaSeconds) : undefined,
     currentPath: p.currentPath,
-    bytesAdded: p.bytesAdded,
+    // a restore stores nothing
+    bytesAdded: p.phase === 'restoring' ? undefined : p.bytesAdded,
   });
+}
+
+/** At most this many failures travel with a job (the rest are counted in `failed`). */
+const MAX_FAILURES = 1000;
+
+export function restoreSummary(r: engine.RestoreJobSummary): RestoreSummary {
+  return {
+    restored: r.restored,
+    skipped: r.skipped,
+    failed: r.failed,
+    bytes: r.bytes,
+    keptBoth: r.keptBoth,
+    failures: r.failures.slice(0, MAX_FAILURES).map((f) => ({ path: f.path, message: f.message })),
+    destination: r.destination,
+  };
 }
 
 export function job(j: engine.JobInfo): Job {
@@ -284,6 +302,7 @@ export function job(j: engine.JobInfo): Job {
     error: jobError(j.error),
     progress:
       j.progress && (j.state === 'RUNNING' || j.state === 'CANCELING') ? progress(j.progress) : undefined,
+    restore: j.restore ? restoreSummary(j.restore) : undefined,
   });
 }
 

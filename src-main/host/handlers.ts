@@ -6,6 +6,8 @@ import type { BackupService, SourceInput, SourceUpdate, TargetInput } from '../e
 import type { Handlers, Logger } from '../transport/dispatch.ts';
 import * as adapt from './adapt.ts';
 import { defaultFolderEnv, listFolders, type FolderEnv } from './folders.ts';
+import { createRestoreBrowseHandlers, RESTORE_BROWSE_CHANNELS } from './restore-browse.ts';
+import { createRestoreRunHandlers, RESTORE_RUN_CHANNELS, type DownloadTickets } from './restore-run.ts';
 import type { TargetSecret } from './secrets.ts';
 import type { TargetAccess } from './targets.ts';
 
@@ -33,6 +35,8 @@ export const SERVICE_CHANNELS = [
   'bulwark:alerts.list',
   'bulwark:alerts.acknowledge',
   'bulwark:fs.folders',
+  ...RESTORE_RUN_CHANNELS,
+  ...RESTORE_BROWSE_CHANNELS,
 ] as const;
 
 export type ServiceChannel = (typeof SERVICE_CHANNELS)[number];
@@ -78,6 +82,8 @@ function targetInput(req: ParsedRequestOf<'bulwark:targets.add'>): {
 export interface ServiceHandlerOptions {
   /** the computer the folder picker shows (tests: a temp home and mount folders) */
   folders?: FolderEnv;
+  /** where restore.download keeps its one-time links (`bulwark serve`); absent: UNSUPPORTED (the app) */
+  downloads?: DownloadTickets;
 }
 
 export function createServiceHandlers(
@@ -191,6 +197,9 @@ export function createServiceHandlers(
       ok({ alert: adapt.alert(service.acknowledgeAlert(alertId)) }),
 
     'bulwark:fs.folders': ({ path }) => ok(listFolders(path, folderEnv)),
+
+    ...createRestoreRunHandlers(service, opts.downloads ? { downloads: opts.downloads } : {}),
+    ...createRestoreBrowseHandlers(service),
   };
 }
 

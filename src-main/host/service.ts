@@ -1,4 +1,4 @@
-import type { Clock, InitOptions, LocalPaths } from '../engine/index.ts';
+import { systemClock, type Clock, type InitOptions, type LocalPaths } from '../engine/index.ts';
 import {
   createBackupService,
   type BackupService,
@@ -10,6 +10,7 @@ import { createEventHub, type EventSource } from '../transport/events.ts';
 import { createServiceHandlers, forwardServiceEvents, type ServiceHandlers } from './handlers.ts';
 import type { FolderEnv } from './folders.ts';
 import { fileSecretStore, targetSecretsDir, type TargetSecretStore } from './secrets.ts';
+import { DownloadTickets } from './restore-run.ts';
 import { createTargetAccess } from './targets.ts';
 
 /**
@@ -31,6 +32,12 @@ export interface HostedServiceOptions {
   log?: Logger;
   /** what the folder picker (fs.folders) shows: default, this computer's home, disks and shares */
   folders?: FolderEnv;
+  /**
+   * One-time download links (restore.download) for a host with an HTTP server (`bulwark serve`), which
+   * serves `downloads` from its `/download/` route; without it (the Electron app) restore.download answers
+   * UNSUPPORTED.
+   */
+  downloads?: boolean;
 }
 
 export interface HostedService {
@@ -38,6 +45,8 @@ export interface HostedService {
   readonly handlers: ServiceHandlers;
   /** contract events, for the transport to push */
   readonly events: EventSource;
+  /** what the HTTP server's `/download/<ticket>` route serves (only with `downloads: true`) */
+  readonly downloads: DownloadTickets | undefined;
   /**
    * Makes sure there is somewhere to back up to: with no target configured (the first start) the embedded
    * default repository in the data folder is created and configured, so the service works with no cloud.
@@ -64,6 +73,7 @@ export function openHostedService(o: HostedServiceOptions): HostedService {
     ...(o.clock ? { clock: o.clock } : {}),
   });
   const hub = createEventHub();
+  const downloads = o.downloads ? new DownloadTickets(service, o.clock ?? systemClock) : undefined;
   const stopForwarding = forwardServiceEvents(service, (event, payload) => hub.emit(event, payload), log);
   let prepared: Promise<{ defaultTarget?: Target; problem?: unknown }> | undefined;
   let stopping: Promise<void> | undefined;
@@ -80,8 +90,12 @@ export function openHostedService(o: HostedServiceOptions): HostedService {
 
   return {
     service,
-    handlers: createServiceHandlers(service, access, o.folders ? { folders: o.folders } : {}),
+    handlers: createServiceHandlers(service, access, {
+      ...(o.folders ? { folders: o.folders } : {}),
+      ...(downloads ? { downloads } : {}),
+    }),
     events: hub,
+    downloads,
     prepare,
     async start() {
       const { problem } = await prepare();

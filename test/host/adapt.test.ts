@@ -37,6 +37,7 @@ const engineJob = (extra: Partial<JobInfo> = {}): JobInfo => ({
   error: null,
   cancelReason: null,
   progress: null,
+  restore: null,
   ...extra,
 });
 

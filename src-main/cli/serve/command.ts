@@ -65,6 +65,8 @@ export async function runServe(opts: ServeOptions, ctx: CommandEnv): Promise<num
     ...(kdf ? { kdf } : {}),
     // a canceled backup stops within seconds; this bounds a stuck one (systemd waits 90 s by default)
     tuning: { stopTimeoutMs: 30_000 },
+    // restore.download: one-time links the HTTP server below streams
+    downloads: true,
     log,
   });
   for (const { dir, mode } of hosted.service.permissionsTightened) {
@@ -114,6 +116,7 @@ export async function runServe(opts: ServeOptions, ctx: CommandEnv): Promise<num
       repository,
       handlers: hosted.handlers,
       events: hosted.events,
+      downloads: hosted.downloads,
       onShutdown: () => hosted.stop(),
       log,
       logAccess,

@@ -6,6 +6,7 @@ import { DEFAULT_PORT } from './port.ts';
 import type { Handlers, Logger } from '../../transport/dispatch.ts';
 import { createEventHub, type EventSource } from '../../transport/events.ts';
 import { LOOPBACK_HOST } from '../../transport/http/loopback.ts';
+import type { DownloadSource } from '../../transport/http/download.ts';
 import { createHttpServer, type HttpServer } from '../../transport/http/server.ts';
 import type { CommandEnv, RepoOptions } from '../repo-open.ts';
 import { createRepositoryHandlers, type RepositoryHandlers } from './handlers.ts';
@@ -63,6 +64,8 @@ export interface ServiceOptions {
   events?: EventSource;
   /** more handlers (the service core's), merged over the repository ones */
   handlers?: Partial<Handlers>;
+  /** what `GET /download/<ticket>` serves (restore.download) */
+  downloads?: DownloadSource | undefined;
   /** the repository handlers, when the caller made them already (to probe first) */
   repository?: RepositoryHandlers;
   /** runs at shutdown once the server is closed, before the repository is (stops the backup service) */
@@ -85,6 +88,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
     server = await createHttpServer({
       handlers: { ...repository.handlers, ...o.handlers },
       events: o.events ?? createEventHub(),
+      downloads: o.downloads,
       token: o.token,
       rendererDir: o.rendererDir,
       port: o.port,

@@ -22,6 +22,7 @@ import { noteUnreadableBlob } from '../ops/damage.ts';
 import { decodeFsName, fsPath } from '../util/fs-names.ts';
 import { TaskPool } from '../util/pool.ts';
 import { recordAudit } from '../audit/audit.ts';
+import { indexNewSnapshot } from '../history/sync.ts';
 import { extendLocks, MissingObjectsError, snapshotClosure } from '../locks/closure.ts';
 import { dropPacks, lastPackDrop, prunedMarks, syncPruneRecords } from '../retention/marks.ts';
 import { folderLease } from '../storage/fs.ts';
@@ -219,6 +220,7 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
       dropPacks(repo, gone, (await repo.store.serverTime()).getTime());
       manifest = await backupOnce(repo, opts, true);
     }
+    await indexNewSnapshot(repo, manifest); // the file history (find, versions); never fails the backup
     const s = manifest.stats;
     await recordAudit(repo, {
       ...actor,

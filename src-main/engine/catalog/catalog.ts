@@ -185,6 +185,22 @@ export class Catalog {
     this.db.transaction(() => {
       for (const t of ['packs', 'blobs', 'indexes', 'snapshots', 'trees', 'locks', 'object_versions'])
         this.db.prepare(`DELETE FROM ${t} WHERE rid = ?`).run(rid);
+      this.clearHistory(rid);
+    })();
+  }
+
+  /** Forgets the file-history index of a repository (engine/history: rebuilt from its snapshots). */
+  clearHistory(rid: number): void {
+    const bySource = 'sid IN (SELECT sid FROM history_sources WHERE rid = ?)';
+    this.db.transaction(() => {
+      this.db
+        .prepare('DELETE FROM history_search WHERE rowid IN (SELECT pid FROM history_paths WHERE rid = ?)')
+        .run(rid);
+      this.db.prepare('DELETE FROM history_paths WHERE rid = ?').run(rid);
+      this.db.prepare(`DELETE FROM history_versions WHERE ${bySource}`).run(rid);
+      this.db.prepare(`DELETE FROM history_snapshots WHERE ${bySource}`).run(rid);
+      this.db.prepare('DELETE FROM history_sources WHERE rid = ?').run(rid);
+      this.db.prepare('DELETE FROM history_built WHERE rid = ?').run(rid);
     })();
   }
 
@@ -499,6 +515,28 @@ export class Catalog {
       )
       .all(rid)
       .map((r) => JSON.parse(r.manifest) as SnapshotManifest);
+  }
+
+  /**
+   * The snapshots of a repository without their manifests' bulk (stats, error lists): id, source, time and
+   * root tree, in time order (the order of a source's chain).
+   */
+  snapshotRefs(rid: number): { id: string; source: string; time: string; tree: string }[] {
+    return this.db
+      .prepare<[number], { id: string; source: string; time: string; tree: string }>(
+        'SELECT id, source, time, tree FROM snapshots WHERE rid = ? ORDER BY time, id',
+      )
+      .all(rid);
+  }
+
+  /** One snapshot's manifest, if the catalog knows it. */
+  snapshot(rid: number, id: string): SnapshotManifest | undefined {
+    const r = this.db
+      .prepare<[number, string], { manifest: string }>(
+        'SELECT manifest FROM snapshots WHERE rid = ? AND id = ?',
+      )
+      .get(rid, id);
+    return r && (JSON.parse(r.manifest) as SnapshotManifest);
   }
 
   latestSnapshot(rid: number, source: string): SnapshotManifest | undefined {

@@ -265,4 +265,62 @@ export const MIGRATIONS: readonly string[] = [
   -- The entry exactly as chained (JSON), fixed before its first write so a retried write is the same object.
   ALTER TABLE audit ADD COLUMN entry TEXT;
   `,
+  `
+  -- The file-history index (engine/history): one row per version (distinct content) of a file path per
+  -- source, so find and versions answer without walking snapshots. A cache like the rest: written by each
+  -- backup from the tree diff with its parent, adjusted by forget, rebuilt by repair --rebuild-catalog.
+  -- The sources of a repository the index knows.
+  CREATE TABLE history_sources (
+    sid INTEGER PRIMARY KEY,
+    rid INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    UNIQUE (rid, source)
+  );
+  -- The snapshots of each source taken into the index, in chain (time) order: seq only grows, so a version
+  -- names its first and end snapshot by seq (2 bytes, not a 32-character id).
+  CREATE TABLE history_snapshots (
+    sid INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL,
+    time TEXT NOT NULL,
+    tree TEXT NOT NULL,
+    -- the manifest's backed-up paths (JSON), for where a file was on disk
+    paths TEXT NOT NULL,
+    PRIMARY KEY (sid, seq)
+  ) WITHOUT ROWID;
+  -- Paths relative to the snapshot root, once per repository, as bytes (a name that is not UTF-8 keeps its
+  -- bytes; SQLite text would turn its escapes into U+FFFD).
+  CREATE TABLE history_paths (
+    pid INTEGER PRIMARY KEY,
+    rid INTEGER NOT NULL,
+    path BLOB NOT NULL,
+    UNIQUE (rid, path)
+  );
+  -- Name search over the distinct paths (rowid = pid): lower-cased, NFC, an escaped byte as the CLI shows it
+  -- (backslash, x, two hex digits: history/search-text.ts).
+  -- Trigrams accelerate GLOB for patterns with 3+ characters in a row; shorter ones scan this table.
+  CREATE VIRTUAL TABLE history_search USING fts5(
+    text, tokenize = 'trigram case_sensitive 1', detail = none, columnsize = 0
+  );
+  -- One row per version: in every snapshot of the source with first <= seq < ended (ended NULL: current).
+  -- content: hash of the file's blob list; mtime in ms; a path's rows never overlap.
+  CREATE TABLE history_versions (
+    pid INTEGER NOT NULL,
+    sid INTEGER NOT NULL,
+    first INTEGER NOT NULL,
+    ended INTEGER,
+    content BLOB NOT NULL,
+    size INTEGER NOT NULL,
+    mtime INTEGER NOT NULL,
+    PRIMARY KEY (pid, sid, first)
+  ) WITHOUT ROWID;
+  CREATE INDEX history_versions_by_first ON history_versions (sid, first);
+  CREATE INDEX history_versions_by_end ON history_versions (sid, ended);
+  -- Repositories whose index covers every snapshot the catalog knew when it was built (a catalog from
+  -- before the index builds it on first use, not in the middle of a backup).
+  CREATE TABLE history_built (
+    rid INTEGER PRIMARY KEY,
+    built_at INTEGER NOT NULL
+  );
+  `,
 ];

@@ -6,6 +6,7 @@ import type { Repository } from '../repo/repository.ts';
 import { adoptOrphanPacks } from '../backup/backup.ts';
 import type { RebuildResult } from './types.ts';
 import { walkTreeSkippingDamage } from './damage.ts';
+import { rebuildHistory } from '../history/sync.ts';
 
 /**
  * Rebuilds the catalog's cache of a repository from the repository and the password alone (disaster
@@ -57,6 +58,20 @@ export async function rebuildCatalog(repo: Repository, signal?: AbortSignal): Pr
       /* loading caches each tree */
     }
   }
+  // the file history from every snapshot; a damaged listing already named (same tree, same folder) is not
+  // named again for an older snapshot that shares it
+  await rebuildHistory(
+    repo,
+    (d) =>
+      damaged.some((x) => x.object === `tree ${d.tree.slice(0, 16)}` && x.path === d.path) ||
+      damaged.push({
+        object: `tree ${d.tree.slice(0, 16)}`,
+        snapshot: d.snapshot,
+        path: d.path,
+        message: d.message,
+      }),
+    signal,
+  );
   await recordAudit(repo, {
     actor: 'cli',
     action: 'rebuild-catalog',

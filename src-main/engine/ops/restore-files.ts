@@ -7,6 +7,7 @@ import { BulwarkError, throwIfAborted } from '../errors.ts';
 import { objectNames, type TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
 import { TaskPool } from '../util/pool.ts';
+import type { Placement } from './restore-place.ts';
 import type {
   BlobRef,
   FileName,
@@ -20,6 +21,14 @@ import type {
 const WORKER_URL = new URL(`./restore-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 const BATCH_FILES = 32;
 const BATCH_BYTES = 16 << 20;
+/**
+ * A writer is given more only while it holds less than this (files handed over, not yet done): the rest
+ * waits in a queue and goes to whichever writer is free first. Handing everything out at once left one
+ * writer alone with the end of its list while the others were done (a slower end, and an ETA that a
+ * restore never kept).
+ */
+const WRITER_BYTES = 2 * BATCH_BYTES;
+const WRITER_FILES = 4 * BATCH_FILES;
 const PIECE = 8 << 20;
 
 interface PackNeed {
@@ -37,6 +46,8 @@ export interface FileToWrite {
   node: TreeNode;
   fresh?: boolean;
   linkTo?: number;
+  /** how its name is taken (restore-place.ts); absent: whatever is there is replaced */
+  place?: Placement;
 }
 
 /**
@@ -53,6 +64,8 @@ export async function writeFiles(
     signal?: AbortSignal;
     threads?: number;
     onFileDone: (index: number, outcome: Omit<FileOutcome, 'seq'>) => void;
+    /** bytes of a large file written so far (reported every few MiB) */
+    onFileProgress?: (index: number, bytes: number) => void;
     /** tests only (RestoreWorkerInit.testNoSpaceAfter) */
     testNoSpaceAfter?: number;
   },
@@ -68,7 +81,12 @@ export async function writeFiles(
   const links = new Map<number, FileName[]>();
   for (const [i, f] of files.entries()) {
     if (f.linkTo === undefined) continue;
-    const name: FileName = { seq: i, path: f.path, ...(f.fresh ? { fresh: true } : {}) };
+    const name: FileName = {
+      seq: i,
+      path: f.path,
+      ...(f.fresh ? { fresh: true } : {}),
+      ...(f.place ? { place: f.place } : {}),
+    };
     const list = links.get(f.linkTo);
     if (list) list.push(name);
     else links.set(f.linkTo, [name]);
@@ -122,6 +140,7 @@ export async function writeFiles(
       size: f.node.size ?? 0,
       blobs,
       ...(f.fresh ? { fresh: true } : {}),
+      ...(f.place ? { place: f.place } : {}),
       ...(links.has(i) ? { links: links.get(i)! } : {}),
     });
     waiting.push(missing ? -1 : mine.size);
@@ -132,9 +151,16 @@ export async function writeFiles(
     for (const l of links.get(u.index) ?? []) opts.onFileDone(l.seq, { error: u.error });
   }
 
+  // Cancel: the writers look at this flag between files and blobs (a batch is handled in one go, so a
+  // message would only be seen once it is done) and drop the file they are writing.
+  const cancel = new SharedArrayBuffer(4);
+  const tellWriters = (): void => {
+    Atomics.store(new Int32Array(cancel), 0, 1);
+  };
   const init: RestoreWorkerInit = {
     encKey: repo.key.encKey,
     idKey: repo.key.idKey,
+    cancel,
     ...(opts.testNoSpaceAfter !== undefined ? { testNoSpaceAfter: opts.testNoSpaceAfter } : {}),
   };
   const n = Math.max(1, Math.min(opts.threads ?? Math.max(2, availableParallelism()), files.length));
@@ -142,24 +168,43 @@ export async function writeFiles(
   let outstanding = 0;
   let allDone!: () => void;
   const done = new Promise<void>((r) => (allDone = r));
+  // resolved whenever no file is at a writer (a stop must not kill a thread in the middle of a file)
+  let idle: (() => void)[] = [];
+  const whenIdle = (): Promise<void> =>
+    outstanding === 0 || failure !== undefined ? Promise.resolve() : new Promise<void>((r) => idle.push(r));
   const cacheDir = local ? undefined : mkdtempSync(join(tmpdir(), 'bulwark-restore-'));
 
   const writers = Array.from({ length: n }, () => {
     const w = new Worker(WORKER_URL, { workerData: init });
-    const entry = { w, queued: 0, batch: [] as FileTask[], batchBytes: 0 };
+    // queued: bytes and files handed to it (its batch included) and not done yet
+    const entry = { w, queued: 0, queuedFiles: 0, batch: [] as FileTask[], batchBytes: 0 };
     w.on('message', (m: FromRestoreWorker) => {
+      if (m.type === 'progress') {
+        opts.onFileProgress?.(m.seq, m.bytes);
+        return;
+      }
       for (const r of m.results) {
         const t = tasks[r.seq]!;
-        if (files[r.seq]!.linkTo === undefined) entry.queued -= t.size + 4096;
+        if (files[r.seq]!.linkTo === undefined) {
+          entry.queued -= t.size + 4096;
+          entry.queuedFiles--;
+        }
         outstanding--;
         opts.onFileDone(r.seq, r);
         releasePacks(r.seq);
       }
-      if (outstanding === 0 && dispatchedAll()) allDone();
+      pump();
+      if (outstanding === 0) {
+        for (const r of idle) r();
+        idle = [];
+      }
+      if (outstanding === 0 && (dispatchedAll() || stopped())) allDone();
     });
     w.on('error', (e) => {
       failure ??= e;
       allDone();
+      for (const r of idle) r();
+      idle = [];
     });
     return entry;
   });
@@ -192,30 +237,54 @@ export async function writeFiles(
     e.batch = [];
     e.batchBytes = 0;
   };
-  const dispatch = (seq: number): void => {
+  const dispatch = (seq: number, e: (typeof writers)[number]): void => {
     const t: FileTask = {
       ...tasks[seq]!,
       blobs: tasks[seq]!.blobs.map((b) => ({ ...b, packPath: packs.get(b.packPath)!.localPath! })),
     };
-    const e = writers.reduce((a, b) => (b.queued + b.batchBytes < a.queued + a.batchBytes ? b : a));
     e.batch.push(t);
     e.batchBytes += t.size + 4096;
     e.queued += t.size + 4096;
+    e.queuedFiles++;
     const names = 1 + (t.links?.length ?? 0);
     outstanding += names;
     dispatched += names;
     if (e.batch.length >= BATCH_FILES || e.batchBytes >= BATCH_BYTES) flush(e);
   };
-  const packReady = (p: PackNeed): void => {
-    for (const seq of p.files) {
-      if (waiting[seq]! > 0 && --waiting[seq]! === 0) dispatch(seq);
+  // Files whose packs are all local, in order, waiting for a writer with room (WRITER_BYTES).
+  let ready: number[] = [];
+  let next = 0;
+  const stopped = (): boolean => opts.signal?.aborted === true || failure !== undefined;
+  /** Hands waiting files to the writers that have room, the least busy first. */
+  const pump = (): void => {
+    while (next < ready.length && !stopped()) {
+      const e = writers.reduce((a, b) => (b.queued < a.queued ? b : a));
+      if (e.queued >= WRITER_BYTES || e.queuedFiles >= WRITER_FILES) break;
+      dispatch(ready[next++]!, e);
     }
     for (const e of writers) flush(e);
+    if (next > 4096 && next * 2 > ready.length) {
+      ready = ready.slice(next);
+      next = 0;
+    }
   };
+  const packReady = (p: PackNeed): void => {
+    for (const seq of p.files) {
+      if (waiting[seq]! > 0 && --waiting[seq]! === 0) ready.push(seq);
+    }
+    pump();
+  };
+  const onAbort = (): void => {
+    tellWriters();
+    if (outstanding === 0) allDone(); // nothing at a writer: nothing more will be handed out
+  };
+  if (opts.signal?.aborted) onAbort();
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
     // Files without any blob (empty files) need no pack.
-    for (const [seq, w] of waiting.entries()) if (w === 0) dispatch(seq);
+    for (const [seq, w] of waiting.entries()) if (w === 0) ready.push(seq);
+    pump();
     if (local) {
       for (const p of packs.values()) packReady(p);
     } else {
@@ -242,11 +311,19 @@ export async function writeFiles(
       }
       await pool.drain();
     }
-    for (const e of writers) flush(e);
-    if (outstanding > 0 || !dispatchedAll()) await done;
+    pump();
+    if (outstanding > 0 || (!dispatchedAll() && !stopped())) await done;
     if (failure !== undefined) throw failure;
+    throwIfAborted(opts.signal);
     if (!dispatchedAll()) throw new BulwarkError('INTERNAL', 'restore: some files never got their packs');
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
+    // Stopped early (canceled, a download failed): the writers were told (the cancel flag) or finish what
+    // they hold; terminating one in the middle of a file would leave its temporary copy behind.
+    if (outstanding > 0) {
+      tellWriters();
+      await whenIdle();
+    }
     await Promise.all(writers.map((e) => e.w.terminate()));
     if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
   }

@@ -1,4 +1,5 @@
 /** Messages between restore (main thread) and its writer threads. */
+import type { Placement } from './restore-place.ts';
 
 /** System error codes that mean the disk (or the user's quota) is full: summed up in RestoreResult.noSpace. */
 export const NO_SPACE_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
@@ -9,6 +10,11 @@ export const noSpaceMessage = (code: string): string =>
 export interface RestoreWorkerInit {
   encKey: Uint8Array;
   idKey: Uint8Array;
+  /**
+   * One Int32 the main thread sets to 1 to cancel: a writer looks at it before each file and each blob,
+   * drops the temporary file it is writing and answers the rest of its batch as canceled.
+   */
+  cancel: SharedArrayBuffer;
   /** tests only: each writer thread fails its writes with ENOSPC once it has written this many bytes */
   testNoSpaceAfter?: number;
 }
@@ -28,6 +34,8 @@ export interface FileName {
   path: string;
   /** the folder was created by this restore: nothing can be at this name yet */
   fresh?: boolean;
+  /** how the name is taken (restore plans); absent: whatever is there is replaced */
+  place?: Placement;
 }
 
 export interface FileTask extends FileName {
@@ -50,7 +58,16 @@ export interface FileOutcome {
   code?: string;
   /** restored, but not exactly as recorded */
   warning?: string;
+  /** keep-both: the file was written here, beside what is at its name */
+  keptAt?: string;
+  /** not written: the policy said so when the name turned out to have changed (skip, if-newer) */
+  skipped?: boolean;
+  /** the name had changed since the main thread looked at it (the policy decided) */
+  changed?: boolean;
 }
 
 export type ToRestoreWorker = { type: 'files'; files: FileTask[] };
-export type FromRestoreWorker = { type: 'done'; results: FileOutcome[] };
+export type FromRestoreWorker =
+  | { type: 'done'; results: FileOutcome[] }
+  /** bytes of the file `seq` written so far (every few MiB of a large file: progress and its ETA) */
+  | { type: 'progress'; seq: number; bytes: number };

@@ -32,6 +32,7 @@ import { open } from '../crypto/seal.ts';
 import { BulwarkError } from '../errors.ts';
 import { encodeFsName, fsErrorText, fsPath, hasEscapedBytes } from '../util/fs-names.ts';
 import { gcEvery } from '../util/thread-gc.ts';
+import { decideTaking, takeFreeName, takeNameBeside, type Taking } from './restore-place.ts';
 import {
   NO_SPACE_CODES,
   noSpaceMessage,
@@ -49,6 +50,15 @@ if (!port) throw new Error('restore-worker.ts must run in a worker thread');
 const init = workerData as RestoreWorkerInit;
 const encKey = Buffer.from(init.encKey);
 const idKey = Buffer.from(init.idKey);
+const cancelFlag = new Int32Array(init.cancel);
+
+/** Throws CANCELED once the main thread asked to stop (the caller drops the temporary file). */
+function checkCanceled(): void {
+  if (Atomics.load(cancelFlag, 0) !== 0) throw new BulwarkError('CANCELED', 'the restore was canceled');
+}
+
+/** A large file reports its progress every this many bytes (the ETA of a restore of a few big files). */
+const PROGRESS_STEP = 4 << 20;
 
 const packFds = new Map<string, number>();
 function packFd(path: string): number {
@@ -203,33 +213,77 @@ class RestoreFailure extends Error {
   }
 }
 
-/** Renames a finished temporary file to its name; a folder in the way is left alone (and reported). */
-function moveIntoPlace(tmp: string, path: string): void {
+/** Renames a finished temporary file over its name; a folder in the way is refused (the caller drops `tmp`). */
+function renameOver(tmp: string, path: string): void {
   try {
     renameSync(fsPath(tmp), fsPath(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why =
-      code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST'
-        ? new BulwarkError(
-            'ALREADY_EXISTS',
-            'a folder is at this name (left as it is): the file was not restored',
-          )
-        : e;
-    dropTemp(tmp, why);
+    if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST')
+      throw new BulwarkError(
+        'ALREADY_EXISTS',
+        'a folder is at this name (left as it is): the file was not restored',
+      );
+    throw e;
+  }
+}
+
+/** What taking a name came to, as the outcome says it (seq added by the caller). */
+type Taken = Omit<FileOutcome, 'seq'>;
+
+/**
+ * Gives the finished temporary file `tmp` its name as `taking` says (restore-place.ts): replaces what was
+ * there, takes a free name (deciding again if the name was taken meanwhile), a name beside it, or drops
+ * the file. On any failure the temporary file is removed.
+ */
+function commit(tmp: string, t: FileTask, to: FileName, taking: Taking): Taken {
+  let how = taking;
+  const changed = (): Taken => (how.changed ? { changed: true } : {});
+  try {
+    for (let attempt = 0; attempt < 4; attempt++) {
+      switch (how.how) {
+        case 'replace':
+          renameOver(tmp, to.path);
+          return changed();
+        case 'beside':
+          return { keptAt: takeNameBeside(tmp, to.path, to.place?.label ?? 'restored'), ...changed() };
+        case 'skip':
+          unlinkSync(fsPath(tmp));
+          return { skipped: true, changed: true };
+        case 'create':
+          if (takeFreeName(tmp, to.path)) return changed();
+          // something took the name after it was looked at: decide again on what is there now
+          if (!to.place) throw new BulwarkError('INTERNAL', 'a free name was expected without a plan');
+          how = decideTaking(to.path, to.place, t.mtimeNs);
+      }
+    }
+    throw new BulwarkError(
+      'ALREADY_EXISTS',
+      'the name kept changing while the file was restored: not restored',
+    );
+  } catch (e) {
+    return dropTemp(tmp, e);
   }
 }
 
 // ---- files --------------------------------------------------------------------------------------------
 
-/** Writes the content of `t` to `to.path` (through a temporary name). */
-function writeFile(t: FileTask, to: FileName): void {
+/** Writes the content of `t` to `to.path` (through a temporary name, taken as `to.place` says). */
+function writeFile(t: FileTask, to: FileName): Taken {
+  checkCanceled();
+  const taking: Taking = to.place
+    ? decideTaking(to.path, to.place, t.mtimeNs, to.fresh)
+    : { how: 'replace', changed: false };
+  // decided before a byte is written: what the policy leaves alone is not read either
+  if (taking.how === 'skip') return { skipped: true, changed: true };
   const { fd, tmp } = createTemp(to.path);
   let fdOpen = true;
   try {
     let pos = 0;
     let end = 0;
+    let reported = 0;
     for (const ref of t.blobs) {
+      checkCanceled();
       if (zeroBlobs.has(ref.id)) {
         pos += ref.rawLength;
         continue;
@@ -239,6 +293,10 @@ function writeFile(t: FileTask, to: FileName): void {
       if (wrote === pos && data.length > 0 && zeroBlobs.size < 1024) zeroBlobs.add(ref.id);
       if (wrote > pos) end = wrote;
       pos += data.length;
+      if (pos - reported >= PROGRESS_STEP) {
+        reported = pos;
+        port!.postMessage({ type: 'progress', seq: to.seq, bytes: pos } satisfies FromRestoreWorker);
+      }
     }
     if (end < pos) ftruncateSync(fd, pos); // a hole at the end: the size comes from here
     // Mode (setuid/setgid already cleared by restore.ts) and times through the descriptor, not the path.
@@ -257,18 +315,23 @@ function writeFile(t: FileTask, to: FileName): void {
     }
     dropTemp(tmp, e);
   }
-  moveIntoPlace(tmp, to.path);
+  return commit(tmp, t, to, taking);
 }
 
-/** Gives the file at `existing` one more name, replacing what is at `to.path` as writeFile does. */
-function linkFile(existing: string, to: FileName): void {
-  if (to.fresh) {
+/** Gives the file at `existing` one more name, taken as writeFile takes its name. */
+function linkFile(existing: string, t: FileTask, to: FileName): Taken {
+  checkCanceled();
+  const taking: Taking = to.place
+    ? decideTaking(to.path, to.place, t.mtimeNs, to.fresh)
+    : { how: to.fresh ? 'create' : 'replace', changed: false };
+  if (taking.how === 'skip') return { skipped: true, changed: true };
+  if (to.fresh && taking.how === 'create' && !taking.changed) {
     linkSync(fsPath(existing), fsPath(to.path)); // a folder this restore made: the name is free
-    return;
+    return {};
   }
   const tmp = tempPath(to.path);
   linkSync(fsPath(existing), fsPath(tmp));
-  moveIntoPlace(tmp, to.path);
+  return commit(tmp, t, to, taking);
 }
 
 function describe(e: unknown): string {
@@ -296,9 +359,10 @@ function restoreTask(t: FileTask): FileOutcome[] {
         continue;
       }
       try {
-        writeFile(t, n);
-        done = n.path;
-        out.push({ seq: n.seq });
+        const taken = writeFile(t, n);
+        // a name the policy skipped holds no copy: the next name gets the content
+        if (!taken.skipped) done = taken.keptAt ?? n.path;
+        out.push({ seq: n.seq, ...taken });
       } catch (e) {
         const o = outcome(n.seq, e);
         out.push(o);
@@ -307,15 +371,23 @@ function restoreTask(t: FileTask): FileOutcome[] {
       continue;
     }
     try {
-      linkFile(done, n);
-      out.push({ seq: n.seq });
+      out.push({ seq: n.seq, ...linkFile(done, t, n) });
     } catch (e) {
+      if (isCanceled(e)) {
+        out.push(outcome(n.seq, e));
+        continue;
+      }
       // No link here (a mount point inside the target: EXDEV; too many links: EMLINK): a copy keeps the data.
       try {
-        writeFile(t, n);
+        const taken = writeFile(t, n);
         out.push({
           seq: n.seq,
-          warning: `restored as a separate copy, not as another name of the same file (${describe(e)})`,
+          ...taken,
+          ...(taken.skipped
+            ? {}
+            : {
+                warning: `restored as a separate copy, not as another name of the same file (${describe(e)})`,
+              }),
         });
       } catch (e2) {
         out.push(outcome(n.seq, e2));
@@ -324,6 +396,8 @@ function restoreTask(t: FileTask): FileOutcome[] {
   }
   return out;
 }
+
+const isCanceled = (e: unknown): boolean => e instanceof BulwarkError && e.code === 'CANCELED';
 
 port.on('message', (m: ToRestoreWorker) => {
   const results = m.files.flatMap(restoreTask);

@@ -17,20 +17,30 @@ import {
   utimesSync,
   type Stats,
 } from 'node:fs';
-import { isAbsolute, join, parse, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, parse, relative, sep } from 'node:path';
 import { recordAudit } from '../audit/audit.ts';
+import { systemClock } from '../clock.ts';
 import { BulwarkError, fromSystemError, isBulwarkError, throwIfAborted } from '../errors.ts';
 import type { TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
-import { DAMAGED_FOLDER, loadTreeOrDamage } from './damage.ts';
 import { fsErrorText, fsPath, hasEscapedBytes } from '../util/fs-names.ts';
 import { writeFiles, type FileToWrite } from './restore-files.ts';
+import { RestoreEta } from './restore-eta.ts';
+import {
+  decideTaking,
+  keepBothLabel,
+  keepBothName,
+  sameState,
+  stateAt,
+  type NameState,
+  type Placement,
+} from './restore-place.ts';
+import { planRestore, type PlanAction, type RestorePlan } from './restore-plan.ts';
 import { NO_SPACE_CODES, noSpaceMessage } from './restore-protocol.ts';
-import type { RestoreOptions, RestoreProgress, RestoreResult } from './types.ts';
+import type { RestoreOptions, RestoreProgress, RestoreResult, RestoreRunOptions } from './types.ts';
 import { utimeArg } from './times.ts';
-import { findNode, restoreName } from './walk.ts';
 
-/** Set-user-id and set-group-id: never restored on files whose owner is not restored (see planNode). */
+/** Set-user-id and set-group-id: never restored on files whose owner is not restored (see runPlan). */
 const SET_ID = 0o6000;
 // Not defined on Windows (no symlink races to guard against there the same way): 0 leaves the flag out.
 const O_NOFOLLOW = constants.O_NOFOLLOW ?? 0;
@@ -40,33 +50,58 @@ const O_DIRECTORY = constants.O_DIRECTORY ?? 0;
 export type RestoreReport = RestoreResult;
 
 /**
- * Restores a snapshot (or part of it) into `target`. Whatever the snapshot's trees say, and whatever another
- * user does to the target meanwhile, nothing is written outside `target`:
- * - every name is checked to be one plain path segment and every final path to lie inside the target;
- * - the target, every folder above it and every existing folder inside it that the restore writes into must
- *   be a folder no other user can change (checkTarget / othersCanChange: why that, rather than
- *   descriptor-relative calls, is explained there);
- * - files are written to a new temporary name (O_CREAT|O_EXCL|O_NOFOLLOW), get their mode and times through
- *   that descriptor and are renamed over whatever sat at the name (never followed) only when complete
- *   (restore-worker.ts): a full disk leaves nothing half-written; folders get theirs through a descriptor opened
- *   with O_DIRECTORY|O_NOFOLLOW; FIFOs and symlinks through lutimes; folders that exist as anything but a
- *   real folder are refused; symlinks are created last (so no restored write can pass through one);
- * - setuid/setgid bits are cleared on files: their owners are not restored.
+ * Restores a snapshot (or one file or folder of it) into `target`: a plan (restore-plan.ts, the folder's
+ * contents straight into `target`) carried out at once with `opts.onConflict` (default `overwrite`, what
+ * this function always did; identical files are now left alone). See runRestorePlan.
  */
 export async function restoreSnapshot(repo: Repository, opts: RestoreOptions): Promise<RestoreReport> {
+  const plan = await planRestore(repo, {
+    snapshot: opts.snapshot,
+    paths: [opts.subPath ?? ''],
+    destination: { kind: 'folder', path: opts.target },
+    layout: 'contents',
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+  return runRestorePlan(repo, plan, { ...opts, onConflict: opts.onConflict ?? 'overwrite' });
+}
+
+/**
+ * Carries out a restore plan. Whatever the snapshot's trees say, and whatever another user does to the
+ * destination meanwhile, nothing is written outside the plan's folders:
+ * - every name was checked by the plan to be one plain path segment, and every final path is checked to
+ *   lie inside its folder;
+ * - each destination folder, every folder above it and every existing folder inside it that the restore
+ *   writes into must be a folder no other user can change (checkTarget / othersCanChange: why that, rather
+ *   than descriptor-relative calls, is explained there);
+ * - files are written to a new temporary name (O_CREAT|O_EXCL|O_NOFOLLOW), get their mode and times through
+ *   that descriptor and only when complete take their name (restore-worker.ts): a full disk or a cancel
+ *   leaves nothing half-written; folders get theirs through a descriptor opened with O_DIRECTORY|O_NOFOLLOW;
+ *   FIFOs and symlinks through lutimes; folders that exist as anything but a real folder are refused;
+ *   symlinks are created last (so no restored write can pass through one);
+ * - setuid/setgid bits are cleared on files: their owners are not restored;
+ * - what is at each destination is looked at again now: a file that appeared or changed since the plan is
+ *   a conflict under `onConflict`, never overwritten silently; identical files are skipped; the writers
+ *   look once more just before a file takes its name (restore-place.ts).
+ */
+export async function runRestorePlan(
+  repo: Repository,
+  plan: RestorePlan,
+  opts: RestoreRunOptions = {},
+): Promise<RestoreReport> {
   const actor = opts.actor !== undefined ? { actor: opts.actor } : {};
+  const where = { path: plan.paths.join(', '), target: plan.destination };
   let result: RestoreReport;
   try {
-    result = await restoreOnce(repo, opts);
+    result = await runPlan(repo, plan, opts);
   } catch (e) {
     await recordAudit(repo, {
       ...actor,
       action: 'restore',
       subject: null,
       details: {
-        snapshot: opts.snapshot,
-        path: opts.subPath ?? '',
-        target: resolve(opts.target),
+        snapshot: plan.snapshotId,
+        ...where,
         outcome: isBulwarkError(e, 'CANCELED') ? 'canceled' : 'failed',
         error: e instanceof Error ? e.message : String(e),
       },
@@ -83,38 +118,50 @@ export async function restoreSnapshot(repo: Repository, opts: RestoreOptions): P
     action: 'restore',
     subject: result.snapshotId,
     details: {
-      path: opts.subPath ?? '',
-      target: resolve(opts.target),
+      ...where,
       files: result.files,
+      links: result.links,
       bytes: result.bytes,
-      skipped: result.errors.length,
+      identical: result.identical,
+      skipped: result.skipped,
+      keptBoth: result.keptBoth,
+      failed: result.errors.length,
       warnings: result.warnings.length,
+      ...(opts.onConflict ? { onConflict: opts.onConflict } : {}),
     },
   });
   return result;
 }
 
-async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<RestoreReport> {
-  const snap = repo.resolveSnapshot(opts.snapshot);
+async function runPlan(repo: Repository, plan: RestorePlan, opts: RestoreRunOptions): Promise<RestoreReport> {
+  const policy = opts.onConflict;
+  if (policy === undefined && plan.totals.conflicts > 0) {
+    throw new BulwarkError(
+      'ALREADY_EXISTS',
+      `${plan.totals.conflicts} ${plan.totals.conflicts === 1 ? 'file exists' : 'files exist'} at the destination with other content: nothing was restored`,
+      { hint: 'Say what to do with them: --on-conflict overwrite, keep-both, skip or if-newer.' },
+    );
+  }
+  const clock = opts.clock ?? systemClock;
+  const label = keepBothLabel(clock.now());
   const result: RestoreReport = {
-    snapshotId: snap.id,
+    snapshotId: plan.snapshotId,
+    destination: plan.destination,
     files: 0,
     dirs: 0,
     bytes: 0,
-    errors: [],
-    warnings: [],
+    links: 0,
+    identical: 0,
+    skipped: 0,
+    keptBoth: 0,
+    errors: [...plan.errors],
+    warnings: [...plan.warnings],
   };
   const progress: RestoreProgress = { filesDone: 0, filesTotal: 0, bytesDone: 0, bytesTotal: 0 };
-  const start = await findNode(repo, snap.tree, opts.subPath ?? '');
-  // Every path below is built on the target's real path, checked folder by folder.
-  const target = checkTarget(resolve(opts.target));
-  const onWindows = process.platform === 'win32';
+  // Every path below is built on the real path of its folder, checked folder by folder (may throw:
+  // nothing has been written then).
+  const roots = plan.roots.map((r) => checkTarget(r.folder));
 
-  const inside = (p: string): boolean => {
-    const r = relative(target, p);
-    // "..config" is a name inside the target; only ".." itself or "../..." leaves it.
-    return r === '' || (r !== '..' && !r.startsWith(`..${sep}`) && !isAbsolute(r));
-  };
   const fail = (path: string, message: string): void => {
     result.errors.push({ path, message });
   };
@@ -131,112 +178,118 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
       fail(path, noSpaceMessage(code));
     } else fail(path, e instanceof BulwarkError ? e.message : fsErrorText(e));
   };
-  /** The on-disk name of a snapshot entry, or undefined (reported) when it must not be restored. */
-  const diskName = (name: string, rel: string): string | undefined => {
-    const out = restoreName(name);
-    if (out === undefined) fail(rel, 'unsafe name in the snapshot: skipped');
-    else if (out !== name) warn(rel, `restored as "${out}" (the name is not valid on Windows)`);
-    return out;
-  };
 
-  // Pass 1: plan (validate names, create folders); pass 2: files in parallel; pass 3: symlinks, folder times.
-  const files: FileToWrite[] = [];
-  const links: { path: string; node: TreeNode }[] = [];
-  const dirTimes: { path: string; node: TreeNode }[] = [];
-  const specials: { path: string; node: TreeNode }[] = [];
+  // Pass 1: folders, and what to do with each file; pass 2: files in parallel; pass 3: specials, symlinks,
+  // folder times.
+  const files: (FileToWrite & { shown: string })[] = [];
+  const links: { path: string; shown: string; node: TreeNode; place: Placement }[] = [];
+  const dirTimes: { path: string; shown: string; node: TreeNode }[] = [];
+  const specials: { path: string; shown: string; node: TreeNode; root: string }[] = [];
+  // per entry: a folder this run created (nothing can be at a name inside it); a folder that failed
+  // (what it holds is not restored: counted in its error)
+  const created: boolean[] = [];
+  const failedDir = new Map<number, { error: number; files: number }>();
+  const blockedBy: number[] = [];
 
-  // `fresh`: this run created the folder (mode 0700), so nothing can already sit at a name inside it (no
-  // lstat needed).
-  const plan = async (treeId: string, dir: string, shown: string, fresh: boolean): Promise<void> => {
-    throwIfAborted(opts.signal);
-    // A damaged listing costs only its own folder: named by path, the rest of the snapshot is restored.
-    const { tree, damage } = await loadTreeOrDamage(repo, treeId, opts.signal);
-    if (damage) {
-      fail(
-        shown || opts.subPath || '.',
-        `${DAMAGED_FOLDER}; its files were not restored (${damage.message})`,
-      );
-      return;
+  for (const [i, e] of plan.entries.entries()) {
+    if (i % 1000 === 999) throwIfAborted(opts.signal);
+    created[i] = false;
+    const above = e.parent >= 0 ? (blockedBy[e.parent] ?? (failedDir.has(e.parent) ? e.parent : -1)) : -1;
+    if (above >= 0) {
+      blockedBy[i] = above;
+      if (e.kind === 'file' || e.kind === 'symlink') failedDir.get(above)!.files++;
+      continue;
     }
-    const seen = new Set<string>();
-    for (const node of tree.nodes) {
-      const rel = shown ? `${shown}/${node.name}` : node.name;
-      const name = diskName(node.name, rel);
-      if (name === undefined) continue;
-      // Windows file names are case-insensitive: "A" and "a" would be one file there.
-      const key = onWindows ? name.toLowerCase() : name;
-      if (seen.has(key)) {
-        fail(
-          rel,
-          onWindows
-            ? 'another entry of this folder gets the same name on Windows (duplicate, or differs only in case or escaping): skipped'
-            : 'duplicate name in the snapshot: skipped',
-        );
-        continue;
-      }
-      seen.add(key);
-      const p = join(dir, name);
-      if (!inside(p)) {
-        fail(rel, 'would be written outside the target: skipped');
-        continue;
-      }
-      await planNode(node, p, rel, fresh);
+    const root = roots[e.root]!;
+    const p = join(root, ...e.segs);
+    const r = relative(root, p);
+    // "..config" is a name inside the folder; only ".." itself or "../..." leaves it.
+    if (r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r)) {
+      fail(e.path, 'would be written outside the destination folder: skipped');
+      continue;
     }
-  };
-
-  const planNode = async (node: TreeNode, p: string, rel: string, fresh: boolean): Promise<void> => {
-    switch (node.type) {
+    const fresh = e.parent >= 0 && created[e.parent] === true;
+    switch (e.kind) {
       case 'dir': {
-        let created: boolean;
         try {
-          created = ensureRealDir(p, fresh);
-        } catch (e) {
-          failFs(rel, e);
-          return;
+          created[i] = ensureRealDir(p, fresh);
+        } catch (err) {
+          failFs(e.path, err);
+          failedDir.set(i, { error: result.errors.length - 1, files: 0 });
+          continue;
         }
         result.dirs++;
-        if (node.subtree) await plan(node.subtree, p, rel, created);
-        dirTimes.push({ path: p, node });
-        return;
+        dirTimes.push({ path: p, shown: e.path, node: e.node });
+        continue;
       }
+      case 'special':
+        specials.push({ path: p, shown: e.path, node: e.node, root });
+        continue;
       case 'file':
+      case 'symlink': {
+        if (e.action === undefined) continue; // could not be looked at when planned: reported there
+        let now: NameState | null;
+        try {
+          now = fresh ? null : stateAt(p);
+        } catch (err) {
+          failFs(e.path, err);
+          continue;
+        }
+        // Changed since the plan: something appeared (a conflict), or what was there is gone (create).
+        let action: PlanAction = e.action;
+        const changed = !sameState(now, e.existing ?? null);
+        if (changed) action = now === null ? 'create' : 'conflict';
+        let place: Placement | undefined;
+        if (action === 'identical') {
+          result.identical++;
+          continue;
+        }
+        if (action === 'create') place = { expect: null, beside: false, onChange: policy ?? 'fail', label };
+        else if (policy === undefined) {
+          fail(
+            e.path,
+            'something was created or changed at this name after the restore was planned: left as it is, not restored',
+          );
+          continue;
+        } else if (policy === 'skip') {
+          result.skipped++;
+          continue;
+        } else if (policy === 'if-newer' && !(BigInt(e.node.mtimeNs) > BigInt(now!.mtimeNs))) {
+          result.skipped++;
+          continue;
+        } else place = { expect: now, beside: policy === 'keep-both', onChange: policy, label };
+        if (e.kind === 'symlink') {
+          links.push({ path: p, shown: e.path, node: e.node, place });
+          continue;
+        }
+        let node = e.node;
         // The restore does not give files their recorded owner: a setuid/setgid bit would make the file
         // run as whoever restores it (root: `-rwsr-xr-x root root` from a file of nobody's). Cleared here,
         // on files only (a folder's setgid or sticky bit runs nothing). Should restoring owners become an
         // option, the bits may stay where it asked for it and the chown succeeded.
         if ((node.mode & SET_ID) !== 0) {
           warn(
-            rel,
+            e.path,
             `setuid/setgid bits cleared (mode ${octal(node.mode)} restored as ${octal(node.mode & ~SET_ID)}): the owner is not restored`,
           );
           node = { ...node, mode: node.mode & ~SET_ID };
         }
-        files.push({ path: p, node, fresh });
+        files.push({ path: p, shown: e.path, node, fresh, place });
         progress.filesTotal++;
         progress.bytesTotal += node.size ?? 0;
-        return;
-      case 'symlink':
-        links.push({ path: p, node });
-        return;
-      default:
-        specials.push({ path: p, node });
+      }
     }
-  };
-
-  if (start.type === 'dir') {
-    if (start.subtree) await plan(start.subtree, target, '', false);
-  } else {
-    const recorded = 'name' in start ? start.name : '';
-    const name = restoreName(recorded);
-    if (name === undefined) throw new BulwarkError('CORRUPT', 'the snapshot holds an unsafe file name');
-    if (name !== recorded) warn(recorded, `restored as "${name}" (the name is not valid on Windows)`);
-    await planNode(start as TreeNode, join(target, name), recorded, false);
+  }
+  for (const f of failedDir.values()) {
+    const err = result.errors[f.error];
+    if (err && f.files > 0)
+      err.message += ` (${f.files} ${f.files === 1 ? 'file' : 'files'} in it not restored)`;
   }
 
   // Hard links: the names of one file (same device and inode: recorded for files with several names)
   // restored together become one file with those names again. The same size, mode, time and content are
   // required too, so an inode number reused during the backup (a file deleted, another created) cannot
-  // make two files one.
+  // make two files one. Only names that are written are grouped (an identical name is left as it is).
   const firstName = new Map<string, number>();
   for (const [i, f] of files.entries()) {
     const n = f.node;
@@ -248,15 +301,39 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
   }
   const counted = new Set<number>(); // files whose size is in lacking.bytes (one per set of names)
 
+  const eta = new RestoreEta();
+  const partial = new Map<number, number>(); // bytes of files still being written, counted in bytesDone
+  const report = (): void => {
+    const est = eta.sample(
+      clock.now().getTime(),
+      { bytes: progress.bytesDone, files: progress.filesDone },
+      { bytes: progress.bytesTotal, files: progress.filesTotal },
+    );
+    progress.rate = est.rate;
+    if (est.etaSeconds !== undefined) progress.etaSeconds = est.etaSeconds;
+    else delete progress.etaSeconds;
+    opts.onProgress?.({ ...progress });
+  };
+  report();
+
   await writeFiles(repo, files, {
     ...(opts.signal ? { signal: opts.signal } : {}),
     ...(opts.concurrency ? { threads: opts.concurrency } : {}),
     ...(opts.testNoSpaceAfter !== undefined ? { testNoSpaceAfter: opts.testNoSpaceAfter } : {}),
+    onFileProgress: (i, bytes) => {
+      const before = partial.get(i) ?? 0;
+      const size = files[i]?.node.size ?? 0;
+      const now = Math.min(bytes, size);
+      partial.set(i, now);
+      progress.bytesDone += now - before;
+      progress.currentPath = files[i]?.path;
+      report();
+    },
     onFileDone: (i, o) => {
       const f = files[i]!;
-      const rel = relative(target, f.path);
       if (o.error !== undefined) {
-        fail(rel, o.error);
+        // a cancel is said once, by the CANCELED error below, not once per file
+        if (o.code !== 'CANCELED') fail(f.shown, o.error);
         if (o.code !== undefined && NO_SPACE_CODES.has(o.code)) {
           lacking.files++;
           const file = f.linkTo ?? i;
@@ -265,15 +342,22 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
             lacking.bytes += f.node.size ?? 0;
           }
         }
+      } else if (o.skipped) {
+        result.skipped++;
       } else {
         result.files++;
         result.bytes += f.node.size ?? 0;
-        if (o.warning !== undefined) warn(rel, o.warning);
+        if (o.keptAt !== undefined) {
+          result.keptBoth++;
+          warn(f.shown, `another file is at its name: restored beside it as "${basename(o.keptAt)}"`);
+        }
+        if (o.warning !== undefined) warn(f.shown, o.warning);
       }
       progress.filesDone++;
-      progress.bytesDone += f.node.size ?? 0;
+      progress.bytesDone += (f.node.size ?? 0) - (partial.get(i) ?? 0);
+      partial.delete(i);
       progress.currentPath = f.path;
-      opts.onProgress?.({ ...progress });
+      report();
     },
   });
   throwIfAborted(opts.signal);
@@ -281,9 +365,9 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
   for (const s of specials) {
     if (s.node.type === 'fifo') {
       try {
-        makeFifo(s.path, s.node.mode & 0o777, target);
+        makeFifo(s.path, s.node.mode & 0o777, s.root);
       } catch (e) {
-        failFs(relative(target, s.path), e);
+        failFs(s.shown, e);
         continue;
       }
       const t = utimeArg(s.node.mtimeNs);
@@ -291,20 +375,28 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
         // never follows: a FIFO is no link, and a link put there is not followed
         lutimesSync(fsPath(s.path), t, t);
       } catch (e) {
-        fail(relative(target, s.path), `FIFO recreated, its time not set: ${fsErrorText(e)}`);
+        fail(s.shown, `FIFO recreated, its time not set: ${fsErrorText(e)}`);
       }
     } else {
-      fail(relative(target, s.path), `${s.node.type} not recreated (recorded in the snapshot only)`);
+      fail(s.shown, `${s.node.type} not recreated (recorded in the snapshot only)`);
     }
   }
   for (const l of links) {
     try {
-      removeIfPresent(l.path);
-      symlinkSync(fsPath(l.node.target ?? ''), fsPath(l.path));
+      const taken = placeSymlink(l.node, l.path, l.place);
+      if (taken === 'skipped') {
+        result.skipped++;
+        continue;
+      }
+      result.links++;
+      if (taken !== l.path) {
+        result.keptBoth++;
+        warn(l.shown, `another file is at its name: restored beside it as "${basename(taken)}"`);
+      }
       const t = utimeArg(l.node.mtimeNs);
-      lutimesSync(fsPath(l.path), t, t);
+      lutimesSync(fsPath(taken), t, t);
     } catch (e) {
-      failFs(relative(target, l.path), e);
+      failFs(l.shown, e);
     }
   }
   // Folder modes and times last (children change a folder's mtime), deepest first: so while a folder gets a
@@ -313,17 +405,59 @@ async function restoreOnce(repo: Repository, opts: RestoreOptions): Promise<Rest
     try {
       setDirMeta(d.path, d.node.mode & 0o7777, utimeArg(d.node.mtimeNs));
     } catch (e) {
-      failFs(relative(target, d.path), e);
+      failFs(d.shown, e);
     }
   }
-  if (lacking.files + lacking.others > 0) result.noSpace = noSpaceSummary(lacking, target);
+  if (lacking.files + lacking.others > 0) result.noSpace = noSpaceSummary(lacking, plan.destination);
   return result;
+}
+
+/**
+ * Creates a symlink at `path` as `place` says (restore-place.ts): symlink() itself never replaces a name,
+ * so a free name is taken atomically; replacing removes what was there first (never follows it; a folder
+ * is left for symlink() to trip on). Returns where it was created, or 'skipped'.
+ */
+function placeSymlink(node: TreeNode, path: string, place: Placement): string | 'skipped' {
+  const target = fsPath(node.target ?? '');
+  const create = (at: string): boolean => {
+    try {
+      symlinkSync(target, fsPath(at));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e;
+    }
+  };
+  let taking = decideTaking(path, place, node.mtimeNs);
+  for (let attempt = 0; attempt < 4; attempt++) {
+    switch (taking.how) {
+      case 'skip':
+        return 'skipped';
+      case 'replace':
+        removeIfPresent(path);
+        symlinkSync(target, fsPath(path));
+        return path;
+      case 'beside':
+        for (let n = 1; n <= 1000; n++) {
+          const at = join(dirname(path), keepBothName(basename(path), place.label, n));
+          if (create(at)) return at;
+        }
+        throw new BulwarkError('ALREADY_EXISTS', 'no free name was found beside the existing file');
+      case 'create':
+        if (create(path)) return path;
+        taking = decideTaking(path, place, node.mtimeNs); // taken meanwhile: decide on what is there now
+    }
+  }
+  throw new BulwarkError(
+    'ALREADY_EXISTS',
+    'the name kept changing while the link was restored: not restored',
+  );
 }
 
 /** The words for what a full disk kept out of the restore (RestoreResult.noSpace). */
 function noSpaceSummary(
   lacking: { files: number; bytes: number; others: number },
-  target: string,
+  destination: string,
 ): NonNullable<RestoreResult['noSpace']> {
   const size = sizeText(lacking.bytes);
   const parts: string[] = [];
@@ -335,7 +469,7 @@ function noSpaceSummary(
   return {
     files: lacking.files,
     bytes: lacking.bytes,
-    message: `the disk is full: ${parts.join(' and ')} ${were} not restored; ${free} on the disk holding ${target} and restore again`,
+    message: `the disk is full: ${parts.join(' and ')} ${were} not restored; ${free} on the disk holding ${destination} and restore again`,
   };
 }
 

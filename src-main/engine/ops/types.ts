@@ -1,5 +1,7 @@
 /** Result types of the read/restore/verify operations (engine API, serializable as JSON). */
+import type { Clock } from '../clock.ts';
 import type { NodeType } from '../repo/format.ts';
+import type { ConflictPolicy } from './restore-place.ts';
 
 export interface LsEntry {
   /** path inside the snapshot, '/'-separated, e.g. "corpus/office/a.txt" */
@@ -13,21 +15,27 @@ export interface LsEntry {
   damaged?: string;
 }
 
+/** What a restore has done; files and bytes count what it writes (identical and skipped files are not). */
 export interface RestoreProgress {
   filesDone: number;
   filesTotal: number;
   bytesDone: number;
   bytesTotal: number;
   currentPath?: string;
+  /** bytes written per second, recently (ops/restore-eta.ts) */
+  rate?: number;
+  /** seconds left; absent while the first seconds are measured ("estimating") */
+  etaSeconds?: number;
 }
 
-export interface RestoreOptions {
-  /** snapshot id, unique prefix, or "latest" */
-  snapshot: string;
-  /** restore only this path inside the snapshot ('' or undefined: everything) */
-  subPath?: string;
-  /** folder to restore into (created if missing); nothing is ever written outside it */
-  target: string;
+/** How a restore plan is carried out (ops/restore.ts runRestorePlan). */
+export interface RestoreRunOptions {
+  /**
+   * What to do with a file that exists at its destination with other content. Absent: a plan with
+   * conflicts is refused before anything is written (ALREADY_EXISTS), and a file that appears or changes
+   * at a destination during the run is left as it is and reported.
+   */
+  onConflict?: ConflictPolicy;
   signal?: AbortSignal;
   onProgress?: (p: RestoreProgress) => void;
   /** parallel file restores (default 4) */
@@ -36,14 +44,36 @@ export interface RestoreOptions {
   actor?: string;
   /** tests only: each writer thread fails with ENOSPC once it has written this many bytes (a full disk) */
   testNoSpaceAfter?: number;
+  /** the time, for progress, its ETA and the names of kept-both copies (default: the system clock) */
+  clock?: Clock;
+}
+
+export interface RestoreOptions extends RestoreRunOptions {
+  /** snapshot id, unique prefix, or "latest" */
+  snapshot: string;
+  /** restore only this path inside the snapshot ('' or undefined: everything) */
+  subPath?: string;
+  /** folder to restore into (created if missing); nothing is ever written outside it */
+  target: string;
 }
 
 export interface RestoreResult {
   snapshotId: string;
+  /** files written (kept-both copies included) */
   files: number;
   dirs: number;
   bytes: number;
-  /** entries skipped: unsafe names, special files that could not be created, write errors */
+  /** symlinks created (kept-both ones included) */
+  links: number;
+  /** files and symlinks left alone because the same content was already there */
+  identical: number;
+  /** conflicts the policy left alone (skip; if-newer when what is there is as new or newer) */
+  skipped: number;
+  /** files written beside an existing one under a new name (keep-both; also counted in `files`) */
+  keptBoth: number;
+  /** where the files went, for people (the folder, or the original locations) */
+  destination: string;
+  /** entries not restored: unsafe names, special files that could not be created, write errors */
   errors: { path: string; message: string }[];
   /**
    * Entries restored, but not exactly as recorded (not errors: nothing was skipped): setuid/setgid bits

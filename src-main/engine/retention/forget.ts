@@ -18,6 +18,7 @@
 import { hostname } from 'node:os';
 import { recordAudit } from '../audit/audit.ts';
 import { isBulwarkError } from '../errors.ts';
+import { removeFromHistory } from '../history/sync.ts';
 import { DAY_MS, extendLocks, snapshotClosure } from '../locks/closure.ts';
 import { objectNames, type SnapshotManifest } from '../repo/format.ts';
 import { putRecord, recordLock } from '../repo/records.ts';
@@ -332,4 +333,5 @@ async function forgetSnapshot(
   await repo.store.delete(name);
   repo.catalog.db.prepare('DELETE FROM snapshots WHERE rid = ? AND id = ?').run(repo.rid, m.id);
   repo.catalog.db.prepare('DELETE FROM locks WHERE rid = ? AND name = ?').run(repo.rid, name);
+  await removeFromHistory(repo, m.source, m.id);
 }

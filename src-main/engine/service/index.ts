@@ -20,7 +20,9 @@ export {
   type CancelReason,
   type JobError,
   type JobEvents,
+  type ImmediateJobRequest,
   type JobInfo,
+  type JobKind,
   type JobManagerOptions,
   type JobProgress,
   type JobReason,
@@ -28,7 +30,10 @@ export {
   type JobRunner,
   type JobState,
   type JobStateEvent,
+  type RestoreJobSummary,
+  type RestoreRunProgress,
   type RunHistoryEntry,
+  type RunnerProgress,
 } from './jobs.ts';
 export {
   ALERT_FIX,

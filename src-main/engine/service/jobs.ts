@@ -49,11 +49,45 @@ export interface JobError {
   hint?: string;
 }
 
+/** What kind of work a job does: backups queue; restores only read the repository and start at once. */
+export type JobKind = 'backup' | 'restore';
+
+/** What a restore runner reports (rate and ETA come from the restore itself: ops/restore-eta.ts). */
+export interface RestoreRunProgress {
+  phase: 'restoring';
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  rate: number;
+  etaSeconds?: number;
+  currentPath?: string;
+}
+
+/** What a runner reports. */
+export type RunnerProgress = BackupProgress | RestoreRunProgress;
+
+/** What a finished restore did (the job's `restore`). */
+export interface RestoreJobSummary {
+  /** files written (kept-both copies included) */
+  restored: number;
+  /** identical files, and conflicts the policy left alone */
+  skipped: number;
+  /** entries not restored (each in `failures`, up to a limit) */
+  failed: number;
+  bytes: number;
+  /** written beside an existing file (keep-both) */
+  keptBoth: number;
+  failures: { path: string; message: string }[];
+  /** where the files went */
+  destination: string;
+}
+
 /** A progress event, throttled (~4/s): what a UI shows. Times are ms since the epoch (injected clock). */
 export interface JobProgress {
   jobId: string;
   sourceId: string;
-  phase: BackupProgress['phase'];
+  phase: RunnerProgress['phase'];
   scanDone: boolean;
   filesDone: number;
   filesTotal: number;
@@ -70,7 +104,7 @@ export interface JobProgress {
 
 export interface JobInfo {
   id: string;
-  kind: 'backup';
+  kind: JobKind;
   sourceId: string;
   /** jobs on the same target never run at the same time (they share a repository and its catalog) */
   targetId: string | null;
@@ -89,6 +123,8 @@ export interface JobInfo {
   error: JobError | null;
   cancelReason: CancelReason | null;
   progress: JobProgress | null;
+  /** a restore that finished: what it did */
+  restore: RestoreJobSummary | null;
 }
 
 export interface JobStateEvent {
@@ -112,13 +148,23 @@ export interface JobRequest {
 export interface RunResult {
   snapshotId?: string;
   stats?: unknown;
+  restore?: RestoreJobSummary;
 }
 
-/** Does the work of one job. Must stop soon after `signal` aborts (the engine's backup does). */
+/** Does the work of one job. Must stop soon after `signal` aborts (the engine's backup and restore do). */
 export type JobRunner = (
   job: Readonly<JobInfo>,
-  ctx: { signal: AbortSignal; onProgress: (p: BackupProgress) => void },
+  ctx: { signal: AbortSignal; onProgress: (p: RunnerProgress) => void },
 ) => Promise<RunResult>;
+
+/** A job that starts at once (a restore), with its own runner. */
+export interface ImmediateJobRequest {
+  kind: Exclude<JobKind, 'backup'>;
+  sourceId: string;
+  targetId?: string | null;
+  reason?: JobReason;
+  run: JobRunner;
+}
 
 export interface JobManagerOptions {
   catalog: Catalog;
@@ -147,6 +193,8 @@ export interface RunHistoryEntry {
 }
 
 interface Job extends JobInfo {
+  /** its own runner (restores); backups use the manager's */
+  runner: JobRunner | undefined;
   controller: AbortController | undefined;
   done: Promise<void>;
   resolveDone: () => void;
@@ -165,10 +213,15 @@ export function toJobError(e: unknown): JobError {
 }
 
 /**
- * The job manager: a FIFO queue across sources with a concurrency limit; one job at a time per source
- * (and per target); requests for a source that already has a queued job merge into it. Each running job
- * has its own AbortController. Runs are recorded in the catalog's runs table (a run left `running` by a
- * crash is marked `interrupted` when the catalog is opened: Catalog.open).
+ * The job manager: a FIFO queue of backups across sources with a concurrency limit; one backup at a time
+ * per source (and per target); requests for a source that already has a queued backup merge into it. Each
+ * running job has its own AbortController. Runs are recorded in the catalog's runs table (a run left
+ * `running` by a crash is marked `interrupted` when the catalog is opened: Catalog.open).
+ *
+ * Restores (`startNow`) only read the repository: they start at once, outside the queue, the concurrency
+ * limit and the pause (restoring is what an office does while backups are paused after an incident), and
+ * never make a backup wait, not even one of the same source or target. They are listed, canceled, recorded
+ * and shut down like backups.
  */
 export class JobManager {
   readonly events = new TypedEvents<JobEvents>();
@@ -226,15 +279,39 @@ export class JobManager {
       if (req.reason === 'manual') queued.reason = 'manual';
       return info(queued);
     }
+    const job = this.newJob('backup', req.sourceId, req.targetId ?? null, req.reason ?? 'manual', undefined);
+    job.changes = req.changes ?? 0;
+    this.queue.push(job);
+    this.emitState(job, null);
+    this.dispatch();
+    return info(job);
+  }
+
+  /** Starts a job now, with its own runner, whatever is queued or running (see the class comment). */
+  startNow(req: ImmediateJobRequest): JobInfo {
+    if (this.closing) throw new BulwarkError('CANCELED', 'the backup service is stopping');
+    const job = this.newJob(req.kind, req.sourceId, req.targetId ?? null, req.reason ?? 'manual', req.run);
+    this.emitState(job, null);
+    this.start(job);
+    return info(job);
+  }
+
+  private newJob(
+    kind: JobKind,
+    sourceId: string,
+    targetId: string | null,
+    reason: JobReason,
+    runner: JobRunner | undefined,
+  ): Job {
     let resolveDone!: () => void;
     const done = new Promise<void>((r) => (resolveDone = r));
-    const job: Job = {
+    return {
       id: randomUUID(),
-      kind: 'backup',
-      sourceId: req.sourceId,
-      targetId: req.targetId ?? null,
-      reason: req.reason ?? 'manual',
-      changes: req.changes ?? 0,
+      kind,
+      sourceId,
+      targetId,
+      reason,
+      changes: 0,
       requests: 1,
       state: 'QUEUED',
       queuedAt: this.now(),
@@ -245,15 +322,13 @@ export class JobManager {
       error: null,
       cancelReason: null,
       progress: null,
+      restore: null,
+      runner,
       controller: undefined,
       done,
       resolveDone,
       throttle: undefined,
     };
-    this.queue.push(job);
-    this.emitState(job, null);
-    this.dispatch();
-    return info(job);
   }
 
   /**
@@ -272,7 +347,7 @@ export class JobManager {
     } else if (job.state === 'RUNNING') {
       job.cancelReason = reason;
       this.transition(job, 'CANCELING');
-      job.controller?.abort(new BulwarkError('CANCELED', 'the backup was canceled'));
+      job.controller?.abort(new BulwarkError('CANCELED', `the ${job.kind} was canceled`));
     }
     return info(job);
   }
@@ -291,7 +366,7 @@ export class JobManager {
     this.isPaused = true;
     if (!interruptRunning) return;
     for (const j of [...this.running.values()]) {
-      if (j.state !== 'RUNNING') continue;
+      if (j.state !== 'RUNNING' || j.kind !== 'backup') continue;
       this.cancel(j.id, 'pause');
       if (!this.queue.some((q) => q.sourceId === j.sourceId)) {
         this.enqueue({ sourceId: j.sourceId, targetId: j.targetId, reason: 'resume', changes: j.changes });
@@ -317,9 +392,9 @@ export class JobManager {
     return [...this.running.values(), ...this.queue, ...[...this.finished].reverse()].map(info);
   }
 
-  /** The queued and running jobs of a source. */
+  /** The queued and running backups of a source. */
   activeFor(sourceId: string): { running?: JobInfo; queued?: JobInfo } {
-    const r = [...this.running.values()].find((j) => j.sourceId === sourceId);
+    const r = [...this.running.values()].find((j) => j.sourceId === sourceId && j.kind === 'backup');
     const q = this.queue.find((j) => j.sourceId === sourceId);
     return { ...(r ? { running: info(r) } : {}), ...(q ? { queued: info(q) } : {}) };
   }
@@ -404,6 +479,7 @@ export class JobManager {
 
   private busy(job: Job): boolean {
     for (const r of this.running.values()) {
+      if (r.kind !== 'backup') continue; // a restore only reads: it holds nothing a backup needs
       if (r.sourceId === job.sourceId) return true;
       if (r.targetId !== null && r.targetId === job.targetId) return true;
     }
@@ -411,7 +487,7 @@ export class JobManager {
   }
 
   private dispatch(): void {
-    while (!this.isPaused && !this.closing && this.running.size < this.concurrencyLimit) {
+    while (!this.isPaused && !this.closing && this.backupsRunning() < this.concurrencyLimit) {
       const next = this.queue.find((j) => !this.busy(j));
       if (!next) break;
       this.queue.splice(this.queue.indexOf(next), 1);
@@ -420,12 +496,18 @@ export class JobManager {
     this.checkIdle();
   }
 
+  private backupsRunning(): number {
+    let n = 0;
+    for (const r of this.running.values()) if (r.kind === 'backup') n++;
+    return n;
+  }
+
   private start(job: Job): void {
     job.controller = new AbortController();
     job.startedAt = this.now();
     this.running.set(job.id, job);
     try {
-      job.runId = this.catalog.startRun('backup', null, job.sourceId, job.startedAt);
+      job.runId = this.catalog.startRun(job.kind, null, job.sourceId, job.startedAt);
     } catch (e) {
       this.transition(job, 'RUNNING');
       this.settle(job, { error: e });
@@ -444,9 +526,28 @@ export class JobManager {
       this.timers,
     );
     job.throttle = throttle;
-    const onProgress = (p: BackupProgress): void => {
+    const onProgress = (p: RunnerProgress): void => {
       if (isTerminal(job.state)) return;
       const at = this.now();
+      if (p.phase === 'restoring') {
+        // the restore measures its own rate and ETA (per byte and per file: ops/restore-eta.ts)
+        throttle.push({
+          jobId: job.id,
+          sourceId: job.sourceId,
+          phase: p.phase,
+          scanDone: true,
+          filesDone: p.filesDone,
+          filesTotal: p.filesTotal,
+          bytesDone: p.bytesDone,
+          bytesTotal: p.bytesTotal,
+          bytesAdded: 0,
+          rate: p.rate,
+          ...(p.etaSeconds !== undefined ? { etaSeconds: p.etaSeconds } : {}),
+          ...(p.currentPath !== undefined ? { currentPath: p.currentPath } : {}),
+          at,
+        });
+        return;
+      }
       const rate = meter.sample(at, p.bytesDone);
       const left = p.bytesTotal - p.bytesDone;
       throttle.push({
@@ -469,7 +570,7 @@ export class JobManager {
     void (async () => {
       let outcome: { result: RunResult } | { error: unknown };
       try {
-        outcome = { result: await this.runner(info(job), { signal, onProgress }) };
+        outcome = { result: await (job.runner ?? this.runner)(info(job), { signal, onProgress }) };
       } catch (e) {
         outcome = { error: e };
       }
@@ -486,7 +587,8 @@ export class JobManager {
     if ('result' in outcome) {
       final = 'SUCCEEDED';
       job.snapshotId = outcome.result.snapshotId ?? null;
-      stats = outcome.result.stats;
+      job.restore = outcome.result.restore ?? null;
+      stats = outcome.result.stats ?? outcome.result.restore;
     } else {
       final = job.controller?.signal.aborted && job.state === 'CANCELING' ? 'CANCELED' : 'FAILED';
       if (final === 'FAILED') job.error = toJobError(outcome.error);
@@ -500,7 +602,7 @@ export class JobManager {
           stats: {
             reason: job.reason,
             changes: job.changes,
-            ...(stats === undefined ? {} : { snapshot: stats }),
+            ...(stats === undefined ? {} : job.kind === 'restore' ? { restore: stats } : { snapshot: stats }),
           },
           ...(job.error ? { error: `${job.error.code}: ${job.error.message}` } : {}),
           ...(final === 'CANCELED' ? { error: `CANCELED: ${job.cancelReason ?? 'user'}` } : {}),
@@ -569,6 +671,7 @@ function info(j: Job): JobInfo {
     error: j.error,
     cancelReason: j.cancelReason,
     progress: j.progress,
+    restore: j.restore,
   };
 }
 

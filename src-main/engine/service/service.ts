@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { backup, type BackupOptions } from '../backup/backup.ts';
@@ -7,7 +8,10 @@ import { ensureDefaultRepository, readDefaultKey } from '../default-repo.ts';
 import { BulwarkError, isBulwarkError } from '../errors.ts';
 import { openStore } from '../index.ts';
 import { defaultKeyFile, ensurePrivateDirs, localPaths, type LocalPaths } from '../paths.ts';
-import type { LockPolicy } from '../repo/format.ts';
+import { runRestorePlan } from '../ops/restore.ts';
+import type { ConflictPolicy } from '../ops/restore-place.ts';
+import { planRestore, type RestoreDestination, type RestorePlan } from '../ops/restore-plan.ts';
+import type { LockPolicy, SnapshotManifest } from '../repo/format.ts';
 import { initRepository, readConfig, Repository, type InitOptions } from '../repo/repository.ts';
 import type { BlobStore } from '../storage/types.ts';
 import { AlertCenter, type Alert } from './alerts.ts';
@@ -20,7 +24,9 @@ import {
   type JobProgress,
   type JobReason,
   type JobStateEvent,
+  type RestoreJobSummary,
   type RunHistoryEntry,
+  type RunnerProgress,
 } from './jobs.ts';
 import {
   BLOCKING_TARGET_ALERTS,
@@ -49,6 +55,12 @@ import { realTimers, type Timers } from './timers.ts';
 import { SourceWatcher, type WatcherOptions, type WatchStatus } from './watcher.ts';
 
 const MINUTE = 60_000;
+/** A restore plan is kept this long for restore.start (then it is planned again: the disk may have changed). */
+const PLAN_TTL_MS = 15 * MINUTE;
+/** Plans kept at most (the oldest goes first): each holds the file list of its selection. */
+const MAX_PLANS = 20;
+/** Failures a restore job keeps for people (the rest are counted). */
+const MAX_RESTORE_FAILURES = 1000;
 
 export interface BackupServiceOptions {
   /** the service's home, laid out like BULWARK_HOME: <home>/data, <home>/config, <home>/cache */
@@ -164,6 +176,8 @@ export class BackupService {
   private readonly lastProtection = new Map<string, string>();
   /** folder targets a tick found missing: when they are back, their sources are retried at once */
   private readonly targetsSeenMissing = new Set<string>();
+  /** restore plans waiting for restore.start, by plan id (single use, PLAN_TTL_MS) */
+  private readonly plans = new Map<string, { plan: RestorePlan; sourceId: string; at: number }>();
   private tickTimer: unknown;
   private state: 'new' | 'started' | 'stopping' | 'stopped' = 'new';
 
@@ -499,6 +513,142 @@ export class BackupService {
   /** Runs recorded in the catalog, newest first (earlier processes included). */
   history(opts: { sourceId?: string; limit?: number } = {}): RunHistoryEntry[] {
     return this.jobs.history(opts);
+  }
+
+  // ---- restores -------------------------------------------------------------------------------------
+
+  /**
+   * The repository a source backs up into, unlocked (opened once, then reused). Used to read it: a failure
+   * here raises no alert (backups say when a target cannot be used).
+   */
+  async repositoryFor(sourceId: string, signal?: AbortSignal): Promise<Repository> {
+    this.assertOpen();
+    const s = this.config.source(sourceId);
+    return this.openTarget(this.config.target(s.targetId), signal);
+  }
+
+  /**
+   * A snapshot the service made of a source, with its repository. A snapshot made meanwhile by another
+   * process (or not yet in this catalog) is found by reading the repository's list once.
+   */
+  async sourceSnapshot(
+    sourceId: string,
+    snapshotId: string,
+    signal?: AbortSignal,
+  ): Promise<{ repo: Repository; snapshot: SnapshotManifest }> {
+    const repo = await this.repositoryFor(sourceId, signal);
+    const key = sourceKey(sourceId);
+    const find = (): SnapshotManifest | undefined =>
+      repo.catalog.snapshots(repo.rid).find((m) => m.id === snapshotId && m.source === key);
+    let snapshot = find();
+    if (!snapshot) {
+      await repo.syncSnapshots(signal);
+      snapshot = find();
+    }
+    if (!snapshot)
+      throw new BulwarkError(
+        'NOT_FOUND',
+        `there is no backup ${snapshotId} of ${this.config.source(sourceId).name}`,
+      );
+    return { repo, snapshot };
+  }
+
+  /**
+   * Plans a restore of files or folders of one of a source's snapshots (ops/restore-plan.ts) and keeps the
+   * plan for restore.start under a new id. Nothing is written.
+   */
+  async planRestore(req: {
+    sourceId: string;
+    snapshotId: string;
+    paths: string[];
+    destination: RestoreDestination;
+    signal?: AbortSignal;
+  }): Promise<{ planId: string; plan: RestorePlan }> {
+    const { repo, snapshot } = await this.sourceSnapshot(req.sourceId, req.snapshotId, req.signal);
+    const plan = await planRestore(repo, {
+      snapshot: snapshot.id,
+      paths: req.paths,
+      destination: req.destination,
+      clock: this.clock,
+      ...(req.signal ? { signal: req.signal } : {}),
+    });
+    this.dropOldPlans();
+    while (this.plans.size >= MAX_PLANS) {
+      const oldest = this.plans.keys().next().value;
+      if (oldest === undefined) break;
+      this.plans.delete(oldest);
+    }
+    const planId = randomUUID();
+    this.plans.set(planId, { plan, sourceId: req.sourceId, at: this.now() });
+    return { planId, plan };
+  }
+
+  /**
+   * Carries out a plan as a restore job, started at once (never queued behind backups: it only reads the
+   * repository). A plan is used once; an unknown or expired one is NOT_FOUND. A file that appeared or
+   * changed at a destination since the plan is a conflict under `onConflict` (never overwritten silently).
+   */
+  startRestore(planId: string, onConflict: ConflictPolicy): JobInfo {
+    this.assertOpen();
+    this.dropOldPlans();
+    const held = this.plans.get(planId);
+    if (!held)
+      throw new BulwarkError(
+        'NOT_FOUND',
+        'this restore plan is no longer available (plans are kept 15 minutes and used once): review the restore again',
+      );
+    this.plans.delete(planId);
+    const s = this.config.source(held.sourceId);
+    return this.jobs.startNow({
+      kind: 'restore',
+      sourceId: s.id,
+      targetId: s.targetId,
+      reason: 'manual',
+      run: async (_job, ctx) => ({
+        restore: await this.runRestore(held.sourceId, held.plan, onConflict, ctx.signal, ctx.onProgress),
+      }),
+    });
+  }
+
+  private dropOldPlans(): void {
+    const now = this.now();
+    for (const [id, p] of this.plans) if (now - p.at > PLAN_TTL_MS) this.plans.delete(id);
+  }
+
+  private async runRestore(
+    sourceId: string,
+    plan: RestorePlan,
+    onConflict: ConflictPolicy,
+    signal: AbortSignal,
+    onProgress: (p: RunnerProgress) => void,
+  ): Promise<RestoreJobSummary> {
+    const repo = await this.repositoryFor(sourceId, signal);
+    const r = await runRestorePlan(repo, plan, {
+      onConflict,
+      signal,
+      actor: 'service',
+      clock: this.clock,
+      onProgress: (p) =>
+        onProgress({
+          phase: 'restoring',
+          filesDone: p.filesDone,
+          filesTotal: p.filesTotal,
+          bytesDone: p.bytesDone,
+          bytesTotal: p.bytesTotal,
+          rate: p.rate ?? 0,
+          ...(p.etaSeconds !== undefined ? { etaSeconds: p.etaSeconds } : {}),
+          ...(p.currentPath !== undefined ? { currentPath: p.currentPath } : {}),
+        }),
+    });
+    return {
+      restored: r.files + r.links,
+      skipped: r.identical + r.skipped,
+      failed: r.errors.length,
+      bytes: r.bytes,
+      keptBoth: r.keptBoth,
+      failures: r.errors.slice(0, MAX_RESTORE_FAILURES),
+      destination: r.destination,
+    };
   }
 
   // ---- alerts ----------------------------------------------------------------------------------------
@@ -1126,14 +1276,13 @@ const UNREACHABLE_ACTION: Readonly<Record<UnreachableCause, string | undefined>>
     'resume by themselves once it answers; the backups already there are safe.',
   replaced:
     'Connect the disk or share that holds the backups. If they were deleted or moved, ask your IT contact ' +
-    'before changing anything on the Backup destinations page: nothing is lost yet on this computer.',
+    'before changing anything on the Targets page: nothing is lost yet on this computer.',
   permission:
     'The access keys or permissions of this destination were changed or withdrawn. Ask whoever manages the ' +
-    'storage for the current ones and enter them on the Backup destinations page.',
-  password:
-    'Enter the current password of this destination on the Backup destinations page (ask whoever set it up).',
+    'storage for the current ones and enter them on the Targets page.',
+  password: 'Enter the current password of this destination on the Targets page (ask whoever set it up).',
   full:
-    'Free up space on it, or choose a bigger backup destination on the Backup destinations page. Nothing ' +
+    'Free up space on it, or choose a bigger backup destination on the Targets page. Nothing ' +
     'already backed up was lost.',
 };
 

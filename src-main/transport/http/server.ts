@@ -20,6 +20,7 @@ import { err, type ErrorCode, type Result } from '../../contract/result.ts';
 import { CONTENT_SECURITY_POLICY } from '../csp.ts';
 import { checkEvent, dispatch, type Handlers, type Logger } from '../dispatch.ts';
 import type { EventSource } from '../events.ts';
+import { DOWNLOAD_PREFIX, handleDownload, type DownloadSource } from './download.ts';
 import {
   assertLoopbackHost,
   bearerToken,
@@ -52,6 +53,8 @@ export interface HttpServerOptions {
   handlers: Partial<Handlers>;
   /** contract events to push to every connected event socket */
   events: EventSource;
+  /** what `GET /download/<ticket>` serves (restore.download); without it every ticket is unknown */
+  downloads?: DownloadSource | undefined;
   /** the per-install token (32 random bytes, base64url) */
   token: string;
   /** the built renderer (dist/renderer); without it `/` answers 503 */
@@ -386,6 +389,8 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
       return;
     }
     if (pathname === '/api' || pathname.startsWith(API_PREFIX)) await handleApi(req, res, pathname);
+    else if (pathname.startsWith(DOWNLOAD_PREFIX))
+      await handleDownload(req, res, pathname, { downloads: options.downloads, token, log, logAccess });
     else await handleStatic(req, res, pathname);
   }
 
