@@ -88,6 +88,26 @@ describe('a damaged key object', () => {
     );
   });
 
+  it('a flipped byte inside the sealed data that keeps it valid base64: damaged (the checksum), not "wrong password"', async () => {
+    const r = await fresh();
+    const { file, name } = theKey(r);
+    const key = JSON.parse(readFileSync(file, 'utf8')) as { data: string; check?: string };
+    expect(key.check).toMatch(/^[0-9a-f]{32}$/);
+    // one base64 letter for another: still canonical base64 of the same length, one sealed byte differs
+    const at = 40;
+    const swapped = key.data[at] === 'A' ? 'B' : 'A';
+    key.data = `${key.data.slice(0, at)}${swapped}${key.data.slice(at + 1)}`;
+    writeFileSync(file, JSON.stringify(key, null, 2));
+    const e = await errorOf(openWith(r, PASSWORD));
+    expect(e.code).toBe('REPO_DAMAGED');
+    expect(e.message).toContain(
+      `the key object ${name} is damaged (its checksum does not match its contents: a byte changed)`,
+    );
+    // a wrong password on the intact key is still a wrong password (the checksum does not hide it)
+    const r2 = await fresh();
+    expect((await errorOf(openWith(r2, 'not the password'))).code).toBe('WRONG_PASSWORD');
+  });
+
   it('a damaged salt, and a scrypt cost that is no power of two, are damage too', async () => {
     const r = await fresh();
     const { file, name } = theKey(r);

@@ -268,6 +268,32 @@ describe('damaged repositories', () => {
     expect(problemObjects(theirs)).toContain(`index/${index}`);
   });
 
+  it('a damaged index on a new computer: its packs are read from their own trailers, every file restores', async () => {
+    t = await makeFsRepo('dmg-index-new');
+    const { src, root } = makeSource();
+    const snap = await backup(t.repo, { paths: [src] });
+    const [index] = readdirSync(join(t.dir, 'repo', 'index'));
+    flipByte(join(t.dir, 'repo', 'index', index!), 30);
+    const theirs = await fresh();
+    expect(theirs.damagedIndexes.has(index!)).toBe(true);
+    expect(theirs.warnings.join('\n')).toMatch(
+      /an index object is damaged: the contents of \d+ packs? were read/,
+    );
+    // the index is still named as damaged, but no file is reported lost
+    const report = await verifyRepository(theirs, { readData: true });
+    expect(problemObjects(report)).toContain(`index/${index}`);
+    expect(report.problems.filter((p) => p.kind !== 'damaged-index')).toEqual([]);
+    const out = dir('dmg-index-out');
+    const r = await restoreSnapshot(theirs, { snapshot: snap.id, target: out });
+    expect(r.errors).toEqual([]);
+    expect(
+      readFileSync(join(out, root, 'Documents', '2024', 'b.bin')).equals(
+        readFileSync(join(src, 'Documents', '2024', 'b.bin')),
+      ),
+    ).toBe(true);
+    expect(readFileSync(join(out, root, 'top.txt'), 'utf8')).toBe('top\n');
+  });
+
   it('verify --read-data checks policies, audit, keys and config objects', async () => {
     t = await makeFsRepo('dmg-kinds');
     const { src } = makeSource();

@@ -16,7 +16,7 @@ import {
   type Tree,
   type TreeNode,
 } from '../repo/format.ts';
-import { PackWriter, readPackTrailer, type FinishedPack } from '../repo/pack.ts';
+import { PackWriter, type FinishedPack } from '../repo/pack.ts';
 import { newObjectId, type Repository } from '../repo/repository.ts';
 import { noteUnreadableBlob } from '../ops/damage.ts';
 import { decodeFsName, fsPath } from '../util/fs-names.ts';
@@ -27,6 +27,7 @@ import { extendLocks, MissingObjectsError, snapshotClosure } from '../locks/clos
 import { dropPacks, lastPackDrop, prunedMarks, syncPruneRecords } from '../retention/marks.ts';
 import { folderLease } from '../storage/fs.ts';
 import { DedupTable } from './dedup-table.ts';
+import { ExtensionTally } from './extension-figures.ts';
 import { scannedEntry } from './entry.ts';
 import { FLOW_QUEUED_ENTRIES, FLOW_QUEUED_FILES, FLOW_SLOTS } from './flow.ts';
 import type { FileJob, FileResult, FromWorker, ScannedEntry, ToWorker, WorkerInit } from './protocol.ts';
@@ -277,6 +278,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
   const catalog = repo.catalog;
   const rid = repo.rid;
   const stats = emptyStats();
+  const extensions = new ExtensionTally();
 
   // Someone holding the bucket keys may have replaced the repository's settings (DESIGN §3): refuse
   // before anything is written, rather than silently back up under a policy nobody chose.
@@ -572,6 +574,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
       d.nodes.push(n);
       if (e.type === 'file') {
         stats.files++;
+        extensions.file(e.name);
         const prev = d.prev?.get(e.name);
         if (sameFile(prev, e) && reusable(prev)) {
           n.content = prev.content;
@@ -609,6 +612,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
         recordError(join(j.dir.path, j.node.name), res.error ?? 'unreadable');
         j.dir.nodes.splice(j.dir.nodes.indexOf(j.node), 1);
         stats.files--;
+        extensions.unfile(j.node.name);
       } else {
         j.node.content = res.content;
         j.node.size = res.size;
@@ -622,6 +626,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
         }
         stats.bytes += res.size;
         stats.bytesRead += res.bytesRead;
+        extensions.read(j.node.name, res.freshRaw ?? 0, res.freshStored ?? 0);
         if (j.isNew) stats.filesNew++;
         else stats.filesChanged++;
       }
@@ -719,6 +724,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
         scanRoots.push({ path: p, dirId: -(i + 1) });
       } else if (type === 'file') {
         stats.files++;
+        extensions.file(name);
         const prev = root.prev?.get(name);
         if (sameFile(prev, e) && reusable(prev)) {
           n.content = prev.content;
@@ -799,6 +805,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     // Commit: the snapshot object is written last; until then this run only added unreferenced objects.
     const id = newObjectId();
     const time = await store.serverTime();
+    stats.extensions = extensions.toStats();
     // The snapshot is guaranteed until commit + lock period; its objects get padding on top.
     const needed = lock ? new Date(time.getTime() + lockDays * DAY) : undefined;
     const extendTo = lock ? new Date(time.getTime() + (lockDays + lock.paddingDays) * DAY) : undefined;
@@ -913,25 +920,10 @@ async function commitUnlocked(
  * Packs that reached the target but never reached the catalog (the process died between upload and
  * record): learn their blobs from their own encrypted trailer, so the next backup reuses them.
  */
-export async function adoptOrphanPacks(
+export function adoptOrphanPacks(
   repo: Repository,
   signal: AbortSignal | undefined,
   onUnreadable?: (pack: string, message: string) => void,
 ): Promise<number> {
-  let adopted = 0;
-  for await (const o of repo.store.list('packs/', signal)) {
-    const id = packIdFromName(o.name);
-    if (!id || repo.catalog.hasPack(repo.rid, id)) continue;
-    try {
-      const blobs = await readPackTrailer(repo.store, repo.key.encKey, id, o.size);
-      repo.catalog.addPack(repo.rid, { id, size: o.size, blobs }, null, null);
-      adopted++;
-    } catch (e) {
-      if (!isBulwarkError(e) || !['CORRUPT', 'NOT_FOUND'].includes(e.code)) throw e;
-      // An unreadable pack is never referenced (verify reports it): said, and the others are adopted.
-      if (onUnreadable) onUnreadable(o.name, e.message);
-      else repo.warnings.push(`${o.name}: not adopted, its trailer is unreadable: ${e.message}`);
-    }
-  }
-  return adopted;
+  return repo.adoptUnindexedPacks(signal, onUnreadable);
 }

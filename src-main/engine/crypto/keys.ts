@@ -1,4 +1,4 @@
-import { randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCb, type ScryptOptions } from 'node:crypto';
 import { BulwarkError } from '../errors.ts';
 import { open, seal } from './seal.ts';
 
@@ -30,6 +30,21 @@ export interface KeyFile {
    * repository's `config`: the config is authenticated by the key, so a replaced config is noticed)
    */
   data: string;
+  /**
+   * A plain checksum (not a secret, not a MAC) of the KDF parameters and `data`: AES-GCM cannot tell a wrong
+   * password from a flipped byte inside the sealed data, this can, so a damaged key is named as damaged
+   * instead of sending the person to look for another password. Absent in keys made before it existed.
+   */
+  check?: string;
+}
+
+/** The checksum of a key file's KDF parameters and sealed data (KeyFile.check). */
+export function keyFileChecksum(file: Pick<KeyFile, 'kdf' | 'data'>): string {
+  const { N, r, p, salt } = file.kdf;
+  return createHash('sha256')
+    .update(`bulwark-key-check-v1\n${N}\n${r}\n${p}\n${salt}\n${file.data}`)
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /** What a key file opens to. */
@@ -80,12 +95,15 @@ export async function wrapMasterKey(
       ...(config !== undefined ? { config } : {}),
     }),
   );
+  const kdf: KdfParams = { name: 'scrypt', ...cost, salt: salt.toString('base64') };
+  const data = seal(kek, [body], KEY_AAD).toString('base64');
   return {
     version: 1,
     created: meta.created.toISOString(),
     host: meta.host,
-    kdf: { name: 'scrypt', ...cost, salt: salt.toString('base64') },
-    data: seal(kek, [body], KEY_AAD).toString('base64'),
+    kdf,
+    data,
+    check: keyFileChecksum({ kdf, data }),
   };
 }
 
@@ -140,6 +158,7 @@ export function parseKeyFile(raw: Buffer, name: string): KeyFile {
   ) {
     throw damaged('malformed key derivation parameters');
   }
+  if (f.check !== undefined && typeof f.check !== 'string') throw damaged('its checksum field is not text');
   const N = kdf.N as number;
   if (N < 2 || (N & (N - 1)) !== 0) throw damaged(`its scrypt cost N=${N} is not a power of two`);
   assertKdfWithinLimits(kdf as KdfParams, name);
@@ -165,13 +184,16 @@ const MIN_SEALED = 12 + 16 + 100;
  * Why a parsed key file that the password did not open cannot be intact, if it can be told: its salt or
  * sealed data is not the base64 Bulwark writes, or the sealed data is too short. Undefined when it looks
  * intact: AES-GCM alone cannot tell a wrong password from a flipped byte inside the sealed data, so that
- * stays "wrong password". The message names the object, like parseKeyFile's.
+ * stays "wrong password" for keys without a checksum (KeyFile.check). The message names the object, like
+ * parseKeyFile's.
  */
 export function keyFileDamage(file: KeyFile, name: string): string | undefined {
   let why: string | undefined;
   if (!canonicalBase64(file.kdf.salt)) why = 'its salt is not valid base64';
   else if (!canonicalBase64(file.data)) why = 'its sealed data is not valid base64';
   else if (Buffer.byteLength(file.data, 'base64') < MIN_SEALED) why = 'its sealed data is too short';
+  else if (file.check !== undefined && file.check !== keyFileChecksum(file))
+    why = 'its checksum does not match its contents: a byte changed';
   return why === undefined ? undefined : `the key object ${name} is damaged (${why})`;
 }
 

@@ -19,7 +19,7 @@ import { open, seal } from '../crypto/seal.ts';
 import { BulwarkError, isBulwarkError } from '../errors.ts';
 import { gonePacks, syncPruneRecords } from '../retention/marks.ts';
 import type { BlobStore, ByteRange, ObjectVersion } from '../storage/types.ts';
-import { parseTrailerFrom } from './pack.ts';
+import { parseTrailerFrom, readPackTrailer } from './pack.ts';
 import { isVersioned, PinnedStore, type TamperFinding } from './pinned-store.ts';
 import { openRecord, type RecordKind } from './records.ts';
 import {
@@ -593,6 +593,7 @@ export class Repository {
     await syncPruneRecords(this, signal);
     const gone = gonePacks(this);
     let fresh = 0;
+    let damagedNow = 0;
     for await (const o of this.store.list('index/', signal)) {
       const id = lastSegment(o.name);
       if (this.catalog.hasIndex(this.rid, id)) continue;
@@ -602,6 +603,7 @@ export class Repository {
       } catch (e) {
         // A damaged or foreign index must not stop the others from loading; `verify` lists it.
         if (!isBulwarkError(e, 'CORRUPT')) throw e;
+        if (!this.damagedIndexes.has(id)) damagedNow++;
         this.damagedIndexes.add(id);
         continue;
       }
@@ -632,7 +634,42 @@ export class Repository {
       );
       fresh++;
     }
+    if (damagedNow > 0) {
+      // The packs a damaged index listed are intact: each carries its blobs in its own sealed trailer. Without
+      // this a new computer reported every file in them lost until a backup or a repair learnt them again.
+      const adopted = await this.adoptUnindexedPacks(signal);
+      if (adopted > 0)
+        this.warnings.push(
+          `${damagedNow === 1 ? 'an index object is' : `${damagedNow} index objects are`} damaged: the contents of ${adopted} pack${adopted === 1 ? '' : 's'} were read from the packs themselves instead`,
+        );
+    }
     return fresh;
+  }
+
+  /**
+   * Packs in the repository the catalog does not know (their index is damaged, or the process died between
+   * upload and index): learns their blobs from their own sealed trailer. An unreadable pack is never used
+   * (verify reports it): `onUnreadable` hears of it, else it becomes a warning.
+   */
+  async adoptUnindexedPacks(
+    signal?: AbortSignal,
+    onUnreadable?: (pack: string, message: string) => void,
+  ): Promise<number> {
+    let adopted = 0;
+    for await (const o of this.store.list('packs/', signal)) {
+      const id = packIdFromName(o.name);
+      if (!id || this.catalog.hasPack(this.rid, id)) continue;
+      try {
+        const blobs = await readPackTrailer(this.store, this.key.encKey, id, o.size);
+        this.catalog.addPack(this.rid, { id, size: o.size, blobs }, null, null);
+        adopted++;
+      } catch (e) {
+        if (!isBulwarkError(e) || !['CORRUPT', 'NOT_FOUND'].includes(e.code)) throw e;
+        if (onUnreadable) onUnreadable(o.name, e.message);
+        else this.warnings.push(`${o.name}: not adopted, its trailer is unreadable: ${e.message}`);
+      }
+    }
+    return adopted;
   }
 
   // ---- blobs and trees -------------------------------------------------------------------------------

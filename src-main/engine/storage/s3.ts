@@ -221,6 +221,13 @@ export class S3Store implements BlobStore {
   private readonly connectMs: number;
   private readonly idleMs: number;
   private readonly retryDeadlineMs: number;
+  /**
+   * After an operation gave up on a silent server: until `until`, operations fail at once with its error
+   * instead of each waiting out the idle timeout again (a failed backup still records its audit entry and
+   * asks the server's time: two more minutes of silence before the person learnt anything, seen in the
+   * fault campaign). The next command, or the service's next run after the window, asks again.
+   */
+  private silence: { until: number; error: BulwarkError } | undefined;
   private readonly now: () => number;
   private timeOffset: { offsetMs: number; measuredAt: number } | undefined;
 
@@ -818,16 +825,30 @@ export class S3Store implements BlobStore {
    */
   private async retrying<T>(signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
     const started = this.now();
+    if (this.silence && started < this.silence.until) {
+      const { error } = this.silence;
+      throw new BulwarkError('NETWORK', `${error.message} (not asked again for a minute)`, {
+        cause: error,
+        ...(error.hint !== undefined ? { hint: error.hint } : {}),
+      });
+    }
     for (let attempt = 1; ; attempt++) {
       try {
-        return await fn();
+        const value = await fn();
+        this.silence = undefined;
+        return value;
       } catch (e) {
-        if (!(e instanceof BulwarkError) || attempt >= this.maxAttempts) throw e;
+        if (!(e instanceof BulwarkError)) throw e;
+        const silent = e.code === 'NETWORK' && SILENCE.has(e);
         const again =
-          e.code === 'NETWORK'
-            ? !SILENCE.has(e) || this.now() - started < this.retryDeadlineMs
-            : e.code === 'PERMISSION' && attempt === 1 && clockSkewCorrected(e.cause);
-        if (!again) throw e;
+          attempt < this.maxAttempts &&
+          (e.code === 'NETWORK'
+            ? !silent || this.now() - started < this.retryDeadlineMs
+            : e.code === 'PERMISSION' && attempt === 1 && clockSkewCorrected(e.cause));
+        if (!again) {
+          if (silent) this.silence = { until: this.now() + this.retryDeadlineMs, error: e };
+          throw e;
+        }
         await backoff(attempt, signal);
       }
     }

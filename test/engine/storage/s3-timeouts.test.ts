@@ -76,7 +76,8 @@ describe('S3Store and a server that stopped answering', () => {
     const srv = await silentServer();
     closers.push(() => srv.close());
     const endpoint = `http://127.0.0.1:${srv.port}`;
-    const s = store(endpoint, { timeouts });
+    // a store per call: a store that gave up on a silent server answers at once for a while (next test)
+    let s = store(endpoint, { timeouts });
     const file = path.join(tmp, 'pack');
     fs.writeFileSync(file, Buffer.alloc(3 * 1024 * 1024, 7));
     const calls: [string, () => Promise<unknown>][] = [
@@ -95,6 +96,7 @@ describe('S3Store and a server that stopped answering', () => {
       ['server time', () => s.serverTime()],
     ];
     for (const [what, call] of calls) {
+      s = store(endpoint, { timeouts });
       const before = srv.connections();
       const t0 = performance.now();
       const e = await errorOf(call());
@@ -109,6 +111,32 @@ describe('S3Store and a server that stopped answering', () => {
       expect(ms, what).toBeGreaterThanOrEqual(1900);
       expect(ms, what).toBeLessThan(6000);
     }
+  });
+});
+
+describe('S3Store after giving up on a silent server', () => {
+  it('fails the next operations at once with the same cause, and asks again once the deadline has passed', async () => {
+    const srv = await silentServer();
+    closers.push(() => srv.close());
+    const endpoint = `http://127.0.0.1:${srv.port}`;
+    const s = store(endpoint, { timeouts: { connectMs: 500, idleMs: 1000, retryDeadlineMs: 2500 } });
+    const first = await errorOf(s.get('config'));
+    expect(first.message).toContain('stopped answering');
+    // what a failed backup does next (its audit entry asks the server's time): no second wait of minutes
+    const before = srv.connections();
+    const t0 = performance.now();
+    const next = await errorOf(s.serverTime());
+    expect(performance.now() - t0).toBeLessThan(200);
+    expect(srv.connections()).toBe(before);
+    expect(next.code).toBe('NETWORK');
+    expect(next.message).toContain(`the server at ${endpoint} stopped answering`);
+    expect(next.message).toContain('not asked again for a minute');
+    expect(next.hint).toMatch(/frozen|overloaded/);
+    // after the window the server is asked again
+    await new Promise((r) => setTimeout(r, 2600));
+    const later = await errorOf(s.head('config'));
+    expect(later.message).not.toContain('not asked again');
+    expect(srv.connections()).toBeGreaterThan(before);
   });
 });
 
