@@ -840,7 +840,10 @@ export class S3Store implements BlobStore {
       } catch (e) {
         if (!(e instanceof BulwarkError)) throw e;
         const silent = e.code === 'NETWORK' && SILENCE.has(e);
+        // another operation gave up on the silent server meanwhile (uploads run side by side): stop too
+        const givenUp = this.silence !== undefined && this.now() < this.silence.until;
         const again =
+          !givenUp &&
           attempt < this.maxAttempts &&
           (e.code === 'NETWORK'
             ? !silent || this.now() - started < this.retryDeadlineMs
