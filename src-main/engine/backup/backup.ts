@@ -1,36 +1,34 @@
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
-import { availableParallelism, hostname, tmpdir, userInfo } from 'node:os';
-import { basename, extname, join, resolve } from 'node:path';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
+import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
-import { compressBlob } from '../compress.ts';
-import { seal } from '../crypto/seal.ts';
 import { BulwarkError, fromSystemError, isBulwarkError } from '../errors.ts';
-import {
-  COMMIT_LEASE,
-  objectNames,
-  packIdFromName,
-  type PackedBlob,
-  type SnapshotManifest,
-  type SnapshotStats,
-  type Tree,
-  type TreeNode,
-} from '../repo/format.ts';
-import { PackWriter, type FinishedPack } from '../repo/pack.ts';
-import { newObjectId, type Repository } from '../repo/repository.ts';
-import { noteUnreadableBlob } from '../ops/damage.ts';
-import { decodeFsName, fsPath } from '../util/fs-names.ts';
-import { TaskPool } from '../util/pool.ts';
+import { packIdFromName, type SnapshotManifest } from '../repo/format.ts';
+import type { Repository } from '../repo/repository.ts';
+import { fsPath } from '../util/fs-names.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { indexNewSnapshot } from '../history/sync.ts';
-import { extendLocks, MissingObjectsError, snapshotClosure } from '../locks/closure.ts';
-import { dropPacks, lastPackDrop, prunedMarks, syncPruneRecords } from '../retention/marks.ts';
-import { folderLease } from '../storage/fs.ts';
+import { MissingObjectsError } from '../locks/closure.ts';
+import { dropPacks, lastPackDrop } from '../retention/marks.ts';
 import { DedupTable } from './dedup-table.ts';
-import { ExtensionTally } from './extension-figures.ts';
-import { scannedEntry } from './entry.ts';
-import { FLOW_QUEUED_ENTRIES, FLOW_QUEUED_FILES, FLOW_SLOTS } from './flow.ts';
-import type { FileJob, FileResult, FromWorker, ScannedEntry, ToWorker, WorkerInit } from './protocol.ts';
+import { FLOW_SLOTS } from './flow.ts';
+import type { WorkerInit } from './protocol.ts';
+import { commitSnapshot } from './stages/commit.ts';
+import { applyFileResult, type FileRead } from './stages/file-result.ts';
+import { IndexWriter } from './stages/index-writer.ts';
+import { PackUploader, packSender } from './stages/pack-uploader.ts';
+import { ParentTrees } from './stages/parent-trees.ts';
+import { ReaderPool } from './stages/reader-pool.ts';
+import { RunDedup } from './stages/run-dedup.ts';
+import { RunFailure } from './stages/run-failure.ts';
+import { RunTally } from './stages/run-tally.ts';
+import { ScanFeed, scanRequest } from './stages/scan-feed.ts';
+import { TreeBuilder } from './stages/tree-builder.ts';
+import { TreeSaver } from './stages/tree-saver.ts';
+import { WorkerHub } from './stages/worker-hub.ts';
+
+export { emptyStats } from './stages/run-tally.ts';
+export { encodeTree } from './stages/tree-nodes.ts';
 
 export interface BackupProgress {
   phase: 'scanning' | 'uploading' | 'committing';
@@ -76,108 +74,8 @@ export interface BackupOptions {
 /** blobs per index object written during a run (about 5 MB of index JSON before compression) */
 export const INDEX_BLOBS = 50_000;
 export const DEFAULT_PACK_TARGET = 32 * 1024 * 1024;
-const MAX_LISTED_ERRORS = 1000;
-const BATCH_FILES = 64;
-const BATCH_BYTES = 8 * 1024 * 1024;
 const DAY = 86_400_000;
 const WORKER_URL = new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-
-interface DirState {
-  id: number;
-  path: string;
-  parent: DirState | undefined;
-  /** this directory's node in its parent (undefined for the virtual root) */
-  node: TreeNode | undefined;
-  nodes: TreeNode[];
-  childDirs: Map<string, TreeNode>;
-  pending: number;
-  prev: Map<string, TreeNode> | undefined;
-}
-
-interface Reader {
-  worker: Worker;
-  queuedBytes: number;
-  batch: FileJob[];
-  batchBytes: number;
-}
-
-/** Counters of a run before it starts (also what a hand-made manifest carries). */
-export const emptyStats = (): SnapshotStats => ({
-  files: 0,
-  dirs: 0,
-  bytes: 0,
-  bytesRead: 0,
-  bytesAdded: 0,
-  blobsAdded: 0,
-  filesNew: 0,
-  filesChanged: 0,
-  filesUnchanged: 0,
-  errorCount: 0,
-  errors: [],
-  durationMs: 0,
-});
-
-function sameFile(prev: TreeNode | undefined, e: ScannedEntry): prev is TreeNode & { content: string[] } {
-  return (
-    prev !== undefined &&
-    prev.type === 'file' &&
-    prev.content !== undefined &&
-    prev.size === e.size &&
-    prev.mtimeNs === e.mtimeNs &&
-    prev.ctimeNs === e.ctimeNs &&
-    prev.inode === e.inode &&
-    prev.changedDuringRead !== true
-  );
-}
-
-function nodeFromEntry(e: ScannedEntry): TreeNode {
-  const n: TreeNode = {
-    name: e.name,
-    type: e.type,
-    mode: e.mode,
-    mtimeNs: e.mtimeNs,
-    ctimeNs: e.ctimeNs,
-    inode: e.inode,
-    uid: e.uid,
-    gid: e.gid,
-  };
-  if (e.type === 'file') n.size = e.size;
-  // Hard links: the device too, so a restore links only names of one file (equal inode numbers on two
-  // devices are two files). Only for files with several names: other trees stay as they were.
-  if (e.nlink !== undefined) {
-    n.dev = e.dev;
-    n.nlink = e.nlink;
-  }
-  if (e.target !== undefined) n.target = e.target;
-  return n;
-}
-
-/** Serializes a tree with a fixed key order so equal directories give equal tree blobs (and dedup). */
-export function encodeTree(tree: Tree): Buffer {
-  const order: (keyof TreeNode)[] = [
-    'name',
-    'type',
-    'mode',
-    'mtimeNs',
-    'ctimeNs',
-    'inode',
-    'dev',
-    'nlink',
-    'uid',
-    'gid',
-    'size',
-    'content',
-    'subtree',
-    'target',
-    'changedDuringRead',
-  ];
-  const nodes = tree.nodes.map((n) => {
-    const o: Record<string, unknown> = {};
-    for (const k of order) if (n[k] !== undefined) o[k] = n[k];
-    return o;
-  });
-  return Buffer.from(JSON.stringify({ nodes }));
-}
 
 /** A source is identified by host and backed-up paths unless the caller names it. */
 export function defaultSource(paths: readonly string[], host: string = hostname()): string {
@@ -259,9 +157,27 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
   }
 }
 
-async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean): Promise<SnapshotManifest> {
+/** What a run settles before it stores anything. */
+interface RunSetup {
+  started: number;
+  paths: string[];
+  host: string;
+  source: string;
+  parent: SnapshotManifest | undefined;
+  parents: ParentTrees;
+  /** the last pack drop known at the start (the folder commit checks that none came since) */
+  dropsAtStart: number | undefined;
+  lockDays: number;
+  /** new objects are locked until then (undefined: the repository does not lock) */
+  retainUntil: Date | undefined;
+  putOpts: ReturnType<Repository['lockOptions']>;
+  tmpBase: string;
+  /** this run's pack build folder, removed at its end */
+  tmpDir: string;
+}
+
+async function prepareRun(repo: Repository, opts: BackupOptions, retry: boolean): Promise<RunSetup> {
   const started = repo.clock.now().getTime();
-  const signal = opts.signal;
   const paths = opts.paths.map((p) => resolve(p));
   if (paths.length === 0)
     throw new BulwarkError('INVALID_ARGUMENT', 'nothing to back up: give at least one path');
@@ -274,11 +190,7 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
   }
   const host = opts.host ?? hostname();
   const source = opts.source ?? defaultSource(paths, host);
-  const store = repo.store;
-  const catalog = repo.catalog;
-  const rid = repo.rid;
-  const stats = emptyStats();
-  const extensions = new ExtensionTally();
+  const signal = opts.signal;
 
   // Someone holding the bucket keys may have replaced the repository's settings (DESIGN §3): refuse
   // before anything is written, rather than silently back up under a policy nobody chose.
@@ -287,51 +199,51 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
   await repo.syncIndexes(signal);
   await adoptOrphanPacks(repo, signal);
   await repo.syncSnapshots(signal);
-  const parent = catalog.latestSnapshot(rid, source);
+  const parent = repo.catalog.latestSnapshot(repo.rid, source);
   // After packs were pruned (here or elsewhere), the parent's blob lists may name blobs that are gone:
   // an unchanged file then reuses its blobs only if the catalog still locates every one of them.
   const lastDrop = lastPackDrop(repo);
   const checkReuse =
     retry || (lastDrop !== undefined && (!parent || lastDrop >= Date.parse(parent.time) - DAY));
-  // Blobs verify found damaged (or whose pack is gone) are never reused: a file whose blob list holds one is
-  // read again, a folder whose listing is one is scanned as new, and the dedup table leaves them out, so
-  // they are stored again (the new copy takes the damaged one's place in the catalog).
-  const unusable = catalog.unusableBlobs(rid);
-  const reusable = (prev: TreeNode & { content: string[] }): boolean =>
-    (unusable.size === 0 || !prev.content.some((b) => unusable.has(b))) &&
-    (!checkReuse || prev.content.every((b) => catalog.hasBlob(rid, b)));
-  const dropsAtStart = lastDrop;
+  const parents = new ParentTrees(repo, checkReuse, signal);
 
   // New objects are locked until start (server clock) + lock period + padding (DESIGN §3).
   const lock = repo.config.lock;
   const lockDays = opts.lockDays ?? lock?.days ?? 0;
   const retainUntil = lock
-    ? new Date((await store.serverTime()).getTime() + (lockDays + lock.paddingDays) * DAY)
+    ? new Date((await repo.store.serverTime()).getTime() + (lockDays + lock.paddingDays) * DAY)
     : undefined;
-  const putOpts = repo.lockOptions(retainUntil);
 
   // Packs are built where the store can adopt them without a copy (a folder target's staging folder).
-  const tmpBase = opts.tmpDir ?? store.stagingDir?.() ?? join(tmpdir(), 'bulwark-tmp');
+  const tmpBase = opts.tmpDir ?? repo.store.stagingDir?.() ?? join(tmpdir(), 'bulwark-tmp');
   mkdirSync(tmpBase, { recursive: true, mode: 0o700 });
   cleanStaleTmp(tmpBase);
   const tmpDir = mkdtempSync(join(tmpBase, `run-${process.pid}-`));
+  return {
+    started,
+    paths,
+    host,
+    source,
+    parent,
+    parents,
+    dropsAtStart: lastDrop,
+    lockDays,
+    retainUntil,
+    putOpts: repo.lockOptions(retainUntil),
+    tmpBase,
+    tmpDir,
+  };
+}
 
-  const packTarget = opts.packTarget ?? DEFAULT_PACK_TARGET;
-  // A folder target adopts the pack file itself; only uploads need its MD5 (Content-MD5 of locked PUTs).
-  const packMd5 = store.stagingDir === undefined;
-  const uploads = new TaskPool(opts.uploadConcurrency ?? 4);
-  // Packs uploaded by this run and not yet listed by an index object of this run.
-  const runPacks: { id: string; size: number; blobs: PackedBlob[] }[] = [];
-  let runPackBlobs = 0;
-  let indexing: Promise<void> = Promise.resolve();
-  const flow = new Int32Array(new SharedArrayBuffer(4 * FLOW_SLOTS));
-  const workers: Worker[] = [];
-  let readers: Reader[] | undefined;
-  let dedup: DedupTable | undefined;
-  let treePack: PackWriter | undefined;
-  let failure: unknown;
-
-  const progress: BackupProgress = {
+/**
+ * One backup run: the scan feed hands folders to the tree builder and files to the reader pool; readers
+ * and the tree saver hand finished packs to the uploader, which hands them to the index writer. Stages
+ * talk only through the hooks wired here; progress and counters go through the tally and `report`.
+ */
+class BackupRun {
+  readonly failure = new RunFailure();
+  readonly tally = new RunTally();
+  private readonly progress: BackupProgress = {
     phase: 'scanning',
     scanDone: false,
     filesDone: 0,
@@ -340,579 +252,222 @@ async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean)
     bytesTotal: 0,
     bytesAdded: 0,
   };
-  const report = (): void => opts.onProgress?.({ ...progress });
+  /** shared backpressure between the scanner, the readers and this thread (flow.ts) */
+  private readonly flow = new Int32Array(new SharedArrayBuffer(4 * FLOW_SLOTS));
+  private readonly index: IndexWriter;
+  private readonly uploader: PackUploader;
+  private readonly dedup: RunDedup;
+  private readonly trees: TreeSaver;
+  private readonly tree: TreeBuilder;
+  private readonly hub: WorkerHub;
+  private readonly readers: ReaderPool<FileRead>;
+  private readonly feed: ScanFeed;
+  private readonly repo: Repository;
+  private readonly opts: BackupOptions;
+  private readonly setup: RunSetup;
 
-  // A failed upload stops the whole run at once (reading on would only fill the temp folder).
-  const upload = (pack: FinishedPack): Promise<void> =>
-    uploads.add(async () => {
-      try {
-        await uploadPack(pack);
-      } catch (e) {
-        fail(e);
-        throw e;
-      }
-    });
-  const uploadPack = async (pack: FinishedPack): Promise<void> => {
-    await store.put(
-      objectNames.pack(pack.id),
-      { path: pack.path, size: pack.size, adopt: true },
+  constructor(repo: Repository, opts: BackupOptions, setup: RunSetup) {
+    this.repo = repo;
+    this.opts = opts;
+    this.setup = setup;
+    const { catalog, rid } = repo;
+    const failure = this.failure;
+    this.index = new IndexWriter(
       {
-        ...putOpts,
-        ...(pack.md5 !== undefined ? { contentMd5: pack.md5 } : {}),
-        ...(signal ? { signal } : {}),
+        write: (packs) => repo.writeIndex(packs, setup.retainUntil),
+        unindexed: () => catalog.unindexedPacks(rid),
+        blobsOf: (id) => catalog.packBlobs(rid, id),
       },
+      opts.indexBlobs ?? INDEX_BLOBS,
+      failure,
     );
-    catalog.addPack(rid, pack, retainUntil ?? null, null);
-    runPacks.push({ id: pack.id, size: pack.size, blobs: pack.blobs });
-    runPackBlobs += pack.blobs.length;
-    if (runPackBlobs >= (opts.indexBlobs ?? INDEX_BLOBS)) writePendingIndex();
-    stats.bytesAdded += pack.size;
-    stats.blobsAdded += pack.blobs.length;
-    progress.bytesAdded = stats.bytesAdded;
-    rmSync(pack.path, { force: true }); // gone already when the store adopted it
-  };
-
-  // Index objects are written as the run goes, one per INDEX_BLOBS blobs, so a run over a million small
-  // files never holds or encodes one giant index. Indexed packs stay unreferenced until the snapshot commits.
-  const writePendingIndex = (): void => {
-    const batch = runPacks.splice(0);
-    runPackBlobs = 0;
-    indexing = indexing
-      .then(async () => {
-        if (failure === undefined) await repo.writeIndex(batch, retainUntil);
-      })
-      .catch(fail);
-  };
-
-  // The dedup table (seeded with every blob the catalog knows) and the readers start only when the first
-  // file must be read: a backup where nothing changed never pays for them.
-  const startReaders = (): Reader[] => {
-    const known = catalog.blobCount(rid);
-    dedup = new DedupTable(DedupTable.slotsFor(known + 16_384));
-    for (const id of catalog.blobIds(rid)) dedup.claim(id);
-    for (const id of runTreeIds) dedup.claim(Buffer.from(id, 'hex'));
-    const n = opts.readers ?? Math.max(2, availableParallelism());
-    const init: WorkerInit = {
-      encKey: repo.key.encKey,
-      idKey: repo.key.idKey,
-      chunkerSeed: repo.key.chunkerSeed,
-      chunker: repo.config.chunker,
-      tmpDir,
-      dedup: dedup.buffer,
-      packTarget,
-      packMd5,
-    };
-    return Array.from({ length: n }, () => {
-      const worker = spawn(init);
-      return { worker, queuedBytes: 0, batch: [], batchBytes: 0 };
+    const send = packSender(repo, setup.putOpts, setup.retainUntil, opts.signal, (pack) => {
+      this.index.add({ id: pack.id, size: pack.size, blobs: pack.blobs });
+      this.tally.packStored(pack.size, pack.blobs.length);
+      this.progress.bytesAdded = this.tally.stats.bytesAdded;
     });
-  };
-
-  // The shared dedup table starts small; once crowded, a grown copy replaces it in every thread.
-  const growDedupIfCrowded = (): void => {
-    if (!dedup?.crowded) return;
-    dedup = dedup.grown();
-    const msg: ToWorker = { type: 'dedup', buffer: dedup.buffer };
-    for (const r of readers ?? []) r.worker.postMessage(msg);
-  };
-
-  const jobs = new Map<number, { dir: DirState; node: TreeNode; isNew: boolean }>();
-  let seq = 0;
-  const dirs = new Map<number, DirState>();
-  const root: DirState = {
-    id: 0,
-    path: '',
-    parent: undefined,
-    node: undefined,
-    nodes: [],
-    childDirs: new Map(),
-    pending: 0,
-    prev: undefined,
-  };
-  let rootTree: string | undefined;
-  let resolveDone!: () => void;
-  let rejectDone!: (e: unknown) => void;
-  const done = new Promise<void>((res, rej) => {
-    resolveDone = res;
-    rejectDone = rej;
-  });
-  done.catch(() => undefined); // a failure may arrive before the run awaits it; the await still sees it
-
-  // Settles (rejects) at the first failure, whenever it comes: waits that outlive `done` race it.
-  let rejectFailed!: (e: unknown) => void;
-  const failed = new Promise<never>((_, rej) => (rejectFailed = rej));
-  failed.catch(() => undefined);
-  const fail = (e: unknown): void => {
-    failure ??= e;
-    rejectDone(e);
-    rejectFailed(failure);
-  };
-
-  const prevTreeMap = async (
-    subtree: string | undefined,
-    path: string,
-  ): Promise<Map<string, TreeNode> | undefined> => {
-    if (!subtree || unusable.has(subtree)) return undefined; // damaged: the folder is scanned as new
-    try {
-      const t = await repo.loadTree(subtree, signal);
-      return new Map(t.nodes.map((n) => [n.name, n]));
-    } catch (e) {
-      if (isBulwarkError(e, 'CANCELED')) throw e;
-      // No usable parent: the folder's files are read again (and still deduplicated). A damaged listing is
-      // recorded and stored again by this run (addTreeBlob), like one verify found.
-      noteUnreadableBlob(repo, subtree, e);
-      if (catalog.unusableBlobs(rid).has(subtree)) unusable.add(subtree);
-      repo.warnings.push(
-        `${path || 'the top folder'}: its listing in the previous snapshot could not be read, its files were read again: ${e instanceof Error ? e.message : String(e)}`,
-      );
-      return undefined;
-    }
-  };
-
-  const addTreeBlob = (tree: Tree): string => {
-    const plain = encodeTree(tree);
-    const idBuf = Buffer.from(repo.blobId(plain), 'hex');
-    const id = idBuf.toString('hex');
-    catalog.putTree(rid, id, plain);
-    const known = dedup ? !dedup.claim(idBuf) : catalog.hasBlob(rid, id) || runTreeIds.has(id);
-    // a listing whose stored copy is damaged is stored again (once per run)
-    const fresh = !known || (unusable.has(id) && !runTreeIds.has(id));
-    growDedupIfCrowded();
-    if (fresh) {
-      runTreeIds.add(id);
-      const [flag, body] = compressBlob(plain);
-      const sealed = seal(repo.key.encKey, [Buffer.from([flag]), body], idBuf);
-      treePack ??= new PackWriter(tmpDir, { md5: packMd5 });
-      treePack.add(id, 'tree', sealed, plain.length);
-      if (treePack.size >= packTarget) {
-        const p = treePack.finish(repo.key.encKey);
-        treePack = undefined;
-        void upload(p);
-      }
-    }
-    return id;
-  };
-  const runTreeIds = new Set<string>();
-
-  const completeDir = (d: DirState): void => {
-    d.nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    const id = addTreeBlob({ nodes: d.nodes });
-    dirs.delete(d.id);
-    if (d.node) d.node.subtree = id;
-    stats.dirs++;
-    const parentDir = d.parent;
-    if (parentDir) {
-      parentDir.pending--;
-      if (parentDir.pending === 0) finishIfComplete(parentDir);
-    }
-  };
-
-  const finishIfComplete = (d: DirState): void => {
-    if (d === root) {
-      if (progress.scanDone && root.pending === 0) {
-        root.nodes.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-        rootTree = addTreeBlob({ nodes: root.nodes });
-        resolveDone();
-      }
-      return;
-    }
-    completeDir(d);
-  };
-
-  const flushBatch = (r: Reader): void => {
-    if (r.batch.length === 0) return;
-    const msg: ToWorker = { type: 'files', jobs: r.batch };
-    r.worker.postMessage(msg);
-    r.batch = [];
-    r.batchBytes = 0;
-  };
-
-  const queueFile = (d: DirState, node: TreeNode, path: string, isNew: boolean, e: ScannedEntry): void => {
-    readers ??= startReaders();
-    const r = readers.reduce((a, b) => (b.queuedBytes + b.batchBytes < a.queuedBytes + a.batchBytes ? b : a));
-    const job: FileJob = {
-      seq: ++seq,
-      path,
-      size: node.size ?? 0,
-      mtimeNs: node.mtimeNs,
-      dev: e.dev,
-      inode: e.inode,
-      uid: e.uid,
-    };
-    jobs.set(job.seq, { dir: d, node, isNew });
-    d.pending++;
-    r.batch.push(job);
-    r.batchBytes += job.size + 4096;
-    r.queuedBytes += job.size + 4096;
-    progress.filesTotal++;
-    progress.bytesTotal += job.size;
-    Atomics.add(flow, FLOW_QUEUED_FILES, 1);
-    if (r.batch.length >= BATCH_FILES || r.batchBytes >= BATCH_BYTES) flushBatch(r);
-  };
-
-  const onDir = async (m: Extract<FromWorker, { type: 'dir' }>): Promise<void> => {
-    const parentDir = m.parentId === 0 ? root : dirs.get(m.parentId);
-    if (!parentDir) throw new BulwarkError('INTERNAL', `scanner reported ${m.path} before its parent`);
-    const node = m.parentId === 0 ? rootDirNodes.get(m.dirId) : parentDir.childDirs.get(m.name);
-    if (!node) throw new BulwarkError('INTERNAL', `scanner reported an unexpected folder ${m.path}`);
-    const prevNode = parentDir.prev?.get(node.name);
-    const d: DirState = {
-      id: m.dirId,
-      path: m.path,
-      parent: parentDir,
-      node,
-      nodes: [],
-      childDirs: new Map(),
-      pending: 0,
-      prev: prevNode?.type === 'dir' ? await prevTreeMap(prevNode.subtree, m.path) : undefined,
-    };
-    dirs.set(d.id, d);
-    if (m.error) recordError(m.path, m.error);
-    for (const s of m.skipped ?? []) recordError(s.path, s.message);
-    for (const e of m.entries) {
-      const n = nodeFromEntry(e);
-      d.nodes.push(n);
-      if (e.type === 'file') {
-        stats.files++;
-        extensions.file(e.name);
-        const prev = d.prev?.get(e.name);
-        if (sameFile(prev, e) && reusable(prev)) {
-          n.content = prev.content;
-          stats.filesUnchanged++;
-          stats.bytes += e.size;
-        } else {
-          queueFile(d, n, join(m.path, e.name), prev === undefined, e);
-        }
-      } else if (e.type === 'dir') {
-        d.childDirs.set(e.name, n);
-        d.pending++;
-      }
-    }
-    progress.currentPath = m.path;
-    if (readers) for (const r of readers) flushBatch(r);
-    if (d.pending === 0) completeDir(d);
-    report();
-  };
-
-  const recordError = (path: string, message: string): void => {
-    stats.errorCount++;
-    if (stats.errors.length < MAX_LISTED_ERRORS) stats.errors.push({ path, message });
-  };
-
-  const onFiles = (results: FileResult[], r: Reader): void => {
-    for (const res of results) {
-      const j = jobs.get(res.seq);
-      if (!j) continue;
-      jobs.delete(res.seq);
-      r.queuedBytes -= (j.node.size ?? 0) + 4096;
-      Atomics.sub(flow, FLOW_QUEUED_FILES, 1);
-      progress.filesDone++;
-      progress.bytesDone += j.node.size ?? 0;
-      if (res.error !== undefined || !res.content) {
-        recordError(join(j.dir.path, j.node.name), res.error ?? 'unreadable');
-        j.dir.nodes.splice(j.dir.nodes.indexOf(j.node), 1);
-        stats.files--;
-        extensions.unfile(j.node.name);
-      } else {
-        j.node.content = res.content;
-        j.node.size = res.size;
-        j.node.mtimeNs = res.mtimeNs;
-        if (res.changedDuringRead) {
-          j.node.changedDuringRead = true;
-          recordError(
-            join(j.dir.path, j.node.name),
-            'file changed while it was read; stored as read, flagged',
-          );
-        }
-        stats.bytes += res.size;
-        stats.bytesRead += res.bytesRead;
-        extensions.read(j.node.name, res.freshRaw ?? 0, res.freshStored ?? 0);
-        if (j.isNew) stats.filesNew++;
-        else stats.filesChanged++;
-      }
-      j.dir.pending--;
-      if (j.dir.pending === 0) finishIfComplete(j.dir);
-    }
-    growDedupIfCrowded();
-    Atomics.notify(flow, FLOW_QUEUED_FILES);
-    report();
-  };
-
-  // Worker messages are handled strictly in arrival order (onDir may await a parent tree).
-  let chain = Promise.resolve();
-  const flushed = new Map<Worker, () => void>();
-  const spawn = (init: WorkerInit | null): Worker => {
-    const w = new Worker(WORKER_URL, { workerData: init ?? scannerInit() });
-    workers.push(w);
-    w.on('message', (m: FromWorker) => {
-      chain = chain
-        .then(async () => {
-          // answered even after a failure: the coordinator may be waiting for it
-          if (m.type === 'flushed') return flushed.get(w)?.();
-          if (failure !== undefined) return;
-          switch (m.type) {
-            case 'dir':
-              try {
-                return await onDir(m);
-              } finally {
-                Atomics.sub(flow, FLOW_QUEUED_ENTRIES, m.entries.length + 1);
-                Atomics.notify(flow, FLOW_QUEUED_ENTRIES);
-              }
-            case 'scan-done':
-              progress.scanDone = true;
-              finishIfComplete(root);
-              return;
-            case 'files-done': {
-              const r = readers?.find((x) => x.worker === w);
-              if (r) onFiles(m.results, r);
-              return;
-            }
-            case 'pack':
-              return upload(m.pack);
-            case 'fatal':
-              throw m.code === 'ENOSPC'
-                ? new BulwarkError(
-                    'NO_SPACE',
-                    `no space left for temporary pack files in ${tmpBase}: ${m.message}`,
-                    { hint: 'Free disk space or set a temp folder on a larger disk.' },
-                  )
-                : new BulwarkError('INTERNAL', `backup worker failed: ${m.message}`);
-          }
-        })
-        .catch(fail);
+    this.uploader = new PackUploader(opts.uploadConcurrency ?? 4, send, failure);
+    this.dedup = new RunDedup(
+      {
+        count: () => catalog.blobCount(rid),
+        ids: () => catalog.blobIds(rid),
+        has: (id) => catalog.hasBlob(rid, id),
+      },
+      (buffer) => this.readers.broadcast({ type: 'dedup', buffer }),
+    );
+    this.trees = new TreeSaver(
+      {
+        blobId: (plain) => repo.blobId(plain),
+        encKey: repo.key.encKey,
+        putTree: (id, plain) => catalog.putTree(rid, id, plain),
+        unusable: setup.parents.unusable,
+      },
+      this.dedup,
+      { tmpDir: setup.tmpDir, target: this.packTarget, md5: this.packMd5 },
+      (pack) => this.uploader.upload(pack),
+    );
+    this.tree = new TreeBuilder(
+      (t) => this.trees.save(t),
+      () => this.tally.dirStored(),
+    );
+    this.hub = new WorkerHub(
+      WORKER_URL,
+      {
+        dir: (m) => this.feed.folder(m),
+        scanDone: () => {
+          this.progress.scanDone = true;
+          this.tree.scanFinished();
+        },
+        files: (worker, results) => this.readers.results(worker, results),
+        pack: (pack) => this.uploader.upload(pack),
+        flushed: (worker) => this.readers.flushedBy(worker),
+      },
+      failure,
+      setup.tmpBase,
+    );
+    this.readers = new ReaderPool<FileRead>(opts.readers ?? Math.max(2, availableParallelism()), this.flow, {
+      init: () => this.workerInit(this.dedup.start()),
+      spawn: (init) => this.hub.spawn(init),
+      read: (item, res, size) => {
+        this.progress.filesDone++;
+        this.progress.bytesDone += size;
+        applyFileResult(item, res, this.tally);
+        this.tree.fileDone(item.dir);
+      },
+      batchDone: () => {
+        this.dedup.growIfCrowded();
+        this.report();
+      },
     });
-    w.on('error', fail);
-    w.on('exit', (code) => {
-      if (code !== 0 && failure === undefined && !finished)
-        fail(new BulwarkError('INTERNAL', `a backup worker exited with code ${code}`));
+    this.feed = new ScanFeed(this.tree, setup.parents, this.tally, this.flow, {
+      read: (dir, node, path, isNew, e) => {
+        this.tree.expectFile(dir);
+        this.progress.filesTotal++;
+        this.progress.bytesTotal += e.size;
+        const { size = 0, mtimeNs } = node;
+        this.readers.queue(
+          { dir, node, isNew },
+          { path, size, mtimeNs, dev: e.dev, inode: e.inode, uid: e.uid },
+        );
+      },
+      folderDone: (path) => {
+        this.progress.currentPath = path;
+        this.readers.flushBatches();
+        this.report();
+      },
     });
-    return w;
-  };
-  const scannerInit = (): WorkerInit => ({
-    encKey: repo.key.encKey,
-    idKey: repo.key.idKey,
-    chunkerSeed: repo.key.chunkerSeed,
-    chunker: repo.config.chunker,
-    tmpDir,
-    dedup: new SharedArrayBuffer(DedupTable.bytesFor(1)),
-    packTarget,
-    packMd5,
-  });
-  let finished = false;
+  }
 
-  // Root entries: each backed-up path becomes one node of the snapshot's root tree, named by its basename.
-  const rootDirNodes = new Map<number, TreeNode>();
-  const parentRoot = parent ? await prevTreeMap(parent.tree, '') : undefined;
-  root.prev = parentRoot;
-  const used = new Set<string>();
-  const scanRoots: { path: string; dirId: number }[] = [];
-  const onAbort = (): void => fail(new BulwarkError('CANCELED', 'the backup was canceled'));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    for (const [i, p] of paths.entries()) {
-      let name = basename(p) || 'root';
-      for (let k = 2; used.has(name); k++) name = `${basename(p) || 'root'}~${k}`;
-      used.add(name);
-      const st = lstatSync(fsPath(p), { bigint: true });
-      const e = scannedEntry(name, st);
-      const type = e.type;
-      const n = nodeFromEntry(e);
-      root.nodes.push(n);
-      if (type === 'dir') {
-        root.pending++;
-        rootDirNodes.set(-(i + 1), n);
-        scanRoots.push({ path: p, dirId: -(i + 1) });
-      } else if (type === 'file') {
-        stats.files++;
-        extensions.file(name);
-        const prev = root.prev?.get(name);
-        if (sameFile(prev, e) && reusable(prev)) {
-          n.content = prev.content;
-          stats.filesUnchanged++;
-          stats.bytes += e.size;
-        } else queueFile(root, n, p, prev === undefined, e);
-      } else if (type === 'symlink') {
-        n.target = decodeFsName(readlinkSync(fsPath(p), { encoding: 'buffer' }));
-      }
-    }
-    if (readers) for (const r of readers) flushBatch(r);
+  private get packTarget(): number {
+    return this.opts.packTarget ?? DEFAULT_PACK_TARGET;
+  }
+
+  /** A folder target adopts the pack file itself; only uploads need its MD5 (Content-MD5 of locked PUTs). */
+  private get packMd5(): boolean {
+    return this.repo.store.stagingDir === undefined;
+  }
+
+  private workerInit(dedup: SharedArrayBuffer): WorkerInit {
+    const key = this.repo.key;
+    return {
+      encKey: key.encKey,
+      idKey: key.idKey,
+      chunkerSeed: key.chunkerSeed,
+      chunker: this.repo.config.chunker,
+      tmpDir: this.setup.tmpDir,
+      dedup,
+      packTarget: this.packTarget,
+      packMd5: this.packMd5,
+    };
+  }
+
+  phase(phase: BackupProgress['phase']): void {
+    this.progress.phase = phase;
+    this.report();
+  }
+
+  private report(): void {
+    this.opts.onProgress?.({ ...this.progress });
+  }
+
+  /** Scans, reads and stores everything; returns the root tree once every pack is uploaded and indexed. */
+  async store(): Promise<string> {
+    const { parent, paths } = this.setup;
+    this.tree.root.prev = parent ? await this.setup.parents.folder(parent.tree, '') : undefined;
+    const scanRoots = this.feed.roots(paths);
+    this.readers.flushBatches();
     if (scanRoots.length > 0) {
-      const scanner = spawn(null);
-      const filtered = Boolean(opts.include?.length || opts.exclude?.length || opts.skipPaths?.length);
-      const msg: ToWorker = {
-        type: 'scan',
-        roots: scanRoots,
-        flow: flow.buffer as SharedArrayBuffer,
-        ...(filtered
-          ? {
-              filter: {
-                roots: paths,
-                include: opts.include ?? [],
-                exclude: opts.exclude ?? [],
-                skipPaths: (opts.skipPaths ?? []).map((p) => resolve(p)),
-              },
-            }
-          : {}),
-      };
-      scanner.postMessage(msg);
+      // the scanner never stores content: a table of one slot stands in for the dedup table
+      const scanner = this.hub.spawn(this.workerInit(new SharedArrayBuffer(DedupTable.bytesFor(1))));
+      scanner.postMessage(scanRequest(scanRoots, paths, this.flow, this.opts));
     } else {
-      progress.scanDone = true;
-      chain = chain.then(() => finishIfComplete(root));
+      this.progress.scanDone = true;
+      this.hub.then(() => this.tree.scanFinished());
     }
-    await done;
-    await chain;
+    const rootTree = await this.failure.race(this.tree.rootTree);
+    await this.hub.settled();
 
     // Close the readers' open packs, then the tree pack, and wait for every upload.
-    progress.phase = 'uploading';
-    report();
-    if (readers) {
+    this.phase('uploading');
+    if (this.readers.started) {
       // A failure (an upload, a worker that died) ends the wait: its reader may never answer.
-      await Promise.race([
-        failed,
-        Promise.all(
-          readers.map(
-            (r) =>
-              new Promise<void>((res) => {
-                flushed.set(r.worker, res);
-                r.worker.postMessage({ type: 'flush' } satisfies ToWorker);
-              }),
-          ),
-        ),
-      ]);
-      await chain;
+      await this.failure.race(this.readers.flushPacks());
+      await this.hub.settled();
     }
-    if (failure !== undefined) throw failure;
-    if (treePack) {
-      const p = treePack.finish(repo.key.encKey);
-      treePack = undefined;
-      await upload(p);
-    }
-    await uploads.drain();
-    await indexing;
-    if (failure !== undefined) throw failure;
+    this.failure.throwIfFailed();
+    await this.trees.finish();
+    await this.uploader.drain();
+    await this.index.settled();
+    this.failure.throwIfFailed();
 
     // Index: this run's packs not indexed yet, plus any uploaded by an earlier killed run and never indexed.
-    progress.phase = 'committing';
-    report();
-    const mine = new Set(runPacks.map((p) => p.id));
-    const leftovers = catalog.unindexedPacks(rid).filter((p) => !mine.has(p.id));
-    const toIndex = [
-      ...runPacks,
-      ...leftovers.map((p) => ({ id: p.id, size: p.size, blobs: catalog.packBlobs(rid, p.id) })),
-    ];
-    if (toIndex.length > 0) await repo.writeIndex(toIndex, retainUntil);
+    this.phase('committing');
+    await this.index.finish();
+    return rootTree;
+  }
 
-    // Commit: the snapshot object is written last; until then this run only added unreferenced objects.
-    const id = newObjectId();
-    const time = await store.serverTime();
-    stats.extensions = extensions.toStats();
-    // The snapshot is guaranteed until commit + lock period; its objects get padding on top.
-    const needed = lock ? new Date(time.getTime() + lockDays * DAY) : undefined;
-    const extendTo = lock ? new Date(time.getTime() + (lockDays + lock.paddingDays) * DAY) : undefined;
-    const manifest: SnapshotManifest = {
-      version: 1,
-      id,
-      time: time.toISOString(),
-      host,
-      user: userInfo().username,
-      source,
-      paths,
-      tree: rootTree!,
-      ...(parent
-        ? {
-            parent: parent.id,
-            prev: { id: parent.id, hash: repo.chainHash(repo.encodeSnapshot(parent).plain) },
-          }
-        : {}),
-      stats,
-      ...(needed ? { retainUntil: needed.toISOString() } : {}),
-      ...(opts.tags?.length ? { tags: opts.tags } : {}),
-    };
-    // Lock closure before commit: every object the snapshot needs must stay locked at least as long.
-    let protectedUntil: number | null = null;
-    const commit = async (): Promise<void> => {
-      stats.durationMs = repo.clock.now().getTime() - started;
-      const snapName = objectNames.snapshot(id);
-      await store.put(snapName, repo.encodeSnapshot(manifest).sealed, repo.lockOptions(extendTo));
-      catalog.putSnapshot(rid, manifest);
-      if (extendTo) catalog.setRetention(rid, [[snapName, extendTo.getTime()]]);
-      catalog.setSnapshotProtection(rid, id, protectedUntil);
-    };
-    if (needed && extendTo) {
-      const closure = await snapshotClosure(repo, manifest, signal);
-      if (opts.skipLockExtension) {
-        stats.lockExtensions = 0;
-      } else {
-        const ext = await extendLocks(repo, closure, needed, extendTo, signal ? { signal } : {});
-        stats.lockExtensions = ext.extensions;
-        protectedUntil = Math.min(ext.protectedUntil, extendTo.getTime());
-      }
-      await commit();
-    } else {
-      await commitUnlocked(repo, manifest, dropsAtStart, commit, signal);
+  /** Stops the workers, lets started uploads and index writes end, and removes the pack build folder. */
+  async close(): Promise<void> {
+    try {
+      this.trees.abort();
+      await this.hub.close();
+      // an upload's failure already failed the run (RunFailure): it is what the caller sees
+      await this.uploader.drain().catch(() => undefined);
+      await this.index.settled();
+    } finally {
+      rmSync(this.setup.tmpDir, { recursive: true, force: true });
     }
-    return manifest;
-  } catch (e) {
-    throw failure ?? e;
-  } finally {
-    finished = true;
-    signal?.removeEventListener('abort', onAbort);
-    treePack?.abort();
-    await Promise.all(workers.map((w) => w.terminate()));
-    await uploads.drain().catch(() => undefined);
-    await indexing;
-    rmSync(tmpDir, { recursive: true, force: true });
   }
 }
 
-/**
- * The commit of a backup on a target without server locks (a folder): nothing stops a prune on another
- * computer from deleting a pack this run reused. Under the folder's commit lease (storage/fs.ts
- * FolderLease; a prune holds it from its last re-sync through its deletes and its prune record), this
- * learns the latest prunes, checks that every reused pack a prune marked is still there, and writes the
- * snapshot: a prune either finished before (its record or the HEAD says what is gone: MissingObjectsError,
- * the backup runs once more) or starts after, and then sees the new snapshot (DECISIONS "Folder targets:
- * the commit lease").
- */
-async function commitUnlocked(
-  repo: Repository,
-  manifest: SnapshotManifest,
-  dropsAtStart: number | undefined,
-  commit: () => Promise<void>,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  const lease = await folderLease(repo.store, COMMIT_LEASE, {
-    purpose: `backup of ${manifest.source}`,
-    ...(signal ? { signal } : {}),
-  });
+async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean): Promise<SnapshotManifest> {
+  const setup = await prepareRun(repo, opts, retry);
+  const run = new BackupRun(repo, opts, setup);
+  const signal = opts.signal;
+  const onAbort = (): void => run.failure.fail(new BulwarkError('CANCELED', 'the backup was canceled'));
+  signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await syncPruneRecords(repo, signal);
-    if (lastPackDrop(repo) !== dropsAtStart) throw new MissingObjectsError([]);
-    const marks = prunedMarks(repo);
-    if (marks.size > 0) {
-      const closure = await snapshotClosure(repo, manifest, signal);
-      const gone: string[] = [];
-      for (const name of closure) {
-        const pack = packIdFromName(name);
-        if (!pack || !marks.has(pack)) continue;
-        try {
-          await repo.store.head(name);
-        } catch (e) {
-          if (!isBulwarkError(e, 'NOT_FOUND')) throw e;
-          gone.push(name);
-        }
-      }
-      if (gone.length > 0) throw new MissingObjectsError(gone);
-    }
-    lease?.assertHeld();
-    await commit();
-  } finally {
-    await lease?.release().catch((e: unknown) => {
-      // the backup is done either way; a lease left behind is taken over once it goes stale
-      repo.warnings.push(
-        `could not remove the commit lease ${lease.file}: ${e instanceof Error ? e.message : String(e)}`,
-      );
+    const tree = await run.store();
+    // Commit: the snapshot object is written last; until then this run only added unreferenced objects.
+    return await commitSnapshot(repo, {
+      host: setup.host,
+      source: setup.source,
+      paths: setup.paths,
+      tree,
+      parent: setup.parent,
+      stats: run.tally.finish(),
+      tags: opts.tags,
+      lockDays: setup.lockDays,
+      started: setup.started,
+      dropsAtStart: setup.dropsAtStart,
+      signal,
+      skipLockExtension: opts.skipLockExtension === true,
     });
+  } catch (e) {
+    throw run.failure.hasFailed ? run.failure.error : e;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await run.close();
   }
 }
 

@@ -79,6 +79,9 @@ export interface FileResult {
   mtimeNs: string;
   changedDuringRead: boolean;
   error?: string;
+  /** bytes of new chunks (not stored before) before and after compression: the entropy check's input */
+  freshRaw?: number;
+  freshStored?: number;
 }
 
 export type FromWorker =

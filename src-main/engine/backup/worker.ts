@@ -41,6 +41,9 @@ const garbage = gcEvery(4 << 20);
 let readBuf: Buffer | undefined;
 let compressor: BlobCompressor | undefined; // readers only: the scanner never compresses
 let pack: PackWriter | undefined;
+/** New content of the file being read, before and after compression (the ransomware entropy check). */
+let freshRaw = 0;
+let freshStored = 0;
 
 function storeChunk(chunk: Buffer): string {
   const hex = keyedHashHex(idKey, chunk);
@@ -48,6 +51,8 @@ function storeChunk(chunk: Buffer): string {
   if (dedup.claim(id)) {
     compressor ??= new BlobCompressor(init.chunker.max);
     const [flag, body] = compressor.compress(chunk);
+    freshRaw += chunk.length;
+    freshStored += body.length;
     pack ??= new PackWriter(init.tmpDir, { md5: init.packMd5 });
     pack.addPieces(hex, 'data', sealParts(encKey, [FLAG[flag as 0 | 1], body], id), chunk.length);
     if (pack.size >= init.packTarget) finishPack();
@@ -92,6 +97,7 @@ function readFile(job: FileJob): FileResult {
     const opened = openScannedFile(job.path, job);
     if (!opened.ok) return unread(opened.message);
     const fd = opened.fd;
+    freshRaw = freshStored = 0;
     try {
       const before = opened.stat;
       const reader = new BoundedFileReader(fd, before.size);
@@ -136,6 +142,8 @@ function readFile(job: FileJob): FileResult {
         size: total,
         mtimeNs: after.mtimeNs.toString(),
         changedDuringRead: changed,
+        freshRaw,
+        freshStored,
       };
     } catch (e) {
       return unread((e as Error).message);

@@ -1,0 +1,145 @@
+/**
+ * Turns what the scan finds into the run's work: each entry becomes a node of its folder's tree; a file
+ * the parent snapshot holds unchanged keeps its content, any other goes to the readers; folders wait
+ * for their own listing from the scanner.
+ */
+import { lstatSync, readlinkSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import type { TreeNode } from '../../repo/format.ts';
+import { decodeFsName, fsPath } from '../../util/fs-names.ts';
+import { scannedEntry } from '../entry.ts';
+import { FLOW_QUEUED_ENTRIES } from '../flow.ts';
+import type { ScannedEntry, ToWorker } from '../protocol.ts';
+import type { ParentTrees } from './parent-trees.ts';
+import type { RunTally } from './run-tally.ts';
+import type { DirState, TreeBuilder } from './tree-builder.ts';
+import { nodeFromEntry } from './tree-nodes.ts';
+import type { DirMessage } from './worker-hub.ts';
+
+/** What the feed asks of the parent snapshot (ParentTrees). */
+export type ParentListings = Pick<ParentTrees, 'reusable' | 'folder'>;
+
+export interface ScanFeedHooks {
+  /** a file must be read (new, changed, or its old content is not reusable) */
+  read(d: DirState, node: TreeNode, path: string, isNew: boolean, e: ScannedEntry): void;
+  /** a folder's entries are all handed on (readers get their partial batches) */
+  folderDone(path: string): void;
+}
+
+/** Folders the scanner walks, each with the (negative) id the tree builder knows it by. */
+export type ScanRoots = { path: string; dirId: number }[];
+
+export class ScanFeed {
+  private readonly tree: TreeBuilder;
+  private readonly parents: ParentListings;
+  private readonly tally: RunTally;
+  private readonly flow: Int32Array;
+  private readonly hooks: ScanFeedHooks;
+
+  constructor(
+    tree: TreeBuilder,
+    parents: ParentListings,
+    tally: RunTally,
+    flow: Int32Array,
+    hooks: ScanFeedHooks,
+  ) {
+    this.tree = tree;
+    this.parents = parents;
+    this.tally = tally;
+    this.flow = flow;
+    this.hooks = hooks;
+  }
+
+  /**
+   * Root entries: each backed-up path becomes one node of the snapshot's root tree, named by its basename.
+   * Returns the folders the scanner must walk.
+   */
+  roots(paths: string[]): ScanRoots {
+    const root = this.tree.root;
+    const used = new Set<string>();
+    const scanRoots: ScanRoots = [];
+    for (const [i, p] of paths.entries()) {
+      let name = basename(p) || 'root';
+      for (let k = 2; used.has(name); k++) name = `${basename(p) || 'root'}~${k}`;
+      used.add(name);
+      const e = scannedEntry(name, lstatSync(fsPath(p), { bigint: true }));
+      const n = nodeFromEntry(e);
+      root.nodes.push(n);
+      if (e.type === 'dir') {
+        this.tree.expectRootDir(-(i + 1), n);
+        scanRoots.push({ path: p, dirId: -(i + 1) });
+      } else if (e.type === 'file') {
+        this.file(root, n, e, p);
+      } else if (e.type === 'symlink') {
+        n.target = decodeFsName(readlinkSync(fsPath(p), { encoding: 'buffer' }));
+      }
+    }
+    return scanRoots;
+  }
+
+  /** A folder the scanner listed. */
+  async folder(m: DirMessage): Promise<void> {
+    try {
+      const { parent, node } = this.tree.locate(m.parentId, m.dirId, m.name, m.path);
+      const prevNode = parent.prev?.get(node.name);
+      const prev = prevNode?.type === 'dir' ? await this.parents.folder(prevNode.subtree, m.path) : undefined;
+      const d = this.tree.open(m.dirId, m.path, parent, node, prev);
+      if (m.error) this.tally.error(m.path, m.error);
+      for (const s of m.skipped ?? []) this.tally.error(s.path, s.message);
+      for (const e of m.entries) {
+        const n = nodeFromEntry(e);
+        d.nodes.push(n);
+        if (e.type === 'file') this.file(d, n, e, join(m.path, e.name));
+        else if (e.type === 'dir') this.tree.expectDir(d, n);
+      }
+      this.hooks.folderDone(m.path);
+      this.tree.listed(d);
+    } finally {
+      // the scanner may list more folders now (flow.ts)
+      Atomics.sub(this.flow, FLOW_QUEUED_ENTRIES, m.entries.length + 1);
+      Atomics.notify(this.flow, FLOW_QUEUED_ENTRIES);
+    }
+  }
+
+  private file(d: DirState, n: TreeNode, e: ScannedEntry, path: string): void {
+    this.tally.fileSeen(e.name);
+    const prev = d.prev?.get(e.name);
+    if (this.parents.reusable(prev, e)) {
+      n.content = prev.content;
+      this.tally.fileUnchanged(e.size);
+    } else {
+      this.hooks.read(d, n, path, prev === undefined, e);
+    }
+  }
+}
+
+export interface ScanSelection {
+  include?: string[] | undefined;
+  exclude?: string[] | undefined;
+  skipPaths?: string[] | undefined;
+}
+
+/** The scanner's order: walk these folders, leaving out what the patterns exclude. */
+export function scanRequest(
+  roots: ScanRoots,
+  paths: string[],
+  flow: Int32Array,
+  sel: ScanSelection,
+): ToWorker {
+  const filtered = Boolean(sel.include?.length || sel.exclude?.length || sel.skipPaths?.length);
+  return {
+    type: 'scan',
+    roots,
+    flow: flow.buffer as SharedArrayBuffer,
+    ...(filtered
+      ? {
+          filter: {
+            roots: paths,
+            include: sel.include ?? [],
+            exclude: sel.exclude ?? [],
+            skipPaths: (sel.skipPaths ?? []).map((p) => resolve(p)),
+          },
+        }
+      : {}),
+  };
+}

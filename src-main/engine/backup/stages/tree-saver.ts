@@ -1,0 +1,79 @@
+/** Stores folder listings (tree blobs): encoded, deduplicated, sealed into tree packs of their own. */
+import { compressBlob } from '../../compress.ts';
+import { seal } from '../../crypto/seal.ts';
+import type { Tree } from '../../repo/format.ts';
+import { PackWriter, type FinishedPack } from '../../repo/pack.ts';
+import type { RunDedup } from './run-dedup.ts';
+import { encodeTree } from './tree-nodes.ts';
+
+/** Where tree blobs go: ids and sealing (the repository's keys), the catalog's tree cache. */
+export interface TreeTarget {
+  blobId(plain: Buffer): string;
+  encKey: Buffer;
+  /** the catalog keeps every listing, so browsing never needs the packs */
+  putTree(id: string, plain: Buffer): void;
+  /** listings whose stored copy is damaged: stored again by this run */
+  unusable: ReadonlySet<string>;
+}
+
+export interface PackSettings {
+  tmpDir: string;
+  /** bytes at which a pack is closed */
+  target: number;
+  /** compute the pack's MD5 (uploads need it, folder targets do not) */
+  md5: boolean;
+}
+
+export class TreeSaver {
+  private pack: PackWriter | undefined;
+  private readonly target: TreeTarget;
+  private readonly dedup: RunDedup;
+  private readonly packs: PackSettings;
+  private readonly upload: (pack: FinishedPack) => Promise<void>;
+
+  constructor(
+    target: TreeTarget,
+    dedup: RunDedup,
+    packs: PackSettings,
+    upload: (pack: FinishedPack) => Promise<void>,
+  ) {
+    this.target = target;
+    this.dedup = dedup;
+    this.packs = packs;
+    this.upload = upload;
+  }
+
+  /** Stores the tree unless the repository holds it already; returns its id. */
+  save(tree: Tree): string {
+    const plain = encodeTree(tree);
+    const id = this.target.blobId(plain);
+    const idBuf = Buffer.from(id, 'hex');
+    this.target.putTree(id, plain);
+    if (this.dedup.claimTree(id, idBuf, this.target.unusable.has(id))) {
+      const [flag, body] = compressBlob(plain);
+      const sealed = seal(this.target.encKey, [Buffer.from([flag]), body], idBuf);
+      const pack = (this.pack ??= new PackWriter(this.packs.tmpDir, { md5: this.packs.md5 }));
+      pack.add(id, 'tree', sealed, plain.length);
+      // the upload pool takes failures to the run's failure; its promise only says the upload started
+      if (pack.size >= this.packs.target) void this.upload(this.closePack(pack));
+    }
+    return id;
+  }
+
+  private closePack(pack: PackWriter): FinishedPack {
+    const p = pack.finish(this.target.encKey);
+    this.pack = undefined;
+    return p;
+  }
+
+  /** Closes the last tree pack and starts its upload. */
+  async finish(): Promise<void> {
+    if (this.pack) await this.upload(this.closePack(this.pack));
+  }
+
+  /** Removes an unfinished pack of a failed run. */
+  abort(): void {
+    this.pack?.abort();
+    this.pack = undefined;
+  }
+}

@@ -1,0 +1,91 @@
+/**
+ * Spawns the pipeline workers (the scanner and the readers) and hands their messages to the stages,
+ * strictly in arrival order (a folder may wait for its parent's listing while later messages queue).
+ */
+import { Worker } from 'node:worker_threads';
+import { BulwarkError } from '../../errors.ts';
+import type { FinishedPack } from '../../repo/pack.ts';
+import type { FileResult, FromWorker, WorkerInit } from '../protocol.ts';
+import type { RunFailure } from './run-failure.ts';
+
+export type DirMessage = Extract<FromWorker, { type: 'dir' }>;
+
+export interface WorkerHandlers {
+  dir(m: DirMessage): Promise<void>;
+  scanDone(): void;
+  files(worker: Worker, results: FileResult[]): void;
+  pack(pack: FinishedPack): Promise<void>;
+  flushed(worker: Worker): void;
+}
+
+export class WorkerHub {
+  private chain: Promise<void> = Promise.resolve();
+  private readonly workers: Worker[] = [];
+  private closed = false;
+  private readonly url: URL;
+  private readonly handlers: WorkerHandlers;
+  private readonly failure: RunFailure;
+  /** the temp folder, named when a worker runs out of space in it */
+  private readonly tmpBase: string;
+
+  constructor(url: URL, handlers: WorkerHandlers, failure: RunFailure, tmpBase: string) {
+    this.url = url;
+    this.handlers = handlers;
+    this.failure = failure;
+    this.tmpBase = tmpBase;
+  }
+
+  spawn(init: WorkerInit): Worker {
+    const w = new Worker(this.url, { workerData: init });
+    this.workers.push(w);
+    w.on('message', (m: FromWorker) => this.then(() => this.handle(w, m)));
+    w.on('error', this.failure.fail);
+    w.on('exit', (code) => {
+      if (code !== 0 && !this.failure.hasFailed && !this.closed)
+        this.failure.fail(new BulwarkError('INTERNAL', `a backup worker exited with code ${code}`));
+    });
+    return w;
+  }
+
+  private async handle(w: Worker, m: FromWorker): Promise<void> {
+    // answered even after a failure: the coordinator may be waiting for it
+    if (m.type === 'flushed') return this.handlers.flushed(w);
+    if (this.failure.hasFailed) return;
+    switch (m.type) {
+      case 'dir':
+        return this.handlers.dir(m);
+      case 'scan-done':
+        return this.handlers.scanDone();
+      case 'files-done':
+        return this.handlers.files(w, m.results);
+      case 'pack':
+        return this.handlers.pack(m.pack);
+      case 'fatal':
+        throw m.code === 'ENOSPC'
+          ? new BulwarkError(
+              'NO_SPACE',
+              `no space left for temporary pack files in ${this.tmpBase}: ${m.message}`,
+              {
+                hint: 'Free disk space or set a temp folder on a larger disk.',
+              },
+            )
+          : new BulwarkError('INTERNAL', `backup worker failed: ${m.message}`);
+    }
+  }
+
+  /** Runs `step` after every message handled so far; its failure is the run's. */
+  then(step: () => void | Promise<void>): void {
+    this.chain = this.chain.then(step).catch(this.failure.fail);
+  }
+
+  /** Resolves once every message received so far is handled. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Stops every worker (their exits are no failure now). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,110 @@
+/** The index writer, the pack uploader and the run's failure on their own. */
+import { describe, expect, it } from 'vitest';
+import type { PackedBlob } from '../../../src-main/engine/repo/format.ts';
+import type { FinishedPack } from '../../../src-main/engine/repo/pack.ts';
+import { IndexWriter, type IndexedPack } from '../../../src-main/engine/backup/stages/index-writer.ts';
+import { PackUploader } from '../../../src-main/engine/backup/stages/pack-uploader.ts';
+import { RunFailure } from '../../../src-main/engine/backup/stages/run-failure.ts';
+
+const blobs = (n: number): PackedBlob[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `b${i}`, kind: 'data', offset: i, length: 1, rawLength: 1 }));
+const pack = (id: string, n: number): IndexedPack => ({ id, size: n, blobs: blobs(n) });
+
+describe('IndexWriter', () => {
+  it('writes an index object per N blobs, then the rest with packs an earlier run left unindexed', async () => {
+    const written: string[][] = [];
+    const failure = new RunFailure();
+    const index = new IndexWriter(
+      {
+        write: (packs) => {
+          written.push(packs.map((p) => p.id));
+          return Promise.resolve();
+        },
+        unindexed: () => [
+          { id: 'p3', size: 1 }, // this run's, not indexed yet: listed once
+          { id: 'old', size: 9 },
+        ],
+        blobsOf: (id) => (id === 'old' ? blobs(2) : []),
+      },
+      5,
+      failure,
+    );
+    index.add(pack('p1', 3));
+    index.add(pack('p2', 2)); // 5 blobs: one index object
+    index.add(pack('p3', 1));
+    await index.settled();
+    expect(written).toEqual([['p1', 'p2']]);
+    await index.finish();
+    expect(written).toEqual([
+      ['p1', 'p2'],
+      ['p3', 'old'],
+    ]);
+    expect(failure.hasFailed).toBe(false);
+  });
+
+  it('a failed index write fails the run; nothing more is written after a failure', async () => {
+    const failure = new RunFailure();
+    let writes = 0;
+    const index = new IndexWriter(
+      {
+        write: () => {
+          writes++;
+          return Promise.reject(new Error('index refused'));
+        },
+        unindexed: () => [],
+        blobsOf: () => [],
+      },
+      1,
+      failure,
+    );
+    index.add(pack('p1', 1));
+    await index.settled();
+    expect((failure.error as Error).message).toBe('index refused');
+    index.add(pack('p2', 1));
+    await index.settled();
+    expect(writes).toBe(1);
+    await expect(failure.race(new Promise(() => undefined))).rejects.toThrow('index refused');
+  });
+});
+
+describe('PackUploader', () => {
+  const finished = (id: string): FinishedPack => ({ id, path: `/nowhere/${id}`, size: 1, blobs: [] });
+
+  it('sends every pack with at most N in flight', async () => {
+    let inFlight = 0;
+    let most = 0;
+    const sent: string[] = [];
+    const uploader = new PackUploader(
+      2,
+      async (p) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        sent.push(p.id);
+        inFlight--;
+      },
+      new RunFailure(),
+    );
+    for (const id of ['a', 'b', 'c', 'd']) await uploader.upload(finished(id));
+    await uploader.drain();
+    expect(sent.sort()).toEqual(['a', 'b', 'c', 'd']);
+    expect(most).toBe(2);
+  });
+
+  it('a failed upload fails the run at once and again at the drain', async () => {
+    const failure = new RunFailure();
+    const uploader = new PackUploader(1, () => Promise.reject(new Error('bucket full')), failure);
+    await uploader.upload(finished('a'));
+    await expect(failure.failed).rejects.toThrow('bucket full');
+    await expect(uploader.drain()).rejects.toThrow('bucket full');
+  });
+});
+
+describe('RunFailure', () => {
+  it('keeps the first failure only', () => {
+    const failure = new RunFailure();
+    failure.fail(new Error('first'));
+    failure.fail(new Error('second'));
+    expect(() => failure.throwIfFailed()).toThrow('first');
+  });
+});
