@@ -1,7 +1,9 @@
 // Draws Bulwark's icons into resources/ (no image tools needed): a blue shield with a white check mark.
 //   node scripts/make-icons.ts
 // Writes icon.png (1024 px: window icon, and what electron-builder turns into .ico/.icns/linux sizes),
-// tray.png (16 px) and tray@2x.png (32 px). The PNGs are committed; rerun after changing the drawing.
+// tray.png (16 px) and tray@2x.png (32 px), and one tray icon per state (16 and 32 px), told apart by shape
+// as well as colour: protected (green, check mark), backing-up (blue, upward arrow), warning (amber,
+// exclamation mark), error (red, cross). The PNGs are committed; rerun after changing the drawing.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32, deflateSync } from 'node:zlib';
@@ -40,15 +42,46 @@ function onCheckMark(x: number, y: number, stroke: number): boolean {
   );
 }
 
-function colorAt(x: number, y: number, size: number): Rgba | undefined {
-  if (!insideShield(x, y, 1)) return undefined;
-  // small sizes: a plain shield with a bold mark reads better than fine detail
-  if (onCheckMark(x, y, size <= 32 ? 0.075 : 0.055)) return MARK;
-  if (size > 32 && insideShield(x, y, 0.84)) return INNER;
-  return OUTER;
+type Mark = 'check' | 'arrow' | 'exclamation' | 'cross';
+
+function onMark(mark: Mark, x: number, y: number, stroke: number): boolean {
+  const seg = (ax: number, ay: number, bx: number, by: number) =>
+    distanceToSegment(x, y, ax, ay, bx, by) <= stroke;
+  switch (mark) {
+    case 'check':
+      return onCheckMark(x, y, stroke);
+    case 'arrow':
+      return seg(0.5, 0.3, 0.5, 0.68) || seg(0.5, 0.3, 0.35, 0.45) || seg(0.5, 0.3, 0.65, 0.45);
+    case 'exclamation':
+      return seg(0.5, 0.28, 0.5, 0.56) || Math.hypot(x - 0.5, y - 0.69) <= stroke * 1.1;
+    case 'cross':
+      return seg(0.36, 0.33, 0.64, 0.63) || seg(0.64, 0.33, 0.36, 0.63);
+  }
 }
 
-function render(size: number): Buffer {
+interface Style {
+  outer: Rgba;
+  inner: Rgba;
+  mark: Mark;
+}
+
+const BRAND: Style = { outer: OUTER, inner: INNER, mark: 'check' };
+const STATES: Record<'protected' | 'backing-up' | 'warning' | 'error', Style> = {
+  protected: { outer: [0x1a, 0x7f, 0x37, 255], inner: [0x2d, 0x9a, 0x4e, 255], mark: 'check' },
+  'backing-up': { outer: OUTER, inner: INNER, mark: 'arrow' },
+  warning: { outer: [0xb2, 0x6a, 0x00, 255], inner: [0xd9, 0x8a, 0x0b, 255], mark: 'exclamation' },
+  error: { outer: [0xb4, 0x23, 0x18, 255], inner: [0xd1, 0x3b, 0x2e, 255], mark: 'cross' },
+};
+
+function colorAt(x: number, y: number, size: number, style: Style): Rgba | undefined {
+  if (!insideShield(x, y, 1)) return undefined;
+  // small sizes: a plain shield with a bold mark reads better than fine detail
+  if (onMark(style.mark, x, y, size <= 32 ? 0.075 : 0.055)) return MARK;
+  if (size > 32 && insideShield(x, y, 0.84)) return style.inner;
+  return style.outer;
+}
+
+function render(size: number, style: Style = BRAND): Buffer {
   const samples = 4; // 4×4 supersampling for smooth edges
   const rowBytes = size * 4 + 1;
   const raw = Buffer.alloc(rowBytes * size);
@@ -61,7 +94,12 @@ function render(size: number): Buffer {
       let a = 0;
       for (let sy = 0; sy < samples; sy++) {
         for (let sx = 0; sx < samples; sx++) {
-          const c = colorAt((px + (sx + 0.5) / samples) / size, (py + (sy + 0.5) / samples) / size, size);
+          const c = colorAt(
+            (px + (sx + 0.5) / samples) / size,
+            (py + (sy + 0.5) / samples) / size,
+            size,
+            style,
+          );
           if (!c) continue;
           r += c[0] * c[3];
           g += c[1] * c[3];
@@ -110,4 +148,14 @@ for (const [name, size] of [
 ] as const) {
   writeFileSync(path.join(out, name), render(size));
   console.log(`resources/${name} (${size}×${size})`);
+}
+for (const [state, style] of Object.entries(STATES)) {
+  for (const [suffix, size] of [
+    ['', 16],
+    ['@2x', 32],
+  ] as const) {
+    const name = `tray-${state}${suffix}.png`;
+    writeFileSync(path.join(out, name), render(size, style));
+    console.log(`resources/${name} (${size}×${size})`);
+  }
 }

@@ -30,7 +30,7 @@ const built = ['dist/src-main/app/main.js', 'dist/preload/preload.cjs', 'dist/re
 describe('Electron app', () => {
   it('opens a window titled Bulwark whose page sees only window.bulwark.{invoke,on}', async (ctx) => {
     const executablePath = electronBinary();
-    if (!executablePath) ctx.skip('Electron binary not present: cannot launch here');
+    if (!executablePath) ctx.skip('the Electron binary is missing: cannot launch the app here');
     const missing = built.filter((f) => !existsSync(path.join(root, f)));
     expect(missing, 'build first: npm run build && npm run build:preload && npm run build:renderer').toEqual(
       [],
