@@ -122,9 +122,10 @@ export interface LocalRepOptions {
   work: string;
   /** a folder for this run's repository, state and restore (removed afterwards) */
   dir: string;
-  /** the corpus generator (bench/corpus.ts), run as `node GENERATOR WORK --mutate --seed N` */
+  /** the corpus generator (bench/corpus.ts), run as `node GENERATOR WORK ...mutateArgs` */
   generator: string;
-  seed: number;
+  /** its arguments for a working day's changes to this kind of tree (CorpusInfo.mutateArgs) */
+  mutateArgs: string[];
   /** compare the restore with the source this time */
   check: boolean;
 }
@@ -156,7 +157,7 @@ export async function runLocalRep(ctx: BenchContext, o: LocalRepOptions): Promis
     rec.repoBytesNoChange = await duBytes(repo, ctx.env);
 
     const t0 = performance.now();
-    await mustRun(process.execPath, [o.generator, o.work, '--mutate', '--seed', String(o.seed)], {
+    await mustRun(process.execPath, [o.generator, o.work, ...o.mutateArgs], {
       env: ctx.env,
       timeoutMs: ctx.timeoutMs,
     });

@@ -3,12 +3,13 @@
  * Bulwark against restic and borg, side by side, in one run (issue "Performance: benchmark against
  * restic and borg side by side").
  *
- *   node bench/run.ts [--scale S] [--reps N] [--out DIR] [--only bulwark,restic,borg] [--no-s3]
- *                     [--s3-scale S] [--s3-reps N] [--seed N] [--timeout SEC] [--max-minutes M]
- *                     [--no-build] [--keep]
+ *   node bench/run.ts [--trees corpus,small] [--scale S] [--small-files N] [--reps N] [--out DIR]
+ *                     [--only bulwark,restic,borg] [--no-s3] [--s3-scale S] [--s3-small-files N]
+ *                     [--s3-reps N] [--seed N] [--timeout SEC] [--max-minutes M] [--no-build] [--keep]
  *
  * See USAGE below for what it does. Progress goes to stderr, the tables to stdout, everything (raw
- * results and medians) to <out>/bench-<timestamp>.json.
+ * results and medians) to <out>/bench-<timestamp>.json. The last table holds the targets of issue 15
+ * (ratios to restic in the same run) with ✓/✗.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -19,26 +20,31 @@ import { CORPUS_SCRIPT } from './corpus.ts';
 import { abortAll, abortReason, haveGnuTime, killAllSync, run, waitForQuiet, GNU_TIME } from './proc.ts';
 import { MB, MiB, median, ratio, table, type Row } from './report.ts';
 import { runS3, type S3Rep, type S3Result } from './s3.ts';
-import { buildBulwark, ensureCorpus, ensurePrograms, type CorpusInfo } from './setup.ts';
+import { buildBulwark, ensureCorpus, ensurePrograms, type CorpusInfo, type CorpusSpec } from './setup.ts';
 import { borgSpec, bulwarkSpec, resticSpec, TOOL_NAMES, type ToolName, type ToolSpec } from './tools.ts';
 
 const USAGE = `usage: node bench/run.ts [options]
 
-Builds the corpus of bench/corpus.ts (reused when present), then for each tool (bulwark, restic, borg; order
-rotated every repetition), on a fresh repository each repetition: init, initial backup, no-change backup,
-backup after bench/corpus.ts --mutate (on a copy of the corpus), list, restore of the latest snapshot (checked
-with diff -r once per tool), repository size (du -sb), peak RSS of every command (GNU time). Then, unless
---no-s3, bulwark and restic into the project's throw-away Ceph RGW on 127.0.0.1.
+Builds the trees of bench/corpus.ts (reused when present): "corpus" (office files, media, VM images, a
+mailbox) and "small" (a deep tree of 0-64 KiB files, like a source checkout or an office share). Then for
+each tree and each tool (bulwark, restic, borg; order rotated every repetition), on a fresh repository each
+repetition: init, initial backup, no-change backup, backup after bench/corpus.ts --mutate (on a copy of the
+tree), list, restore of the latest snapshot (checked with diff -r once per tool), repository size (du -sb),
+peak RSS of every command (GNU time). Then, unless --no-s3, bulwark and restic into the project's throw-away
+Ceph RGW on 127.0.0.1 (smaller trees). Last, the targets of issue 15 next to the measured ratios, with ✓/✗.
 
+  --trees LIST     comma-separated subset of corpus,small                  default both
   --scale S        corpus scale (1 = about 1 GiB)                         default 1
+  --small-files N  files of the small-files tree                          default 80000
   --reps N         repetitions (medians are reported)                      default 3
   --out DIR        corpus, scratch space and results                      default <repo>/.bench
   --only LIST      comma-separated subset of bulwark,restic,borg           default all three
   --no-s3          skip the S3 (Ceph RGW) part
   --s3-scale S     corpus scale for the S3 part (RGW keeps data in RAM)    default 0.2
+  --s3-small-files N  files of the small-files tree for the S3 part       default 16000
   --s3-reps N      repetitions of the S3 part                              default --reps
   --seed N         corpus seed                                             default 42
-  --timeout SEC    limit for each command                                  default max(120, 900*scale)
+  --timeout SEC    limit for each command              default max(120, 900*scale, 900*small-files/80000)
   --max-minutes M  the whole run stops (what is left is skipped) after M   default: from scale and reps
   --idle-wait SEC  before each tool's timed commands, wait up to SEC for
                    the CPUs to be quiet (the machine may be shared)        default 120 (0: never wait)
@@ -46,13 +52,19 @@ with diff -r once per tool), repository size (du -sb), peak RSS of every command
   --keep           keep the scratch folder <out>/tmp-<timestamp>
   -h, --help       this text`;
 
+type TreeName = 'corpus' | 'small';
+const TREE_NAMES: readonly TreeName[] = ['corpus', 'small'];
+
 interface Options {
+  trees: TreeName[];
   scale: number;
+  smallFiles: number;
   reps: number;
   out: string;
   only: ToolName[];
   s3: boolean;
   s3Scale: number;
+  s3SmallFiles: number;
   s3Reps: number;
   seed: number;
   timeoutSec: number;
@@ -69,12 +81,15 @@ function parseOptions(argv: string[], repoRoot: string): Options | 'help' {
     args: argv,
     allowPositionals: true,
     options: {
+      trees: { type: 'string' },
       scale: { type: 'string' },
+      'small-files': { type: 'string' },
       reps: { type: 'string' },
       out: { type: 'string' },
       only: { type: 'string' },
       'no-s3': { type: 'boolean' },
       's3-scale': { type: 'string' },
+      's3-small-files': { type: 'string' },
       's3-reps': { type: 'string' },
       seed: { type: 'string' },
       timeout: { type: 'string' },
@@ -95,6 +110,16 @@ function parseOptions(argv: string[], repoRoot: string): Options | 'help' {
     return n;
   };
   const scale = number('scale', values.scale, 1);
+  const smallFiles = number('small-files', values['small-files'], 80_000, true);
+  const treeList = (values.trees ?? TREE_NAMES.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const t of treeList)
+    if (!(TREE_NAMES as readonly string[]).includes(t))
+      throw new UsageError(`--trees: unknown tree ${t} (corpus, small)`);
+  const trees = TREE_NAMES.filter((t) => treeList.includes(t));
+  if (trees.length === 0) throw new UsageError('--trees selects no tree');
   const reps = number('reps', values.reps, 3, true);
   const only = (values.only ?? TOOL_NAMES.join(','))
     .split(',')
@@ -107,15 +132,29 @@ function parseOptions(argv: string[], repoRoot: string): Options | 'help' {
   if (tools.length === 0) throw new UsageError('--only selects no tool');
   const s3 = !values['no-s3'];
   const s3Reps = number('s3-reps', values['s3-reps'], reps, true);
-  const timeoutSec = number('timeout', values.timeout, Math.max(120, Math.round(900 * scale)));
-  const est = 10 + reps * tools.length * (Math.max(scale, 0.1) * 10 + 2) + (s3 ? 10 + s3Reps * 5 : 0);
+  // the small-files tree takes about as long per file as the corpus at scale 1 takes for 80 000 files' worth
+  const smallScale = trees.includes('small') ? smallFiles / 80_000 : 0;
+  const corpusScale = trees.includes('corpus') ? scale : 0;
+  const timeoutSec = number(
+    'timeout',
+    values.timeout,
+    Math.max(120, Math.round(900 * Math.max(corpusScale, smallScale))),
+  );
+  const perTool = trees.reduce(
+    (m, t) => m + Math.max(t === 'corpus' ? scale : smallScale, 0.1) * (t === 'corpus' ? 10 : 15) + 2,
+    0,
+  );
+  const est = 10 + reps * tools.length * perTool + (s3 ? 10 + s3Reps * 5 * trees.length : 0);
   return {
+    trees,
     scale,
+    smallFiles,
     reps,
     out: path.resolve(values.out ?? path.join(repoRoot, '.bench')),
     only: tools,
     s3,
     s3Scale: number('s3-scale', values['s3-scale'], 0.2),
+    s3SmallFiles: number('s3-small-files', values['s3-small-files'], 16_000, true),
     s3Reps,
     seed: number('seed', values.seed, 42, true),
     timeoutSec,
@@ -360,6 +399,136 @@ interface FloorRun {
   sha256: string;
 }
 
+interface ReadFloor {
+  warmupSeconds: number;
+  runs: FloorRun[];
+  median: number | null;
+  catMedian: number | null;
+}
+
+interface TreeResult {
+  name: TreeName;
+  corpus: CorpusInfo;
+  readFloor: ReadFloor;
+  local: { runs: LocalRep[]; medians: Medians };
+}
+
+/**
+ * The read floor of a tree: a warm-up read now (so every tool starts with the tree in the page cache), then
+ * `measure()` once per repetition times `tar cf - | sha256sum` and `tar cf - | cat`.
+ */
+async function readFloorProbe(
+  corpus: CorpusInfo,
+  ctx: BenchContext,
+  problems: string[],
+  log: (s: string) => void,
+): Promise<{ result: ReadFloor; measure: () => Promise<void> }> {
+  const parent = path.dirname(corpus.dir);
+  const name = path.basename(corpus.dir);
+  const tarRun = (sink: string) =>
+    run('bash', ['-c', `set -o pipefail; tar cf - -C "$1" "$2" | ${sink}`, '_', parent, name], {
+      env: ctx.env,
+      timeoutMs: ctx.timeoutMs,
+      rss: false,
+    });
+  const warm = await tarRun('cat > /dev/null');
+  const result: ReadFloor = { warmupSeconds: warm.ms / 1000, runs: [], median: null, catMedian: null };
+  const measure = async (): Promise<void> => {
+    await ctx.waitQuiet();
+    const c = await tarRun('cat > /dev/null');
+    const r = await tarRun('sha256sum');
+    if (r.code !== 0 || c.code !== 0) {
+      problems.push(`read floor of ${name}: tar failed: ${(r.stderr + c.stderr).trim().slice(-300)}`);
+      return;
+    }
+    const sha256 = r.stdout.split(/\s/)[0] ?? '';
+    if (result.runs.length > 0 && result.runs[0]?.sha256 !== sha256)
+      problems.push(`the pristine tree ${name} changed during the run (tar stream hash differs)`);
+    result.runs.push({ seconds: r.ms / 1000, catSeconds: c.ms / 1000, sha256 });
+    log(
+      `read floor of ${name}: tar cf - | sha256sum ${(r.ms / 1000).toFixed(2)} s; tar cf - | cat ${(c.ms / 1000).toFixed(2)} s`,
+    );
+  };
+  return { result, measure };
+}
+
+// --- the targets of issue 15 ----------------------------------------------------------------------------
+
+/** One target: bulwark's median over restic's median for `key` must be at most `max`. */
+interface TargetSpec {
+  label: string;
+  key: string;
+  max: number;
+}
+
+/**
+ * The targets (issue 15, "Performance, round two"), as ratios to restic in the same run. The no-change
+ * target is 0.35x on full-size trees and 0.6x on small ones (scale <= 0.2, or a small-files tree of at
+ * most 16 000 files): there the fixed costs (process start, opening the catalog and the index) count.
+ */
+function localTargets(corpus: CorpusInfo): TargetSpec[] {
+  const small = corpus.scale <= 0.2;
+  return [
+    { label: 'initial backup time', key: 'initialSeconds', max: 0.45 },
+    {
+      label: `no-change backup time${small ? ' (small tree)' : ''}`,
+      key: 'noChangeSeconds',
+      max: small ? 0.6 : 0.35,
+    },
+    { label: 'restore time', key: 'restoreSeconds', max: 0.55 },
+    { label: 'peak RSS backup', key: 'rssBackupMB', max: 1.5 },
+    { label: 'peak RSS restore', key: 'rssRestoreMB', max: 1.5 },
+  ];
+}
+const S3_TARGETS: TargetSpec[] = [
+  { label: 'initial backup time', key: 'initialSeconds', max: 0.8 },
+  { label: 'no-change backup time', key: 'noChangeSeconds', max: 0.6 },
+  { label: 'restore time', key: 'restoreSeconds', max: 0.7 },
+  { label: 'peak RSS backup', key: 'rssBackupMB', max: 1.5 },
+  { label: 'peak RSS restore', key: 'rssRestoreMB', max: 1.5 },
+];
+
+/** Every target next to its measured ratio (medians of the repetitions), ✓ met, ✗ missed; null without restic. */
+function targetsTable(
+  trees: TreeResult[],
+  s3: { trees: { name: string; corpus: CorpusInfo }[]; medians?: Partial<Record<string, Medians>> } | null,
+  reps: number,
+): string | null {
+  const rows: Row[] = [];
+  let met = 0;
+  let missed = 0;
+  const add = (where: string, t: TargetSpec, meds: Medians | undefined): void => {
+    const b = meds?.bulwark?.[t.key] ?? null;
+    const r = meds?.restic?.[t.key] ?? null;
+    const q = b !== null && r !== null && r > 0 ? b / r : null;
+    const verdict = q === null ? 'not measured' : q <= t.max ? '✓' : '✗';
+    if (q !== null) {
+      if (q <= t.max) met++;
+      else missed++;
+    }
+    rows.push({
+      label: `${where}: ${t.label}`,
+      digits: 2,
+      values: [b, r, q === null ? null : `${q.toFixed(2)}x`, `<= ${t.max.toFixed(2)}x`, verdict],
+    });
+  };
+  for (const t of trees) {
+    if (!t.local.medians.restic || !t.local.medians.bulwark) continue;
+    for (const spec of localTargets(t.corpus)) add(`${t.name} local`, spec, t.local.medians);
+  }
+  for (const t of s3?.trees ?? []) {
+    const meds = s3?.medians?.[t.name];
+    if (!meds?.restic || !meds.bulwark) continue;
+    for (const spec of S3_TARGETS) add(`${t.name} S3`, spec, meds);
+  }
+  if (rows.length === 0) return null;
+  return [
+    `Targets (issue 15): bulwark/restic, medians of ${reps} repetition(s) from this run; ${met} met, ${missed} missed`,
+    '',
+    table(['target', 'bulwark', 'restic', 'ratio', 'target', 'met'], rows),
+  ].join('\n');
+}
+
 // --- main ------------------------------------------------------------------------------------------------
 
 async function firstLine(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<string> {
@@ -480,7 +649,7 @@ async function main(): Promise<number> {
 
   const results = {
     benchmark: 'bulwark-vs-restic-borg',
-    formatVersion: 1,
+    formatVersion: 2,
     started: started.toISOString(),
     finished: null as string | null,
     options: opts,
@@ -497,29 +666,17 @@ async function main(): Promise<number> {
     notes: [
       'restic: repository format 2 (zstd auto), password, scrypt KDF; borg: repokey-blake2, lz4 (default); bulwark: BULWARK_PASSWORD, real KDF, zstd',
       'bytes added: bulwark stats.bytesAdded, restic summary data_added, borg archive deduplicated_size (each as the tool counts it)',
-      'every tool-repetition backs up a fresh cp -a copy of the pristine corpus at the same path; caches are warm (no drop_caches)',
+      'every tool-repetition backs up a fresh cp -a copy of the pristine tree at the same path; caches are warm (no drop_caches)',
     ],
-    corpus: null as CorpusInfo | null,
-    readFloor: null as {
-      warmupSeconds: number;
-      runs: FloorRun[];
-      median: number | null;
-      catMedian: number | null;
-    } | null,
-    local: { runs: [] as LocalRep[], medians: {} as Medians },
-    s3: null as (S3Result & { medians?: Medians }) | null,
+    /** one entry per tree (--trees): the pristine tree, its read floor, the local runs and their medians */
+    trees: [] as TreeResult[],
+    s3: null as (S3Result & { medians?: Partial<Record<string, Medians>> }) | null,
     problems,
   };
   const save = (): void => {
     results.finished = new Date().toISOString();
     fs.writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n');
   };
-
-  // 2. corpus, warm-up, read floor
-  const corpus = await ensureCorpus(opts.out, generator, opts.scale, opts.seed, env, log);
-  results.corpus = corpus;
-  const parent = path.dirname(corpus.dir);
-  const name = path.basename(corpus.dir);
   const ctx: BenchContext = {
     env,
     timeoutMs: opts.timeoutSec * 1000,
@@ -532,96 +689,95 @@ async function main(): Promise<number> {
       return busy;
     },
   };
-  const tarRun = (sink: string) =>
-    run('bash', ['-c', `set -o pipefail; tar cf - -C "$1" "$2" | ${sink}`, '_', parent, name], {
-      env,
-      timeoutMs: ctx.timeoutMs,
-      rss: false,
-    });
-  const warm = await tarRun('cat > /dev/null');
-  const floor = {
-    warmupSeconds: warm.ms / 1000,
-    runs: [] as FloorRun[],
-    median: null as number | null,
-    catMedian: null as number | null,
-  };
-  results.readFloor = floor;
-  const readFloor = async (): Promise<void> => {
-    await ctx.waitQuiet();
-    const c = await tarRun('cat > /dev/null');
-    const r = await tarRun('sha256sum');
-    if (r.code !== 0 || c.code !== 0) {
-      problems.push(`read floor: tar failed: ${(r.stderr + c.stderr).trim().slice(-300)}`);
-      return;
-    }
-    const sha256 = r.stdout.split(/\s/)[0] ?? '';
-    if (floor.runs.length > 0 && floor.runs[0]?.sha256 !== sha256)
-      problems.push('the pristine corpus changed during the run (tar stream hash differs)');
-    floor.runs.push({ seconds: r.ms / 1000, catSeconds: c.ms / 1000, sha256 });
-    log(
-      `read floor: tar cf - | sha256sum ${(r.ms / 1000).toFixed(2)} s; tar cf - | cat ${(c.ms / 1000).toFixed(2)} s`,
-    );
-  };
-
-  // 3. local repositories: tools rotated within each repetition
-  const work = path.join(tmp, 'work', 'corpus');
-  const checked = new Set<ToolName>();
-  for (let rep = 0; rep < opts.reps && !abortReason(); rep++) {
-    await readFloor();
-    const order = specs.map((_, i) => specs[(i + rep) % specs.length] as ToolSpec);
-    for (const [position, spec] of order.entries()) {
-      if (abortReason()) break;
-      const rec = await runLocalRep(ctx, {
-        spec,
-        rep,
-        position,
-        pristine: corpus.dir,
-        work,
-        dir: path.join(tmp, `${spec.name}-r${rep}`),
-        generator,
-        seed: opts.seed,
-        check: !checked.has(spec.name),
-      });
-      if (rec.restoreCheck !== undefined) checked.add(spec.name);
-      results.local.runs.push(rec);
-      save();
-    }
-  }
-  fs.rmSync(path.dirname(work), { recursive: true, force: true });
-  floor.median = median(floor.runs.map((r) => r.seconds));
-  floor.catMedian = median(floor.runs.map((r) => r.catSeconds));
+  const treeSpec = (tree: TreeName, s3: boolean): CorpusSpec =>
+    tree === 'corpus'
+      ? { kind: 'mixed', scale: s3 ? opts.s3Scale : opts.scale, seed: opts.seed }
+      : { kind: 'small-files', files: s3 ? opts.s3SmallFiles : opts.smallFiles, seed: opts.seed };
   const tools = specs.map((s) => s.name);
-  const lm = localMetrics(corpus);
-  results.local.medians = medians(results.local.runs, lm, tools);
-  save();
 
-  // 4. S3
+  // 2. per tree: the pristine tree, a warm-up read, the read floor, local repositories (tools rotated
+  // within each repetition)
+  for (const tree of opts.trees) {
+    if (abortReason()) break;
+    const corpus = await ensureCorpus(opts.out, generator, treeSpec(tree, false), env, log);
+    const floor = await readFloorProbe(corpus, ctx, problems, log);
+    const entry: TreeResult = {
+      name: tree,
+      corpus,
+      readFloor: floor.result,
+      local: { runs: [], medians: {} },
+    };
+    results.trees.push(entry);
+    const work = path.join(tmp, 'work', tree);
+    const checked = new Set<ToolName>();
+    for (let rep = 0; rep < opts.reps && !abortReason(); rep++) {
+      await floor.measure();
+      const order = specs.map((_, i) => specs[(i + rep) % specs.length] as ToolSpec);
+      for (const [position, spec] of order.entries()) {
+        if (abortReason()) break;
+        const rec = await runLocalRep(ctx, {
+          spec,
+          rep,
+          position,
+          pristine: corpus.dir,
+          work,
+          dir: path.join(tmp, `${tree}-${spec.name}-r${rep}`),
+          generator,
+          mutateArgs: corpus.mutateArgs,
+          check: !checked.has(spec.name),
+        });
+        if (rec.restoreCheck !== undefined) checked.add(spec.name);
+        entry.local.runs.push(rec);
+        save();
+      }
+    }
+    fs.rmSync(path.dirname(work), { recursive: true, force: true });
+    floor.result.median = median(floor.result.runs.map((r) => r.seconds));
+    floor.result.catMedian = median(floor.result.runs.map((r) => r.catSeconds));
+    entry.local.medians = medians(entry.local.runs, localMetrics(corpus), tools);
+    save();
+  }
+
+  // 3. S3: one RGW, every tree (smaller: the RGW keeps its data in RAM)
   if (opts.s3 && !abortReason()) {
     const s3Specs = specs.filter((s) => s.supportsS3);
     try {
-      const s3Corpus = await ensureCorpus(opts.out, generator, opts.s3Scale, opts.seed, env, log);
-      results.s3 = await runS3(ctx, { specs: s3Specs, corpus: s3Corpus, reps: opts.s3Reps, tmp, stamp });
-      results.s3.medians = medians(
-        results.s3.runs,
-        s3Metrics(s3Corpus),
-        s3Specs.map((s) => s.name),
-      );
+      const s3Trees: { name: string; corpus: CorpusInfo }[] = [];
+      for (const tree of opts.trees)
+        s3Trees.push({
+          name: tree,
+          corpus: await ensureCorpus(opts.out, generator, treeSpec(tree, true), env, log),
+        });
+      const s3 = await runS3(ctx, { specs: s3Specs, trees: s3Trees, reps: opts.s3Reps, tmp, stamp });
+      results.s3 = {
+        ...s3,
+        medians: Object.fromEntries(
+          s3Trees.map((t) => [
+            t.name,
+            medians(
+              s3.runs.filter((r) => r.tree === t.name),
+              s3Metrics(t.corpus),
+              s3Specs.map((s) => s.name),
+            ),
+          ]),
+        ),
+      };
     } catch (e) {
-      results.s3 = { runs: [], error: e instanceof Error ? e.message : String(e) };
+      results.s3 = { trees: [], runs: [], error: e instanceof Error ? e.message : String(e) };
     }
     save();
   }
-  for (const r of [...results.local.runs, ...(results.s3?.runs ?? [])]) {
+  for (const r of [...results.trees.flatMap((t) => t.local.runs), ...(results.s3?.runs ?? [])]) {
     const pct = othersLoadPct(r.steps);
     if (pct !== null && pct >= 15)
       problems.push(
-        `${'prefix' in r ? 's3 ' : ''}${r.tool} rep ${r.rep + 1}: other processes used ${pct.toFixed(0)}% of the CPUs during its timed commands (times inflated)`,
+        `${'prefix' in r ? `s3 ${r.tree} ` : ''}${r.tool} rep ${r.rep + 1}: other processes used ${pct.toFixed(0)}% of the CPUs during its timed commands (times inflated)`,
       );
   }
   if (abortReason()) problems.push(`run cut short: ${abortReason()}`);
   save();
 
-  // 5. report
+  // 4. report
   const gib = (b: number) => `${(b / MiB).toFixed(1)} MiB`;
   const out: string[] = [];
   out.push('');
@@ -633,41 +789,52 @@ async function main(): Promise<number> {
   );
   out.push(
     `host: ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}; ` +
-      `corpus scale ${corpus.scale} seed ${corpus.seed}: ${corpus.files} files, ${gib(corpus.bytes)}; ` +
-      `${results.local.runs.length} runs, ${opts.reps} repetition(s), medians`,
+      `${opts.reps} repetition(s), medians`,
   );
-  out.push('');
-  out.push(toolTable(results.local.runs, lm, results.local.medians, tools));
-  const fm = floor.median;
-  out.push(
-    `read floor (tar cf - | sha256sum, warm cache): ${fm === null ? '-' : `${fm.toFixed(2)} s, ${(corpus.bytes / MiB / fm).toFixed(0)} MiB/s`}` +
-      `; tar cf - | cat: ${floor.catMedian === null ? '-' : `${floor.catMedian.toFixed(2)} s`}` +
-      ` (first, warm-up read: ${floor.warmupSeconds.toFixed(2)} s)`,
-  );
-  const errs = errorLines('', results.local.runs);
-  if (errs.length) out.push('', 'errors:', ...errs.map((l) => `  ${l}`));
-  if (results.s3) {
+  for (const t of results.trees) {
+    const { corpus, readFloor: floor } = t;
     out.push('');
+    out.push(
+      `${t.name}: ${corpus.label} seed ${corpus.seed}: ${corpus.files} files, ${gib(corpus.bytes)}; ${t.local.runs.length} runs`,
+    );
+    out.push('');
+    out.push(toolTable(t.local.runs, localMetrics(corpus), t.local.medians, tools));
+    const fm = floor.median;
+    out.push(
+      `read floor (tar cf - | sha256sum, warm cache): ${fm === null ? '-' : `${fm.toFixed(2)} s, ${(corpus.bytes / MiB / fm).toFixed(0)} MiB/s`}` +
+        `; tar cf - | cat: ${floor.catMedian === null ? '-' : `${floor.catMedian.toFixed(2)} s`}` +
+        ` (first, warm-up read: ${floor.warmupSeconds.toFixed(2)} s)`,
+    );
+    const errs = errorLines('', t.local.runs);
+    if (errs.length) out.push('', 'errors:', ...errs.map((l) => `  ${l}`));
+  }
+  if (results.s3) {
     const s3 = results.s3;
-    if (s3.error && s3.runs.length === 0) out.push(`S3 (Ceph RGW): not run: ${s3.error}`);
-    else if (s3.corpus) {
-      const s3Tools = [...new Set(s3.runs.map((r) => r.tool))];
+    if (s3.error && s3.runs.length === 0) out.push('', `S3 (Ceph RGW): not run: ${s3.error}`);
+    for (const t of s3.trees) {
+      const runs = s3.runs.filter((r) => r.tree === t.name);
+      const s3Tools = [...new Set(runs.map((r) => r.tool))];
+      out.push('');
       out.push(
-        `S3: Ceph RGW on ${s3.endpoint} (memstore), bucket with Object Lock; corpus scale ${s3.corpus.scale}: ` +
-          `${s3.corpus.files} files, ${gib(s3.corpus.bytes)}`,
+        `S3 ${t.name}: Ceph RGW on ${s3.endpoint ?? '-'} (memstore), bucket with Object Lock; ${t.corpus.label}: ` +
+          `${t.corpus.files} files, ${gib(t.corpus.bytes)}`,
       );
       out.push('');
-      out.push(toolTable(s3.runs, s3Metrics(s3.corpus), s3.medians ?? {}, s3Tools));
-      const e3 = errorLines('', s3.runs);
-      if (s3.error) e3.push(`S3 part stopped: ${s3.error}`);
+      out.push(toolTable(runs, s3Metrics(t.corpus), s3.medians?.[t.name] ?? {}, s3Tools));
+      const e3 = errorLines('', runs);
       if (e3.length) out.push('', 'S3 errors:', ...e3.map((l) => `  ${l}`));
     }
+    if (s3.error && s3.runs.length > 0) out.push('', `S3 part stopped: ${s3.error}`);
   }
+  const targets = targetsTable(results.trees, results.s3, opts.reps);
+  if (targets) out.push('', targets);
   if (problems.length) out.push('', 'problems:', ...problems.map((p) => `  ${p}`));
   out.push('', `raw results and medians: ${resultsPath}`);
   console.log(out.join('\n'));
   const anyFailed =
-    results.local.runs.some((r) => r.error || (r.restoreCheck && r.restoreCheck !== 'identical')) ||
+    results.trees.some((t) =>
+      t.local.runs.some((r) => r.error || (r.restoreCheck && r.restoreCheck !== 'identical')),
+    ) ||
     (results.s3?.runs ?? []).some((r) => r.error || (r.restoreCheck && r.restoreCheck !== 'identical')) ||
     results.s3?.error !== undefined ||
     abortReason() !== undefined;

@@ -88,7 +88,7 @@ describe('bulwark serve in Chromium', () => {
     // the frame: navigation, the main side's answer on top; no folder of the service yet, so the overview
     // invites to add one
     const nav = page.getByRole('navigation', { name: 'Main' });
-    await expect.poll(() => nav.getByRole('link').count(), { timeout: 20_000 }).toBe(6);
+    await expect.poll(() => nav.getByRole('link').count(), { timeout: 20_000 }).toBe(7);
     expect(await page.getByRole('heading', { level: 1 }).textContent()).toBe('Overview');
     const bar = page.getByRole('region', { name: 'Protection status' });
     await expect.poll(() => bar.getAttribute('data-state'), { timeout: 20_000 }).not.toBe('checking');

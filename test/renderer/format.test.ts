@@ -119,9 +119,24 @@ describe('plain words', () => {
     expect(network.hint).not.toContain('bulwark serve');
   });
 
+  it('never passes on advice written for the terminal: an offline NAS is not told to create a repository', () => {
+    const offline = describeError({
+      code: 'REPO_NOT_FOUND',
+      message: 'no Bulwark repository at file:///mnt/nas/backups',
+      hint: 'Check the location. Only for a new, empty location: `bulwark init` creates a repository.',
+    });
+    expect(offline.hint).toBe('Check that the drive, network share or cloud storage is connected.');
+    expect(offline.hint).not.toMatch(/init|creat/i);
+    const command = describeError({ code: 'LOCKED', message: 'x', hint: 'Run bulwark unlock --force.' });
+    expect(command.hint).toBe('Wait a moment and try again.');
+  });
+
   it('drops an engine code at the start of a recorded failure', () => {
     expect(plainRunError('NOT_FOUND: /media/usb: not found')).toBe('/media/usb: not found');
     expect(plainRunError('The disk is full')).toBe('The disk is full');
+    expect(plainRunError('REPO_NOT_FOUND: no Bulwark repository at file:///mnt/office%20nas/backups')).toBe(
+      'no Bulwark repository at /mnt/office nas/backups',
+    );
   });
 
   it('targets and immutability in words (no "fs", no "worm-folder")', () => {

@@ -436,4 +436,24 @@ describe('the restore dialog', () => {
     expect(flowSelectors.step(store.getState())).toBe('review');
     expect(flowSelectors.error(store.getState())?.code).toBe('NO_SPACE');
   });
+
+  it('a restore that is done before restore.start answers is shown as done (its event came first)', async () => {
+    const { client, calls } = fakeClient();
+    const store = createFlowStore(() => client);
+    store.getState().begin({ sourceId: 's1', snapshotId: 'n', paths: ['a.txt'], label: 'a.txt' });
+    const planning = store.getState().makePlan();
+    calls[0]?.resolve(ok(plan));
+    await planning;
+    const starting = store.getState().start();
+    // the event socket is faster than the answer: the job is over before its id is known here
+    store.getState().applyState({ jobId: 'other', kind: 'backup', state: 'succeeded', at });
+    store.getState().applyState({ jobId: 'r1', kind: 'restore', state: 'succeeded', at });
+    expect(flowSelectors.step(store.getState())).toBe('starting');
+    calls[1]?.resolve(ok({ job: job('running') }));
+    await starting;
+    expect(flowSelectors.step(store.getState())).toBe('done');
+    expect(flowSelectors.jobState(store.getState())).toBe('succeeded');
+    // and the summary is read from the job
+    expect(calls[2]?.channel).toBe('bulwark:jobs.list');
+  });
 });

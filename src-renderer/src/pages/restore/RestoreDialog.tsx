@@ -59,6 +59,7 @@ function Destination() {
       <FolderPicker
         isOpen={picking}
         title="Restore into which folder?"
+        purpose="restore-destination"
         onClose={() => setPicking(false)}
         onChoose={(path) => {
           setPicking(false);
@@ -69,19 +70,25 @@ function Destination() {
   );
 }
 
+/** the path and two lines of facts (kept in step with .conflict in pages.css) */
+const CONFLICT_ROW_HEIGHT = 68;
+
 function ConflictRow({ item }: { item: RestorePlanItem }) {
   return (
     <div className="conflict">
       <span className="mono conflict__path ellipsis-start" title={item.destination}>
         <bdi dir="ltr">{item.destination}</bdi>
       </span>
+      {/* one fact a line: side by side they did not fit the dialog (the second was cut off) */}
       <span className="conflict__facts">
-        Backup: {formatBytes(item.size)}
+        In the backup: {formatBytes(item.size)}
         {item.mtime ? `, changed ${formatExact(item.mtime)}` : ''}
-        {item.existing
-          ? ` · There now: ${formatBytes(item.existing.size)}, changed ${formatExact(item.existing.mtime)}`
-          : ''}
       </span>
+      {item.existing ? (
+        <span className="conflict__facts">
+          There now: {formatBytes(item.existing.size)}, changed {formatExact(item.existing.mtime)}
+        </span>
+      ) : null}
     </div>
   );
 }
@@ -99,15 +106,20 @@ function Review() {
         {formatCount(totals.files, 'file')} ({formatBytes(totals.bytes)}) will be restored into{' '}
         <span className="mono">{plan.destination}</span>.
       </p>
+      {/* a count of 0 says nothing, except for conflicts: "0 files differ" is the reassurance */}
       <ul className="plan-totals">
-        <li>
-          <CircleCheck aria-hidden="true" size={16} className="text-success" />{' '}
-          {formatCount(totals.create, 'file')} to create
-        </li>
-        <li>
-          <CircleCheck aria-hidden="true" size={16} className="text-success" />{' '}
-          {formatCount(totals.identical, 'file')} already there, the same (left alone)
-        </li>
+        {totals.create > 0 ? (
+          <li>
+            <CircleCheck aria-hidden="true" size={16} className="text-success" />{' '}
+            {formatCount(totals.create, 'file')} to create
+          </li>
+        ) : null}
+        {totals.identical > 0 ? (
+          <li>
+            <CircleCheck aria-hidden="true" size={16} className="text-success" />{' '}
+            {formatCount(totals.identical, 'file')} already there, the same (left alone)
+          </li>
+        ) : null}
         <li>
           <TriangleAlert
             aria-hidden="true"
@@ -122,7 +134,7 @@ function Review() {
           <h3 className="restore-step__subtitle">Files that are there now and differ</h3>
           <VirtualList
             count={conflicts.length}
-            rowHeight={52}
+            rowHeight={CONFLICT_ROW_HEIGHT}
             maxHeight="min(12rem, 30vh)"
             label="Files that differ"
             renderRow={(i) => (conflicts[i] ? <ConflictRow item={conflicts[i]} /> : null)}

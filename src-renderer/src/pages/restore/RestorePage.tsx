@@ -14,6 +14,7 @@ import { PageHeader } from '../../ui/PageHeader.tsx';
 import { BrowseTab } from './BrowseTab.tsx';
 import { EverythingTab } from './EverythingTab.tsx';
 import { FindTab } from './FindTab.tsx';
+import { LastCleanBanner } from './LastCleanBanner.tsx';
 import { PreviewPane } from './PreviewPane.tsx';
 
 /** Restore: three ways in (find a file, browse a point in time, everything at once) and a preview pane. */
@@ -30,6 +31,7 @@ export function RestorePage() {
         title="Restore"
         description="Get back a file or a folder as it was at any backup: deleted, overwritten or encrypted by ransomware."
       />
+      <LastCleanBanner />
       {hidden && step !== 'closed' ? (
         <Banner
           tone="info"

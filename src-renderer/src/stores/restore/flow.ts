@@ -107,6 +107,12 @@ export const flowSelectors = {
 
 export function createFlowStore(getClient: () => BulwarkClient): StoreApi<FlowStore> {
   let generation = 0;
+  /**
+   * Jobs that finished while restore.start was on its way: a small restore is done before its answer
+   * arrives, and its job.state event (sent at once on the event socket) came when the job's id was not
+   * known here yet. Kept until that answer, then looked up.
+   */
+  let finishedEarly = new Map<string, EventOf<'bulwark:job.state'>>();
   return createStore<FlowStore>()((set, get) => {
     async function fetchSummary(jobId: string, mine: number): Promise<void> {
       const result = await getClient().call('bulwark:jobs.list', { historyLimit: 0 });
@@ -157,6 +163,7 @@ export function createFlowStore(getClient: () => BulwarkClient): StoreApi<FlowSt
         const { plan, policy } = get();
         if (!plan) return;
         const mine = ++generation;
+        finishedEarly = new Map();
         set({ step: 'starting', error: undefined });
         const result = await getClient().call('bulwark:restore.start', {
           planId: plan.planId,
@@ -168,6 +175,13 @@ export function createFlowStore(getClient: () => BulwarkClient): StoreApi<FlowSt
           return;
         }
         const job = result.value.job;
+        const early = finishedEarly.get(job.id);
+        finishedEarly = new Map();
+        if (early && !FINAL.has(job.state)) {
+          set({ jobId: job.id, step: 'running', jobState: job.state, progress: job.progress });
+          get().applyState(early);
+          return;
+        }
         set({
           step: FINAL.has(job.state) ? 'done' : 'running',
           jobId: job.id,
@@ -208,6 +222,8 @@ export function createFlowStore(getClient: () => BulwarkClient): StoreApi<FlowSt
 
       applyState(event) {
         const s = get();
+        if (s.step === 'starting' && s.jobId === undefined && FINAL.has(event.state))
+          finishedEarly.set(event.jobId, event);
         if (s.jobId !== event.jobId) return;
         if (!FINAL.has(event.state)) {
           set({ jobState: event.state });
