@@ -145,6 +145,10 @@ export default defineConfig(
       '.tmp/',
       'test-results/',
       'playwright-report/',
+      // benchmark corpora and scratch space (git-ignored), often changing while a bench runs
+      '.bench/',
+      'bench-out/',
+      '.e2e-screenshots/',
     ],
   },
   js.configs.recommended,

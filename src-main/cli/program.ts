@@ -1,6 +1,9 @@
 import { Command } from 'commander';
 import type { App } from './app.ts';
 import { registerAudit } from './commands/audit.ts';
+import { registerConnect } from './commands/connect.ts';
+import { registerCopy } from './commands/copy.ts';
+import { registerDrill } from './commands/drill.ts';
 import { registerBackup } from './commands/backup.ts';
 import { registerDiff } from './commands/diff.ts';
 import { registerFind } from './commands/find.ts';
@@ -24,6 +27,7 @@ const ENV_HELP = `
 Environment:
   BULWARK_REPOSITORY  repository when --repo is not given
   BULWARK_PASSWORD    repository password (or --password-file FILE; in a terminal you are asked)
+  BULWARK_TO_PASSWORD bulwark copy: the destination's password (or --to-password-file FILE)
   BULWARK_HOME        folder for all local state (catalogs, default repository, key file)
   BULWARK_KDF_N       scrypt cost for new repositories (power of two; tests use a small one)
 
@@ -58,6 +62,9 @@ export function buildProgram(app: App): Command {
   registerForget(program, app);
   registerPrune(program, app);
   registerAudit(program, app);
+  registerDrill(program, app);
+  registerConnect(program, app);
+  registerCopy(program, app);
   registerServe(program, app);
   for (const cmd of program.commands) cmd.addHelpText('after', EXIT_CODES_HELP);
   return program;

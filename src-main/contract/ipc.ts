@@ -22,7 +22,12 @@ import {
   sourceStatusSchema,
   targetSchema,
 } from './model.ts';
+import { oversightChannels } from './oversight.ts';
+import { signalChannels } from './signals.ts';
+import { retentionChannels } from './retention.ts';
+import { drillChannels } from './drills.ts';
 import { resultErrorSchema, type Result } from './result.ts';
+import { targetTestResultSchema } from './target-test.ts';
 
 /**
  * THE contract between the UI and the main side. Every request/response channel and every event the main
@@ -111,6 +116,15 @@ const sourceFields = {
     .max(86_400, 'The wait after a change can be at most a day.'),
   rescanMinutes: minutesField('The time between full checks'),
   enabled: z.boolean(),
+  drillEveryDays: z
+    .number('The time between restore tests must be a number of days.')
+    .positive('The time between restore tests must be more than 0 days.')
+    .max(366, 'Run a restore test at least once a year.'),
+  rtoMinutes: minutesField('The longest a full restore may take'),
+  /** 3-2-1: other destinations its backups are copied to after each backup */
+  copyTargetIds: z
+    .array(id, 'Choose the destinations to copy to.')
+    .max(20, 'Choose at most 20 destinations to copy to.'),
 };
 
 /** What `sources.add` takes; omitted fields get the service's defaults (RPO 60 min, quiet 30 s, rescan 60 min). */
@@ -125,6 +139,10 @@ export const sourceAddSchema = z.strictObject({
   quietSeconds: sourceFields.quietSeconds.optional(),
   rescanMinutes: sourceFields.rescanMinutes.optional(),
   enabled: sourceFields.enabled.optional(),
+  /** restore tests: how often (days, default 7) and the longest a full restore may take (default 240 min) */
+  drillEveryDays: sourceFields.drillEveryDays.optional(),
+  rtoMinutes: sourceFields.rtoMinutes.optional(),
+  copyTargetIds: sourceFields.copyTargetIds.optional(),
 });
 
 export const sourceUpdateSchema = z.strictObject({
@@ -138,6 +156,9 @@ export const sourceUpdateSchema = z.strictObject({
   quietSeconds: sourceFields.quietSeconds.optional(),
   rescanMinutes: sourceFields.rescanMinutes.optional(),
   enabled: sourceFields.enabled.optional(),
+  drillEveryDays: sourceFields.drillEveryDays.optional(),
+  rtoMinutes: sourceFields.rtoMinutes.optional(),
+  copyTargetIds: sourceFields.copyTargetIds.optional(),
 });
 
 const targetCommon = {
@@ -151,6 +172,11 @@ const targetCommon = {
   password,
   /** create the repository when the location holds none (default true) */
   initialize: z.boolean().optional(),
+  /**
+   * new: refuse a location that already holds a repository; existing: refuse one that holds none, and
+   * rebuild this computer's catalog from the repository (its snapshots appear). Absent: either.
+   */
+  repository: z.enum(['new', 'existing']).optional(),
   /** bandwidth limit for this target, bytes per second */
   bytesPerSecond: z
     .number('The speed limit must be a number of bytes per second.')
@@ -159,43 +185,53 @@ const targetCommon = {
     .optional(),
 };
 
+/** Where an S3 target is and the keys to reach it (targets.add and targets.test). */
+const s3Location = {
+  bucket: z
+    .string('Give the name of the bucket.')
+    .min(3, 'A bucket name has at least 3 characters.')
+    .max(63, 'A bucket name has at most 63 characters.')
+    .regex(
+      /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/,
+      'A bucket name has only lowercase letters, digits, dots and hyphens, and starts and ends with a letter or digit.',
+    ),
+  prefix: z
+    .string('The folder in the bucket must be text.')
+    .max(512, 'The folder in the bucket is too long (at most 512 characters).')
+    .refine(
+      (p) => !p.includes('..') && !p.startsWith('/'),
+      'The folder in the bucket must not start with / or contain "..".',
+    )
+    .optional(),
+  /** S3-compatible servers (Ceph, MinIO, a NAS, Wasabi, B2): their URL */
+  endpoint: z
+    .url({
+      protocol: /^https?$/,
+      error: 'Give the address of the storage service, starting with https:// (or http://).',
+    })
+    .optional(),
+  region: z
+    .string('The region must be text.')
+    .min(1, 'The region cannot be empty.')
+    .max(100, 'The region is too long.')
+    .optional(),
+  /** without keys the service uses its environment's (AWS_* variables, ~/.aws) */
+  accessKeyId: secret.optional(),
+  secretAccessKey: secret.optional(),
+};
+const bothKeysOrNeither = {
+  check: (t: { accessKeyId?: string | undefined; secretAccessKey?: string | undefined }) =>
+    (t.accessKeyId === undefined) === (t.secretAccessKey === undefined),
+  params: { message: 'Give both the access key and the secret key, or neither.', path: ['secretAccessKey'] },
+};
+
 /** A folder (local disk or mounted NAS share) or an S3 bucket; the secrets are kept on the main side. */
 export const targetAddSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('fs'), path: absolutePath, ...targetCommon }),
   z
     .strictObject({
       kind: z.literal('s3'),
-      bucket: z
-        .string('Give the name of the bucket.')
-        .min(3, 'A bucket name has at least 3 characters.')
-        .max(63, 'A bucket name has at most 63 characters.')
-        .regex(
-          /^[a-z0-9][a-z0-9.-]*[a-z0-9]$/,
-          'A bucket name has only lowercase letters, digits, dots and hyphens, and starts and ends with a letter or digit.',
-        ),
-      prefix: z
-        .string('The folder in the bucket must be text.')
-        .max(512, 'The folder in the bucket is too long (at most 512 characters).')
-        .refine(
-          (p) => !p.includes('..') && !p.startsWith('/'),
-          'The folder in the bucket must not start with / or contain "..".',
-        )
-        .optional(),
-      /** S3-compatible servers (Ceph, MinIO, a NAS, Wasabi, B2): their URL */
-      endpoint: z
-        .url({
-          protocol: /^https?$/,
-          error: 'Give the address of the storage service, starting with https:// (or http://).',
-        })
-        .optional(),
-      region: z
-        .string('The region must be text.')
-        .min(1, 'The region cannot be empty.')
-        .max(100, 'The region is too long.')
-        .optional(),
-      /** without keys the service uses its environment's (AWS_* variables, ~/.aws) */
-      accessKeyId: secret.optional(),
-      secretAccessKey: secret.optional(),
+      ...s3Location,
       /** Object Lock for a repository created here (the bucket must have Object Lock enabled) */
       objectLock: z
         .strictObject({
@@ -209,10 +245,19 @@ export const targetAddSchema = z.discriminatedUnion('kind', [
         .optional(),
       ...targetCommon,
     })
-    .refine((t) => (t.accessKeyId === undefined) === (t.secretAccessKey === undefined), {
-      message: 'Give both the access key and the secret key, or neither.',
-      path: ['secretAccessKey'],
-    }),
+    .refine(bothKeysOrNeither.check, bothKeysOrNeither.params),
+]);
+
+/**
+ * targets.test: a saved target (by id), or a location and keys given in the wizard (nothing is saved).
+ * `mode`: the lock mode to test (default: the repository's, else COMPLIANCE).
+ */
+export const targetTestSchema = z.union([
+  z.strictObject({ targetId: id, mode: lockModeSchema.optional() }),
+  z.strictObject({ kind: z.literal('fs'), path: absolutePath }),
+  z
+    .strictObject({ kind: z.literal('s3'), ...s3Location, mode: lockModeSchema.optional() })
+    .refine(bothKeysOrNeither.check, bothKeysOrNeither.params),
 ]);
 
 export const channels = {
@@ -220,16 +265,27 @@ export const channels = {
   'bulwark:app.version': { request: noArgs, response: appVersionSchema },
   /** the open repository; fails with REPO_NOT_FOUND when none is configured */
   'bulwark:repo.info': { request: noArgs, response: repositoryInfoSchema },
-  /** snapshots in the open repository, newest first */
+  /**
+   * Snapshots, newest first, a page at a time. With `sourceId` or `targetId`: from the repository of that
+   * source's target (or of that target), each with its protected-until, tier and legal hold; without
+   * either: from the repository `bulwark serve` was given (--repo, else the default one).
+   */
   'bulwark:snapshots.list': {
     request: z.strictObject({
       /** only snapshots of this configured source */
       source: z.string().min(1).optional(),
-      /** only snapshots the service made of this source (sources.list) */
+      /** only snapshots the service made of this source (sources.list), from its target */
       sourceId: id.optional(),
+      /** every snapshot on this target (with sourceId: that source's on this target) */
+      targetId: id.optional(),
+      offset: z.number().int().min(0).optional(),
       limit: z.number().int().min(1).max(10_000).optional(),
     }),
-    response: z.object({ snapshots: z.array(snapshotSummarySchema) }),
+    response: z.object({
+      snapshots: z.array(snapshotSummarySchema),
+      /** how many there are in all (for paging) */
+      total: z.number().int().nonnegative().optional(),
+    }),
   },
 
   // ---- the unattended service ----
@@ -278,6 +334,29 @@ export const channels = {
     request: targetAddSchema,
     response: z.object({ target: targetSchema }),
   },
+  /**
+   * The self-test: is this target immutable with these keys? Runs against a saved target or a location
+   * and keys given (nothing is saved then; a saved target keeps the result as its lastTest).
+   */
+  'bulwark:targets.test': {
+    request: targetTestSchema,
+    response: z.object({ result: targetTestResultSchema }),
+  },
+  /**
+   * Disaster recovery on a new computer ("Restore from an existing backup"): opens the existing repository at
+   * the location with the password (never creates one: `initialize` and `objectLock` are ignored), keeps it as
+   * a target, rebuilds the catalog from it and adds each folder it holds backups of as a paused source, so
+   * its snapshots appear on the Restore page. Resume a source to protect it again from this computer.
+   */
+  'bulwark:targets.connect': {
+    request: targetAddSchema,
+    response: z.object({
+      target: targetSchema,
+      /** the folders found in the backups, each a paused source */
+      sources: z.array(sourceStatusSchema),
+      snapshots: z.number().int().nonnegative(),
+    }),
+  },
   /** only a target no source uses; the repository itself is left as it is */
   'bulwark:targets.remove': {
     request: z.strictObject({ targetId: id }),
@@ -325,6 +404,20 @@ export const channels = {
       /** folders beyond the first 1 000 are not listed */
       truncated: z.boolean(),
     }),
+  },
+
+  /**
+   * The computer's own folder dialog (the desktop app): the folder the person chose, or no `path` when they
+   * canceled. `bulwark serve` answers UNSUPPORTED (a browser page cannot open it): use fs.folders there.
+   */
+  'bulwark:fs.pickFolder': {
+    request: z.strictObject({
+      /** what the folder is for: the dialog's title and button say it */
+      purpose: z.enum(['source', 'target', 'restore-destination']),
+      /** where the dialog opens */
+      startPath: absolutePath.optional(),
+    }),
+    response: z.object({ path: z.string().optional() }),
   },
 
   // ---- restore ----
@@ -422,6 +515,17 @@ export const channels = {
     request: z.strictObject({ alertId: z.number().int().positive() }),
     response: z.object({ alert: alertSchema }),
   },
+
+  // ---- notifications, the audit log, storage history (contract/oversight.ts) ----
+  ...oversightChannels,
+  // ---- ransomware signals: the last clean snapshot, resolving an incident, decoys (contract/signals.ts) ----
+  ...signalChannels,
+
+  // ---- snapshots: legal hold, retention, prune and the lock check (contract/retention.ts) ----
+  ...retentionChannels,
+
+  // ---- restore drills: test restores, their history and the printable report (contract/drills.ts) ----
+  ...drillChannels,
 } as const satisfies Record<Prefixed, ChannelSpec>;
 
 export const jobStateEventSchema = z.object({

@@ -35,6 +35,17 @@ export const snapshotSummarySchema = z.object({
   stats: snapshotStatsSchema,
   /** the snapshot cannot be deleted before this time (immutability) */
   retainUntil: isoTime.optional(),
+  /**
+   * The earliest lock end over every object the snapshot needs, as the storage server last reported it
+   * (the daily lock check, `bulwark verify --locks`); absent when unknown or not locked (folders).
+   */
+  protectedUntil: isoTime.optional(),
+  /** under legal hold: kept whatever its dates say until the hold is lifted */
+  held: z.boolean().optional(),
+  /** the longest retention period that keeps it (its source's policy) */
+  tier: z.enum(['daily', 'weekly', 'monthly', 'yearly']).optional(),
+  /** the target it is stored on (service snapshots) */
+  targetId: z.string().optional(),
 });
 export type SnapshotSummary = z.infer<typeof snapshotSummarySchema>;
 
@@ -83,7 +94,11 @@ export const jobProgressSchema = z.object({
 });
 export type JobProgress = z.infer<typeof jobProgressSchema>;
 
-export const jobKindSchema = z.enum(['backup', 'restore', 'verify', 'prune', 'drill']);
+/**
+ * forget: retention applied after a backup; prune: space freed (weekly); verify: the daily lock check;
+ * copy: a source's new backups copied to another destination (3-2-1)
+ */
+export const jobKindSchema = z.enum(['backup', 'restore', 'verify', 'prune', 'drill', 'forget', 'copy']);
 export type JobKind = z.infer<typeof jobKindSchema>;
 
 /**
@@ -164,6 +179,25 @@ export type ServiceTargetKind = z.infer<typeof serviceTargetKindSchema>;
 
 export const lockModeSchema = z.enum(['COMPLIANCE', 'GOVERNANCE']);
 
+/**
+ * What the target self-test (targets.test) concluded: immutable (S3 Object Lock holds against these
+ * keys), tamper-evident (a folder: changes are detected, not prevented), not-immutable (with the reason).
+ */
+export const targetVerdictSchema = z.enum(['immutable', 'tamper-evident', 'not-immutable']);
+export type TargetVerdict = z.infer<typeof targetVerdictSchema>;
+
+/** The last self-test of a saved target, kept with it (src-main/engine/service/target-tests.ts). */
+export const targetLastTestSchema = z.object({
+  verdict: targetVerdictSchema,
+  /** the verdict in plain words, e.g. "Immutable" or "Not immutable with these credentials" */
+  headline: z.string(),
+  /** why, in one sentence */
+  reason: z.string(),
+  testedAt: isoTime,
+  mode: lockModeSchema.optional(),
+});
+export type TargetLastTest = z.infer<typeof targetLastTestSchema>;
+
 /** A configured target. Never carries a password or access key (they stay on the main side). */
 export const targetSchema = z.object({
   id: z.string().min(1),
@@ -182,6 +216,8 @@ export const targetSchema = z.object({
   lock: z.object({ mode: lockModeSchema, days: count }).optional(),
   repositoryId: z.string().optional(),
   createdAt: isoTime,
+  /** the last self-test (absent: never tested) */
+  lastTest: targetLastTestSchema.optional(),
 });
 export type Target = z.infer<typeof targetSchema>;
 
@@ -200,14 +236,64 @@ export const sourceSchema = z.object({
   /** a full rescan runs at least this often */
   rescanMinutes: minutes,
   enabled: z.boolean(),
+  /** a restore test runs at least this often (days; default 7) */
+  drillEveryDays: z.number().positive().optional(),
+  /** the longest a full restore may take (recovery time objective; default 240) */
+  rtoMinutes: minutes.optional(),
+  /** 3-2-1: other destinations its backups are copied to after each backup (absent: none) */
+  copyTargetIds: z.array(z.string()).optional(),
   createdAt: isoTime,
 });
 export type Source = z.infer<typeof sourceSchema>;
 
+/** Where a copy lives: this computer's disk, another disk, a network folder (NAS), a cloud bucket. */
+export const copyMediumSchema = z.enum(['this-disk', 'other-disk', 'nas', 'cloud']);
+export type CopyMedium = z.infer<typeof copyMediumSchema>;
+
+/** 3-2-1 of a source: each place its backups are (its destination first, then its copies), and what is missing. */
+export const threeTwoOneSchema = z.object({
+  places: z.array(
+    z.object({
+      targetId: z.string(),
+      name: z.string(),
+      /** the destination it backs up to (the others receive copies) */
+      primary: z.boolean(),
+      medium: copyMediumSchema,
+      offsite: z.boolean(),
+      /** the newest backup of the source this place holds (absent: none yet) */
+      newestAt: isoTime.optional(),
+      lastAttemptAt: isoTime.optional(),
+      /** why the last copy failed, in the engine's words */
+      lastError: z.string().optional(),
+      /** its newest copy is older than the source's time limit while the source itself is current */
+      behind: z.boolean(),
+    }),
+  ),
+  /** places holding a backup that is not late */
+  copies: z.number().int().nonnegative(),
+  media: z.array(copyMediumSchema),
+  offsite: z.number().int().nonnegative(),
+  /** two copies or more, one off this computer's disk, one off-site, none late */
+  met: z.boolean(),
+  /** what is missing, in plain words */
+  missing: z.array(z.string()),
+  /** "2 copies · 1 off-site" or "Only one copy — add an off-site copy" */
+  summary: z.string(),
+});
+export type ThreeTwoOne = z.infer<typeof threeTwoOneSchema>;
+
 // ---- protection status (DESIGN §8: one function on the main side decides, every surface shows it) ----------
 
 /** The pages of the app; an alert or a reason links to the one that fixes it. */
-export const pageSchema = z.enum(['overview', 'restore', 'sources', 'targets', 'alerts', 'settings']);
+export const pageSchema = z.enum([
+  'overview',
+  'restore',
+  'sources',
+  'snapshots',
+  'targets',
+  'alerts',
+  'settings',
+]);
 export type Page = z.infer<typeof pageSchema>;
 
 /** protected: the last backup succeeded within the RPO and nothing below is wrong; otherwise at-risk or not-protected */
@@ -231,6 +317,8 @@ export const protectionReasonSchema = z.object({
     'lock-invariant-broken',
     'repository-damaged',
     'repository-tampered',
+    'locks-short',
+    'ransomware-suspected',
   ]),
   /** one sentence for people: what is wrong */
   text: z.string(),
@@ -280,6 +368,8 @@ export const sourceStatusSchema = sourceSchema.extend({
       error: z.string().optional(),
     })
     .optional(),
+  /** 3-2-1: copies, kinds of media, off-site copies and what is missing (absent from older services) */
+  copies: threeTwoOneSchema.optional(),
 });
 export type SourceStatus = z.infer<typeof sourceStatusSchema>;
 
@@ -294,6 +384,14 @@ export const alertKindSchema = z.enum([
   'watch-degraded',
   /** a folder of a source is not there (moved, renamed, its disk or share disconnected) */
   'source-missing',
+  /** the daily lock check found backups the server protects for less time than promised */
+  'locks-short',
+  /** a ransomware signal on a watched folder: its last clean backup is held, old backups are not cleaned up */
+  'ransomware-suspected',
+  /** a restore test found files that do not come back intact, or a full restore would take longer than allowed */
+  'drill-failed',
+  /** an extra copy of a source's backups (3-2-1) is older than the source's time limit */
+  'copy-behind',
 ]);
 export type AlertKind = z.infer<typeof alertKindSchema>;
 

@@ -69,7 +69,16 @@ export {
 } from './history/sync.ts';
 export { diffSnapshots } from './ops/diff.ts';
 export { verifyRepository } from './ops/verify.ts';
+export {
+  copySnapshots,
+  type CopyOptions,
+  type CopyProgress,
+  type CopyResult,
+  type CopiedSnapshot,
+  type SkippedSnapshot,
+} from './ops/copy.ts';
 export { rebuildCatalog } from './ops/rebuild.ts';
+export * from './drill/index.ts';
 export {
   verifyLocks,
   holdSnapshot,

@@ -3,6 +3,7 @@ import type {
   Alert,
   AlertKind,
   AlertSeverity,
+  CopyMedium,
   OverallProtection,
   Page,
   Protection,
@@ -19,6 +20,7 @@ import type {
   RunSummary,
   SourceStatus,
   Target,
+  ThreeTwoOne,
   WatchMode,
 } from '../contract/model.ts';
 import type { ResultError } from '../contract/result.ts';
@@ -151,6 +153,10 @@ export function alertKind(kind: engine.AlertKind): AlertKind {
     case 'repository-tampered':
     case 'watch-degraded':
     case 'source-missing':
+    case 'locks-short':
+    case 'ransomware-suspected':
+    case 'drill-failed':
+    case 'copy-behind':
       return kind;
     default:
       return unreachable(kind, 'alert kind');
@@ -162,6 +168,7 @@ export function page(p: engine.Page): Page {
     case 'overview':
     case 'restore':
     case 'sources':
+    case 'snapshots':
     case 'targets':
     case 'alerts':
     case 'settings':
@@ -203,6 +210,8 @@ export function protectionReasonCode(code: engine.ProtectionReasonCode): Protect
     case 'lock-invariant-broken':
     case 'repository-damaged':
     case 'repository-tampered':
+    case 'locks-short':
+    case 'ransomware-suspected':
       return code;
     default:
       return unreachable(code, 'protection reason');
@@ -391,6 +400,9 @@ export function sourceStatus(s: engine.SourceStatus): SourceStatus {
     quietSeconds: s.quietSeconds,
     rescanMinutes: s.rescanMinutes,
     enabled: s.enabled,
+    drillEveryDays: s.drillEveryDays,
+    rtoMinutes: s.rtoMinutes,
+    copyTargetIds: [...s.copyTargetIds],
     createdAt: iso(s.createdAt),
     target: s.target
       ? { id: s.target.id, name: s.target.name, kind: s.target.kind, location: s.target.location }
@@ -420,7 +432,45 @@ export function sourceStatus(s: engine.SourceStatus): SourceStatus {
           error: watch.lastError ? `${watch.lastError.code}: ${watch.lastError.message}` : undefined,
         })
       : undefined,
+    copies: threeTwoOne(s.copies),
   });
+}
+
+export function copyMedium(m: engine.CopyMedium): CopyMedium {
+  switch (m) {
+    case 'this-disk':
+    case 'other-disk':
+    case 'nas':
+    case 'cloud':
+      return m;
+    default:
+      return unreachable(m, 'copy medium');
+  }
+}
+
+/** The 3-2-1 status as the contract says it (times as ISO strings). */
+export function threeTwoOne(c: engine.ThreeTwoOne): ThreeTwoOne {
+  return {
+    places: c.places.map((p) =>
+      compact({
+        targetId: p.targetId,
+        name: p.name,
+        primary: p.primary,
+        medium: copyMedium(p.medium),
+        offsite: p.offsite,
+        newestAt: isoOrUndefined(p.newestAt),
+        lastAttemptAt: isoOrUndefined(p.lastAttemptAt),
+        lastError: p.lastError ?? undefined,
+        behind: p.behind,
+      }),
+    ),
+    copies: c.copies,
+    media: c.media.map(copyMedium),
+    offsite: c.offsite,
+    met: c.met,
+    missing: [...c.missing],
+    summary: c.summary,
+  };
 }
 
 export function alert(a: engine.Alert): Alert {

@@ -1,14 +1,18 @@
-import type { EventName, EventOf, ParsedRequestOf } from '../contract/ipc.ts';
+import type { EventName, EventOf } from '../contract/ipc.ts';
 import type { RpoState } from '../contract/model.ts';
 import { ok } from '../contract/result.ts';
-import type { LockPolicy } from '../engine/index.ts';
-import type { BackupService, SourceInput, SourceUpdate, TargetInput } from '../engine/service/index.ts';
+import type { BackupService, SourceInput, SourceUpdate } from '../engine/service/index.ts';
+import type { Clock } from '../engine/index.ts';
 import type { Handlers, Logger } from '../transport/dispatch.ts';
 import * as adapt from './adapt.ts';
 import { defaultFolderEnv, listFolders, type FolderEnv } from './folders.ts';
+import { createOversightHandlers, OVERSIGHT_CHANNELS } from './oversight.ts';
+import { createSignalHandlers, SIGNAL_CHANNELS } from './signals.ts';
 import { createRestoreBrowseHandlers, RESTORE_BROWSE_CHANNELS } from './restore-browse.ts';
+import { createRetentionHandlers, RETENTION_CHANNELS } from './retention.ts';
 import { createRestoreRunHandlers, RESTORE_RUN_CHANNELS, type DownloadTickets } from './restore-run.ts';
-import type { TargetSecret } from './secrets.ts';
+import { createTargetHandlers, TARGET_CHANNELS } from './target-handlers.ts';
+import { createDrillHandlers, DRILL_CHANNELS } from './drills.ts';
 import type { TargetAccess } from './targets.ts';
 
 /**
@@ -24,9 +28,7 @@ export const SERVICE_CHANNELS = [
   'bulwark:sources.add',
   'bulwark:sources.update',
   'bulwark:sources.remove',
-  'bulwark:targets.list',
-  'bulwark:targets.add',
-  'bulwark:targets.remove',
+  ...TARGET_CHANNELS,
   'bulwark:jobs.list',
   'bulwark:jobs.runNow',
   'bulwark:jobs.cancel',
@@ -37,13 +39,15 @@ export const SERVICE_CHANNELS = [
   'bulwark:fs.folders',
   ...RESTORE_RUN_CHANNELS,
   ...RESTORE_BROWSE_CHANNELS,
+  ...RETENTION_CHANNELS,
+  ...OVERSIGHT_CHANNELS,
+  ...SIGNAL_CHANNELS,
+  ...DRILL_CHANNELS,
 ] as const;
 
 export type ServiceChannel = (typeof SERVICE_CHANNELS)[number];
 export type ServiceHandlers = Pick<Handlers, ServiceChannel>;
 
-/** Objects lock padding of a repository created from the UI (as `bulwark init --lock-days`). */
-const LOCK_PADDING_DAYS = 10;
 /** Recorded runs returned by jobs.list unless asked otherwise. */
 const DEFAULT_HISTORY = 20;
 
@@ -52,38 +56,13 @@ function defined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-function targetInput(req: ParsedRequestOf<'bulwark:targets.add'>): {
-  input: TargetInput;
-  secret: TargetSecret;
-} {
-  if (req.kind === 'fs') {
-    return {
-      input: defined({ name: req.name, location: req.path, kind: 'fs', bytesPerSecond: req.bytesPerSecond }),
-      secret: { password: req.password },
-    };
-  }
-  const prefix = (req.prefix ?? '').replace(/^\/+|\/+$/g, '');
-  return {
-    input: defined({
-      name: req.name,
-      location: `s3://${req.bucket}${prefix ? `/${prefix}` : ''}`,
-      kind: 's3',
-      endpoint: req.endpoint,
-      region: req.region,
-      bytesPerSecond: req.bytesPerSecond,
-    }),
-    secret:
-      req.accessKeyId !== undefined && req.secretAccessKey !== undefined
-        ? { password: req.password, accessKeyId: req.accessKeyId, secretAccessKey: req.secretAccessKey }
-        : { password: req.password },
-  };
-}
-
 export interface ServiceHandlerOptions {
   /** the computer the folder picker shows (tests: a temp home and mount folders) */
   folders?: FolderEnv;
   /** where restore.download keeps its one-time links (`bulwark serve`); absent: UNSUPPORTED (the app) */
   downloads?: DownloadTickets;
+  /** the service's clock (stats.storage counts its days); default the system's */
+  clock?: Clock;
 }
 
 export function createServiceHandlers(
@@ -92,6 +71,7 @@ export function createServiceHandlers(
   opts: ServiceHandlerOptions = {},
 ): ServiceHandlers {
   const folderEnv = opts.folders ?? defaultFolderEnv();
+  const targetHandlers = createTargetHandlers(service, access);
   return {
     'bulwark:service.status': () => {
       const sources = service.listSources();
@@ -128,34 +108,6 @@ export function createServiceHandlers(
     'bulwark:sources.remove': async ({ sourceId }) => {
       await service.removeSource(sourceId);
       return ok({ sourceId });
-    },
-
-    'bulwark:targets.list': () => ok({ targets: service.listTargets().map(adapt.target) }),
-
-    'bulwark:targets.add': async (req) => {
-      const { input, secret } = targetInput(req);
-      const lock: LockPolicy | null =
-        req.kind === 's3' && req.objectLock
-          ? { mode: req.objectLock.mode, days: req.objectLock.days, paddingDays: LOCK_PADDING_DAYS }
-          : null;
-      // The target is opened (and its repository created if asked) with the secret given here; only once
-      // that worked is the secret kept, under the new target's id.
-      const t = await access.withPending(input.location, secret, () =>
-        service.addTarget(input, { initialize: req.initialize ?? true, lock }),
-      );
-      try {
-        access.secrets.set(t.id, secret);
-      } catch (e) {
-        service.removeTarget(t.id);
-        throw e;
-      }
-      return ok({ target: adapt.target(t) });
-    },
-
-    'bulwark:targets.remove': ({ targetId }) => {
-      service.removeTarget(targetId);
-      access.secrets.delete(targetId);
-      return ok({ targetId });
     },
 
     'bulwark:jobs.list': ({ sourceId, historyLimit }) => {
@@ -198,8 +150,13 @@ export function createServiceHandlers(
 
     'bulwark:fs.folders': ({ path }) => ok(listFolders(path, folderEnv)),
 
+    ...targetHandlers,
+    ...createDrillHandlers(service, targetHandlers['bulwark:targets.add']),
     ...createRestoreRunHandlers(service, opts.downloads ? { downloads: opts.downloads } : {}),
     ...createRestoreBrowseHandlers(service),
+    ...createRetentionHandlers(service),
+    ...createOversightHandlers(service, opts.clock),
+    ...createSignalHandlers(service),
   };
 }
 

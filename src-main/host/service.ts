@@ -93,6 +93,7 @@ export function openHostedService(o: HostedServiceOptions): HostedService {
     handlers: createServiceHandlers(service, access, {
       ...(o.folders ? { folders: o.folders } : {}),
       ...(downloads ? { downloads } : {}),
+      ...(o.clock ? { clock: o.clock } : {}),
     }),
     events: hub,
     downloads,

@@ -15,7 +15,12 @@ import {
   watchModeSchema,
 } from '../../src-main/contract/model.ts';
 import type { JobInfo, JobState, SourceStatus, Target } from '../../src-main/engine/service/index.ts';
-import { ALERT_FIX, ALERT_KINDS, JOB_TRANSITIONS } from '../../src-main/engine/service/index.ts';
+import {
+  ALERT_FIX,
+  ALERT_KINDS,
+  JOB_TRANSITIONS,
+  summarizeCopies,
+} from '../../src-main/engine/service/index.ts';
 import * as adapt from '../../src-main/host/adapt.ts';
 
 const T = Date.UTC(2026, 2, 1, 10, 0, 0);
@@ -187,6 +192,9 @@ describe('engine → contract mapping', () => {
       rescanMinutes: 60,
       retentionTemplateId: null,
       enabled: true,
+      drillEveryDays: 7,
+      rtoMinutes: 240,
+      copyTargetIds: ['t2'],
       lastSuccessAt: null,
       lastSnapshotId: null,
       createdAt: T,
@@ -228,9 +236,39 @@ describe('engine → contract mapping', () => {
         pendingChanges: 0,
         missingRoots: [],
       },
+      copies: summarizeCopies([
+        {
+          targetId: 't1',
+          name: 'Wasabi',
+          primary: true,
+          medium: 'cloud',
+          offsite: true,
+          newestAt: null,
+          lastAttemptAt: null,
+          lastError: null,
+          behind: false,
+        },
+        {
+          targetId: 't2',
+          name: 'NAS',
+          primary: false,
+          medium: 'nas',
+          offsite: false,
+          newestAt: T,
+          lastAttemptAt: T,
+          lastError: null,
+          behind: false,
+        },
+      ]),
     };
     const mapped = adapt.sourceStatus(status);
     expect(sourceStatusSchema.parse(mapped)).toEqual(mapped);
+    // 3-2-1: a place counts once it holds a backup; times as ISO strings
+    expect(mapped.copyTargetIds).toEqual(['t2']);
+    expect(mapped.copies).toMatchObject({ copies: 1, offsite: 0, met: false, media: ['nas'] });
+    expect(mapped.copies?.places[1]).toMatchObject({ newestAt: new Date(T).toISOString(), medium: 'nas' });
+    expect(mapped.copies?.places[0]?.newestAt).toBeUndefined();
+    expect(mapped.copies?.summary).toBe('Only one copy — add an off-site copy');
     expect(mapped.protection).toEqual({
       state: 'not-protected',
       summary: 'Not protected: the first backup failed',

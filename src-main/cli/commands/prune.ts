@@ -1,5 +1,16 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
-import { prune, type PruneLocked, type PruneResult } from '../../engine/index.ts';
+import {
+  BulwarkError,
+  Catalog,
+  localPaths,
+  prune,
+  prunePausedReason,
+  setPrunePaused,
+  type PruneLocked,
+  type PruneResult,
+} from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, localTime, plural, termSafe } from '../format.ts';
@@ -9,6 +20,9 @@ import { withRepository, type CommandEnv } from '../repo-open.ts';
 
 interface PruneCmdOptions extends CommonOptions {
   dryRun?: boolean;
+  /** true (no reason given) or the reason */
+  pause?: string | boolean;
+  resume?: boolean;
 }
 
 /** How many locked objects the text output names (all are in --json). */
@@ -21,7 +35,13 @@ export function registerPrune(program: Command, app: App): void {
       'free the space of data no snapshot needs any more, in two steps: this run marks unused packs, a later run ' +
         'deletes them once their locks have ended (a locked object is never deleted); refuses while prune is paused',
     )
-    .option('--dry-run', 'only show what would be marked, repacked and deleted');
+    .option('--dry-run', 'only show what would be marked, repacked and deleted')
+    .option(
+      '--pause [reason]',
+      'pause prune (an incident, an investigation): nothing is deleted by prune, here or by the backup ' +
+        'service on this computer, until --resume',
+    )
+    .option('--resume', 'resume prune after --pause (here and in the backup service on this computer)');
   repoOptions(cmd);
   outputOptions(cmd);
   cmd.action(async (opts: PruneCmdOptions) => {
@@ -31,6 +51,7 @@ export function registerPrune(program: Command, app: App): void {
 
 async function runPrune(opts: PruneCmdOptions, ctx: CommandEnv): Promise<number> {
   const { out, signal } = ctx;
+  if (opts.pause !== undefined || opts.resume === true) return pauseOrResume(opts, ctx);
   return withRepository(opts, ctx, {}, async ({ repo }) => {
     const progress = out.progress();
     progress.update({ label: 'finding the data snapshots need' });
@@ -86,4 +107,48 @@ function printPrune(out: Output, r: PruneResult): void {
     if (list.length > SHOWN) out.line(`  ... and ${list.length - SHOWN} more (--json lists them)`);
   }
   if (r.dryRun) out.note('note: dry run: nothing was changed');
+}
+
+/**
+ * --pause / --resume: the engine's prune.paused flag, in this repository's catalog and in the backup
+ * service's (service.db in the data folder, when the service was ever run here), since both prune from
+ * this computer. The service shows the pause and its reason on its Snapshots page.
+ */
+async function pauseOrResume(opts: PruneCmdOptions, ctx: CommandEnv): Promise<number> {
+  const { out, env } = ctx;
+  if (opts.pause !== undefined && opts.resume === true)
+    throw new BulwarkError('INVALID_ARGUMENT', '--pause and --resume cannot be used together', {
+      hint: 'Use `bulwark prune --pause` to pause and `bulwark prune --resume` to resume.',
+    });
+  const reason =
+    opts.resume === true
+      ? null
+      : typeof opts.pause === 'string' && opts.pause.trim() !== ''
+        ? opts.pause.trim()
+        : 'paused from the command line';
+  const now = new Date();
+  return withRepository(opts, ctx, {}, async ({ repo }) => {
+    setPrunePaused(repo.catalog, reason, now);
+    const serviceDb = join(localPaths(env).dataDir, 'service.db');
+    let service = false;
+    if (existsSync(serviceDb)) {
+      const catalog = Catalog.open(serviceDb);
+      try {
+        setPrunePaused(catalog, reason, now);
+        service = true;
+      } finally {
+        catalog.close();
+      }
+    }
+    const still = prunePausedReason(repo.catalog);
+    if (out.json) out.jsonResult({ paused: still !== undefined, reason: still ?? null, service });
+    else if (reason === null)
+      out.line(
+        still === undefined
+          ? `prune resumed${service ? ' (here and in the backup service)' : ''}`
+          : `prune stays paused: ${termSafe(still)}`,
+      );
+    else out.line(`prune paused${service ? ' (here and in the backup service)' : ''}: ${termSafe(reason)}`);
+    return EXIT.OK;
+  });
 }

@@ -79,6 +79,28 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/**
+ * The service core's handlers over the repository ones; snapshots.list is both's: for a source or a target
+ * the service answers (from that target's repository), without either the repository `serve` was given.
+ */
+function mergeHandlers(
+  repository: RepositoryHandlers['handlers'],
+  service: Partial<Handlers>,
+): Partial<Handlers> {
+  const fromService = service['bulwark:snapshots.list'];
+  const fromRepository = repository['bulwark:snapshots.list'];
+  return {
+    ...repository,
+    ...service,
+    ...(fromService
+      ? {
+          'bulwark:snapshots.list': (req) =>
+            req.sourceId !== undefined || req.targetId !== undefined ? fromService(req) : fromRepository(req),
+        }
+      : {}),
+  };
+}
+
 /** Starts the HTTP/WebSocket service with the repository handlers; close() closes the repository too. */
 export async function startService(o: ServiceOptions): Promise<RunningService> {
   const host = checkHost(o.host ?? LOOPBACK_HOST);
@@ -86,7 +108,7 @@ export async function startService(o: ServiceOptions): Promise<RunningService> {
   let server: HttpServer;
   try {
     server = await createHttpServer({
-      handlers: { ...repository.handlers, ...o.handlers },
+      handlers: mergeHandlers(repository.handlers, o.handlers ?? {}),
       events: o.events ?? createEventHub(),
       downloads: o.downloads,
       token: o.token,

@@ -323,4 +323,127 @@ export const MIGRATIONS: readonly string[] = [
     built_at INTEGER NOT NULL
   );
   `,
+  `
+  -- Alert delivery (engine/service/notify): the settings (one row, JSON without any secret: those are kept
+  -- in the config folder) and every message to email, a webhook or a ping address, with its retries, so a
+  -- restart neither repeats a message nor forgets one that is still due.
+  CREATE TABLE notify_settings (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    settings TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE notify_deliveries (
+    id INTEGER PRIMARY KEY,
+    channel TEXT NOT NULL,
+    event TEXT NOT NULL,
+    alert_id INTEGER,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    sent_at INTEGER,
+    last_error TEXT,
+    last_error_at INTEGER
+  );
+  CREATE INDEX notify_deliveries_due ON notify_deliveries (state, next_attempt_at);
+  CREATE INDEX notify_deliveries_by_alert ON notify_deliveries (alert_id, channel);
+  `,
+  `
+  -- Restore drills (engine/drill): what each test restore tested and found, local history like runs (a
+  -- drill's own restore is also in the repository's audit log). source: the snapshot's source key.
+  CREATE TABLE drills (
+    id INTEGER PRIMARY KEY,
+    repo_id TEXT NOT NULL,
+    location TEXT NOT NULL,
+    source TEXT NOT NULL,
+    source_id TEXT,
+    source_name TEXT NOT NULL,
+    snapshot_id TEXT,
+    snapshot_time TEXT,
+    schedule TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    mode TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER NOT NULL,
+    passed INTEGER NOT NULL,
+    files_tested INTEGER NOT NULL,
+    bytes_tested INTEGER NOT NULL,
+    files_total INTEGER NOT NULL,
+    bytes_total INTEGER NOT NULL,
+    changed_files INTEGER NOT NULL,
+    failures TEXT NOT NULL,
+    restore_ms INTEGER NOT NULL,
+    throughput REAL NOT NULL,
+    estimated_full_seconds REAL,
+    rto_minutes REAL,
+    rto_verdict TEXT NOT NULL,
+    error TEXT
+  );
+  CREATE INDEX drills_by_source ON drills (source, started_at);
+  -- Per service source: how often a restore drill runs and the longest a full restore may take (RTO).
+  ALTER TABLE service_sources ADD COLUMN drill_every_days REAL NOT NULL DEFAULT 7;
+  ALTER TABLE service_sources ADD COLUMN rto_minutes REAL NOT NULL DEFAULT 240;
+  `,
+  `
+  -- The last self-test of each service target (engine/service/target-tests.ts): its verdict in words, so
+  -- the Targets page shows it without testing again. report: the checks as shown (JSON, no secrets).
+  CREATE TABLE service_target_tests (
+    target_id TEXT PRIMARY KEY,
+    verdict TEXT NOT NULL CHECK (verdict IN ('immutable', 'tamper-evident', 'not-immutable')),
+    headline TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    mode TEXT,
+    tested_at INTEGER NOT NULL,
+    report TEXT NOT NULL
+  );
+  `,
+  `
+  -- Ransomware signals (engine/signals): each incident of a service source (what was seen, since when), the
+  -- snapshot marked "last clean" and held (its locks extended, a legal hold where the keys allow), and how
+  -- someone resolved it. Local state like runs: the hold itself is in the repository (holds/ records).
+  CREATE TABLE ransomware_incidents (
+    id INTEGER PRIMARY KEY,
+    source_id TEXT NOT NULL,
+    opened_at INTEGER NOT NULL,
+    since INTEGER NOT NULL,
+    signals TEXT NOT NULL,
+    last_clean_snapshot TEXT,
+    last_clean_time TEXT,
+    held_until INTEGER,
+    legal_hold INTEGER NOT NULL DEFAULT 0,
+    hold_problem TEXT,
+    resolved_at INTEGER,
+    resolution TEXT
+  );
+  CREATE INDEX ransomware_incidents_by_source ON ransomware_incidents (source_id, resolved_at);
+  -- Each source's normal activity (the highest counts of ordinary work, JSON), which a burst must exceed.
+  CREATE TABLE signal_baselines (
+    source_id TEXT PRIMARY KEY,
+    baseline TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  -- Decoy files placed in a source's folders (opt-in): any change to one is a signal.
+  CREATE TABLE signal_canaries (
+    source_id TEXT NOT NULL,
+    path TEXT NOT NULL,
+    placed_at INTEGER NOT NULL,
+    PRIMARY KEY (source_id, path)
+  ) WITHOUT ROWID;
+  `,
+  `
+  -- 3-2-1 (engine/service/copies.ts): the extra targets each service source's snapshots are copied to after
+  -- its backups (JSON list of target ids), and per (source, copy target) the first and last copy attempt and the
+  -- last outcome (a copy that never worked is late once its first attempt is older than the source's RPO).
+  -- What the copy target holds is read from its repository (the snapshots table), not from here.
+  ALTER TABLE service_sources ADD COLUMN copy_target_ids TEXT NOT NULL DEFAULT '[]';
+  CREATE TABLE service_copies (
+    source_id TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    first_attempt_at INTEGER NOT NULL,
+    last_attempt_at INTEGER NOT NULL,
+    last_success_at INTEGER,
+    last_error TEXT,
+    PRIMARY KEY (source_id, target_id)
+  ) WITHOUT ROWID;
+  `,
 ];

@@ -71,86 +71,7 @@ export async function writeFiles(
   },
 ): Promise<void> {
   if (files.length === 0) return;
-  const { store, catalog, rid } = repo;
-  const local = store.localPath?.bind(store);
-  const packs = new Map<string, PackNeed>();
-  const tasks: FileTask[] = [];
-  const waiting: number[] = []; // per file: packs not yet local
-  const unresolved: { index: number; error: string }[] = [];
-  // the other names of each file, by the index of its first name
-  const links = new Map<number, FileName[]>();
-  for (const [i, f] of files.entries()) {
-    if (f.linkTo === undefined) continue;
-    const name: FileName = {
-      seq: i,
-      path: f.path,
-      ...(f.fresh ? { fresh: true } : {}),
-      ...(f.place ? { place: f.place } : {}),
-    };
-    const list = links.get(f.linkTo);
-    if (list) list.push(name);
-    else links.set(f.linkTo, [name]);
-  }
-  for (const [i, f] of files.entries()) {
-    // another name of an earlier file: written (linked) with it, needs no pack of its own
-    if (f.linkTo !== undefined) {
-      tasks.push({ seq: i, path: f.path, mode: 0, mtimeNs: '0', size: 0, blobs: [] });
-      waiting.push(-1);
-      continue;
-    }
-    const blobs: BlobRef[] = [];
-    const mine = new Set<string>();
-    let missing: string | undefined;
-    for (const id of f.node.content ?? []) {
-      const loc = catalog.lookupBlob(rid, id);
-      if (!loc) {
-        missing = `blob ${id.slice(0, 12)} is in no index`;
-        break;
-      }
-      let need = packs.get(loc.pack);
-      if (!need) {
-        need = {
-          id: loc.pack,
-          start: loc.offset,
-          end: loc.offset + loc.length,
-          files: new Set(),
-          downloaded: false,
-        };
-        if (local) need.localPath = local(objectNames.pack(loc.pack));
-        packs.set(loc.pack, need);
-      }
-      need.start = Math.min(need.start, loc.offset);
-      need.end = Math.max(need.end, loc.offset + loc.length);
-      need.files.add(i);
-      mine.add(loc.pack);
-      blobs.push({
-        id,
-        packPath: loc.pack,
-        offset: loc.offset,
-        length: loc.length,
-        rawLength: loc.rawLength,
-      });
-    }
-    if (missing) unresolved.push({ index: i, error: missing });
-    tasks.push({
-      seq: i,
-      path: f.path,
-      mode: f.node.mode,
-      mtimeNs: f.node.mtimeNs,
-      size: f.node.size ?? 0,
-      blobs,
-      ...(f.fresh ? { fresh: true } : {}),
-      ...(f.place ? { place: f.place } : {}),
-      ...(links.has(i) ? { links: links.get(i)! } : {}),
-    });
-    waiting.push(missing ? -1 : mine.size);
-  }
-  for (const u of unresolved) {
-    for (const p of packs.values()) p.files.delete(u.index);
-    opts.onFileDone(u.index, { error: u.error });
-    for (const l of links.get(u.index) ?? []) opts.onFileDone(l.seq, { error: u.error });
-  }
-
+  const { store } = repo;
   // Cancel: the writers look at this flag between files and blobs (a batch is handled in one go, so a
   // message would only be seen once it is done) and drop the file they are writing.
   const cancel = new SharedArrayBuffer(4);
@@ -164,6 +85,27 @@ export async function writeFiles(
     ...(opts.testNoSpaceAfter !== undefined ? { testNoSpaceAfter: opts.testNoSpaceAfter } : {}),
   };
   const n = Math.max(1, Math.min(opts.threads ?? Math.max(2, availableParallelism()), files.length));
+  // Started first: a thread loads its modules while this one looks up every blob of every file (a tree of
+  // many small files: that lookup takes a while). Their listeners are added below, before any event.
+  const threads = Array.from({ length: n }, () => new Worker(WORKER_URL, { workerData: init }));
+  const local = store.localPath?.bind(store);
+  let resolved: ReturnType<typeof resolveFiles>;
+  let cacheDir: string | undefined;
+  try {
+    resolved = resolveFiles(repo, files, local);
+    for (const u of resolved.unresolved) {
+      for (const p of resolved.packs.values()) p.files.delete(u.index);
+      opts.onFileDone(u.index, { error: u.error });
+      for (const l of resolved.links.get(u.index) ?? []) opts.onFileDone(l.seq, { error: u.error });
+    }
+    cacheDir = local ? undefined : mkdtempSync(join(tmpdir(), 'bulwark-restore-'));
+  } catch (e) {
+    // nothing was handed to the threads yet: stopped at once
+    await Promise.all(threads.map((t) => t.terminate()));
+    throw e;
+  }
+  const { packs, tasks, waiting, unresolved, links } = resolved;
+
   let failure: unknown;
   let outstanding = 0;
   let allDone!: () => void;
@@ -172,10 +114,8 @@ export async function writeFiles(
   let idle: (() => void)[] = [];
   const whenIdle = (): Promise<void> =>
     outstanding === 0 || failure !== undefined ? Promise.resolve() : new Promise<void>((r) => idle.push(r));
-  const cacheDir = local ? undefined : mkdtempSync(join(tmpdir(), 'bulwark-restore-'));
 
-  const writers = Array.from({ length: n }, () => {
-    const w = new Worker(WORKER_URL, { workerData: init });
+  const writers = threads.map((w) => {
     // queued: bytes and files handed to it (its batch included) and not done yet
     const entry = { w, queued: 0, queuedFiles: 0, batch: [] as FileTask[], batchBytes: 0 };
     w.on('message', (m: FromRestoreWorker) => {
@@ -327,4 +267,85 @@ export async function writeFiles(
     await Promise.all(writers.map((e) => e.w.terminate()));
     if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Looks up every blob of every file (where it lies in which pack) and builds the writers' tasks: per file,
+ * how many of its packs are not local yet (-1: nothing to wait for, another name or a blob in no index).
+ */
+function resolveFiles(repo: Repository, files: FileToWrite[], local: ((name: string) => string) | undefined) {
+  const { catalog, rid } = repo;
+  const packs = new Map<string, PackNeed>();
+  const tasks: FileTask[] = [];
+  const waiting: number[] = []; // per file: packs not yet local
+  const unresolved: { index: number; error: string }[] = [];
+  // the other names of each file, by the index of its first name
+  const links = new Map<number, FileName[]>();
+  for (const [i, f] of files.entries()) {
+    if (f.linkTo === undefined) continue;
+    const name: FileName = {
+      seq: i,
+      path: f.path,
+      ...(f.fresh ? { fresh: true } : {}),
+      ...(f.place ? { place: f.place } : {}),
+    };
+    const list = links.get(f.linkTo);
+    if (list) list.push(name);
+    else links.set(f.linkTo, [name]);
+  }
+  for (const [i, f] of files.entries()) {
+    // another name of an earlier file: written (linked) with it, needs no pack of its own
+    if (f.linkTo !== undefined) {
+      tasks.push({ seq: i, path: f.path, mode: 0, mtimeNs: '0', size: 0, blobs: [] });
+      waiting.push(-1);
+      continue;
+    }
+    const blobs: BlobRef[] = [];
+    const mine = new Set<string>();
+    let missing: string | undefined;
+    for (const id of f.node.content ?? []) {
+      const loc = catalog.lookupBlob(rid, id);
+      if (!loc) {
+        missing = `blob ${id.slice(0, 12)} is in no index`;
+        break;
+      }
+      let need = packs.get(loc.pack);
+      if (!need) {
+        need = {
+          id: loc.pack,
+          start: loc.offset,
+          end: loc.offset + loc.length,
+          files: new Set(),
+          downloaded: false,
+        };
+        if (local) need.localPath = local(objectNames.pack(loc.pack));
+        packs.set(loc.pack, need);
+      }
+      need.start = Math.min(need.start, loc.offset);
+      need.end = Math.max(need.end, loc.offset + loc.length);
+      need.files.add(i);
+      mine.add(loc.pack);
+      blobs.push({
+        id,
+        packPath: loc.pack,
+        offset: loc.offset,
+        length: loc.length,
+        rawLength: loc.rawLength,
+      });
+    }
+    if (missing) unresolved.push({ index: i, error: missing });
+    tasks.push({
+      seq: i,
+      path: f.path,
+      mode: f.node.mode,
+      mtimeNs: f.node.mtimeNs,
+      size: f.node.size ?? 0,
+      blobs,
+      ...(f.fresh ? { fresh: true } : {}),
+      ...(f.place ? { place: f.place } : {}),
+      ...(links.has(i) ? { links: links.get(i)! } : {}),
+    });
+    waiting.push(missing ? -1 : mine.size);
+  }
+  return { packs, tasks, waiting, unresolved, links };
 }

@@ -397,7 +397,7 @@ const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
  * is compared with the recorded list, stopping at the first difference. Same ids means the same bytes (a
  * keyed BLAKE3 collision aside); nothing is read from the repository.
  */
-class ContentReader {
+export class ContentReader {
   private readonly chunker: Chunker;
   private readonly idKey: Buffer;
   private readonly buf: Buffer;

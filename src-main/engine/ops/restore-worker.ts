@@ -36,6 +36,7 @@ import { decideTaking, takeFreeName, takeNameBeside, type Taking } from './resto
 import {
   NO_SPACE_CODES,
   noSpaceMessage,
+  type BlobRef,
   type FileName,
   type FileOutcome,
   type FileTask,
@@ -74,7 +75,56 @@ function packFd(path: string): number {
   return fd;
 }
 
-let readBuf = Buffer.allocUnsafe(5 << 20);
+// ---- reading blobs: one read per span of a pack ---------------------------------------------------------
+
+/**
+ * The bytes of a pack read last: [start, end) of the file at `path`, in readBuf. Small files have small blobs
+ * lying side by side in a pack (a backup packs a folder's files in order), so one positional read covers
+ * the blobs of many files of a batch instead of one read per blob.
+ */
+const SPAN_BYTES = 4 << 20;
+/** A gap of at most this many bytes between two blobs of a batch is read through rather than skipped. */
+const SPAN_GAP = 64 << 10;
+let readBuf = Buffer.allocUnsafe(SPAN_BYTES);
+const span = { path: '', start: 0, end: 0 };
+/** The blobs of the batch being written, in order, and where each is in that list (to read ahead). */
+let batchRefs: BlobRef[] = [];
+let batchIndex = new Map<BlobRef, number>();
+
+/**
+ * Reads into readBuf a span of the pack holding `ref`, starting at it and taking in the next blobs of the
+ * batch while they lie further on in the same pack, close together, within SPAN_BYTES.
+ */
+function readSpan(ref: BlobRef): void {
+  let end = ref.offset + ref.length;
+  const at = batchIndex.get(ref);
+  if (at !== undefined) {
+    for (let j = at + 1; j < batchRefs.length; j++) {
+      const next = batchRefs[j]!;
+      if (next.packPath !== ref.packPath) break;
+      const nextEnd = next.offset + next.length;
+      if (next.offset >= ref.offset && nextEnd <= end) continue; // inside already (the same blob again)
+      if (next.offset < end || next.offset - end > SPAN_GAP || nextEnd - ref.offset > SPAN_BYTES) break;
+      end = nextEnd;
+    }
+  }
+  const want = end - ref.offset;
+  if (readBuf.length < want) readBuf = Buffer.allocUnsafe(want);
+  const fd = packFd(ref.packPath);
+  let got = 0;
+  while (got < want) {
+    const n = readSync(fd, readBuf, got, want - got, ref.offset + got);
+    if (n === 0) break;
+    got += n;
+  }
+  span.path = ref.packPath;
+  span.start = ref.offset;
+  span.end = ref.offset + got;
+  // only the blob asked for must be whole; a later one cut short fails when it is asked for
+  if (got < ref.length)
+    throw new BulwarkError('CORRUPT', `pack ${ref.packPath} is shorter than its index says`);
+}
+
 // Decompression reuses one buffer; each blob's decrypted copy is the garbage left (see thread-gc.ts).
 const decompressor = new BlobDecompressor(4 << 20);
 const garbage = gcEvery(4 << 20);
@@ -82,19 +132,14 @@ const garbage = gcEvery(4 << 20);
 /** Blob ids already read, verified and found to be all zeros: skipped without reading (sparse files). */
 const zeroBlobs = new Set<string>();
 
-function readBlob(ref: FileTask['blobs'][number]): Buffer {
-  if (readBuf.length < ref.length) readBuf = Buffer.allocUnsafe(ref.length);
-  const fd = packFd(ref.packPath);
-  let got = 0;
-  while (got < ref.length) {
-    const n = readSync(fd, readBuf, got, ref.length - got, ref.offset + got);
-    if (n === 0) throw new BulwarkError('CORRUPT', `pack ${ref.packPath} is shorter than its index says`);
-    got += n;
-  }
+function readBlob(ref: BlobRef): Buffer {
+  if (ref.packPath !== span.path || ref.offset < span.start || ref.offset + ref.length > span.end)
+    readSpan(ref);
+  const from = ref.offset - span.start;
   const idBuf = Buffer.from(ref.id, 'hex');
   const what = `blob ${ref.id.slice(0, 12)}`;
   const plain = decompressor.decompress(
-    open(encKey, readBuf.subarray(0, ref.length), idBuf, what),
+    open(encKey, readBuf.subarray(from, from + ref.length), idBuf, what),
     ref.rawLength,
     what,
   );
@@ -400,6 +445,8 @@ function restoreTask(t: FileTask): FileOutcome[] {
 const isCanceled = (e: unknown): boolean => e instanceof BulwarkError && e.code === 'CANCELED';
 
 port.on('message', (m: ToRestoreWorker) => {
+  batchRefs = m.files.flatMap((t) => t.blobs);
+  batchIndex = new Map(batchRefs.map((r, i) => [r, i]));
   const results = m.files.flatMap(restoreTask);
   port.postMessage({ type: 'done', results } satisfies FromRestoreWorker);
 });

@@ -122,6 +122,16 @@ export interface SnapshotStats {
   durationMs: number;
   /** PutObjectRetention calls the lock-closure step made before commit */
   lockExtensions?: number;
+  /** per file extension (lower case, '' for none): files, files read, their new content raw and compressed */
+  extensions?: Record<string, ExtensionStats>;
+}
+
+/** One extension's figures in a snapshot's stats (backup/extension-figures.ts; engine/signals/entropy.ts). */
+export interface ExtensionStats {
+  files: number;
+  read: number;
+  freshRaw: number;
+  freshStored: number;
 }
 
 export interface SnapshotManifest {
@@ -142,6 +152,17 @@ export interface SnapshotManifest {
   retainUntil?: string;
   tier?: string;
   tags?: string[];
+  /** a copy made by `bulwark copy` (ops/copy.ts): the snapshot it was copied from */
+  copiedFrom?: SnapshotCopySource;
+}
+
+/** Where a copied snapshot came from; `origin` when that snapshot was itself a copy (A → B → C). */
+export interface SnapshotCopySource {
+  /** the source repository's id (its config) */
+  repository: string;
+  /** the snapshot's id there */
+  snapshot: string;
+  origin?: { repository: string; snapshot: string };
 }
 
 export const objectNames = {

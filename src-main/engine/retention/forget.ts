@@ -17,7 +17,7 @@
  */
 import { hostname } from 'node:os';
 import { recordAudit } from '../audit/audit.ts';
-import { isBulwarkError } from '../errors.ts';
+import { BulwarkError, isBulwarkError } from '../errors.ts';
 import { removeFromHistory } from '../history/sync.ts';
 import { DAY_MS, extendLocks, snapshotClosure } from '../locks/closure.ts';
 import { objectNames, type SnapshotManifest } from '../repo/format.ts';
@@ -34,6 +34,11 @@ export interface ForgetOptions {
   now?: Date;
   /** only these sources (default: every source that has a policy) */
   sources?: readonly string[];
+  /**
+   * Evaluate with this policy instead of the one in force (a preview of a policy before it is set: the
+   * retention editor). Only with `dryRun`, so nothing is ever removed under a policy nobody set.
+   */
+  policy?: RetentionPolicy;
   actor?: string;
   signal?: AbortSignal;
 }
@@ -149,6 +154,11 @@ export async function forget(repo: Repository, opts: ForgetOptions = {}): Promis
   const { store, catalog, rid } = repo;
   const signal = opts.signal;
   const dryRun = opts.dryRun === true;
+  if (opts.policy !== undefined && !dryRun)
+    throw new BulwarkError(
+      'INVALID_ARGUMENT',
+      'forget: a policy that is not set can only be previewed (dry run)',
+    );
   // With the repository's settings replaced by someone else, nothing is removed until a person looked.
   await repo.checkConfig();
   if (!dryRun) repo.assertLockInvariant();
@@ -183,7 +193,7 @@ export async function forget(repo: Repository, opts: ForgetOptions = {}): Promis
   };
 
   for (const [source, list] of [...bySource].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const rec = policies.get(source);
+    const rec = opts.policy !== undefined ? { policy: opts.policy } : policies.get(source);
     if (!rec) {
       result.withoutPolicy.push(source);
       continue;

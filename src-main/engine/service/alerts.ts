@@ -22,7 +22,15 @@ export type AlertKind =
   /** the watcher of a source fell back to polling or to rescans only */
   | 'watch-degraded'
   /** a folder of a source is not there (moved, renamed, its disk or share disconnected) */
-  | 'source-missing';
+  | 'source-missing'
+  /** the daily lock check found backups the server protects for less time than promised (or not at all) */
+  | 'locks-short'
+  /** a ransomware signal on a watched source (engine/signals): the last clean snapshot is held */
+  | 'ransomware-suspected'
+  /** a restore drill (engine/drill) found files that do not come back intact, or a full restore too slow for the RTO */
+  | 'drill-failed'
+  /** 3-2-1: a source's extra copy (service/copies.ts) holds nothing newer than its RPO while its backups are current */
+  | 'copy-behind';
 
 export type AlertSeverity = 'info' | 'warning' | 'error' | 'critical';
 
@@ -36,6 +44,10 @@ export const ALERT_KINDS: readonly AlertKind[] = [
   'repository-tampered',
   'watch-degraded',
   'source-missing',
+  'locks-short',
+  'ransomware-suspected',
+  'drill-failed',
+  'copy-behind',
 ];
 
 export const DEFAULT_SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
@@ -48,6 +60,10 @@ export const DEFAULT_SEVERITY: Readonly<Record<AlertKind, AlertSeverity>> = {
   'repository-tampered': 'critical',
   'watch-degraded': 'warning',
   'source-missing': 'error',
+  'locks-short': 'critical',
+  'ransomware-suspected': 'critical',
+  'drill-failed': 'error',
+  'copy-behind': 'warning',
 };
 
 /**
@@ -82,6 +98,22 @@ export const DEFAULT_ACTION: Readonly<Record<AlertKind, string>> = {
   'source-missing':
     'Reconnect the disk or network share the folder is on, or, if the folder was moved or renamed, choose its new ' +
     'place on the Sources page. Backups resume by themselves once it is back; its earlier backups are safe.',
+  'locks-short':
+    'Your backups can still be restored. Ask whoever manages the storage account to check that its Object Lock ' +
+    'settings were not changed and that nobody else uses its keys; Bulwark checks again every day and this ' +
+    "alert clears once every backup is locked as promised. The Snapshots page shows each backup's protection.",
+  'ransomware-suspected':
+    'If nobody in the office did this on purpose: do not pay anything and leave the files as they are; unplug this ' +
+    'computer from the network and call your IT contact. Your files can be brought back from the last clean backup ' +
+    'on the Restore page. If it was you, choose "This was me" there.',
+  'drill-failed':
+    'The backups already there are not lost. Run the restore test again on the Sources page; if files still do not ' +
+    'come back intact, ask your IT contact to check this backup destination and add a second one on the Targets ' +
+    'page. When a full restore would take too long, keep a copy on a faster or closer destination.',
+  'copy-behind':
+    'Your backups in the main destination are up to date; only the extra copy is late. Switch on or reconnect ' +
+    'that destination (the NAS, the disk, the internet connection): Bulwark catches up by itself once it is back. ' +
+    'To stop copying there, change "Also copy to" on the Sources page.',
 };
 
 /** The page of the app that fixes each kind of alert. */
@@ -95,6 +127,10 @@ export const ALERT_FIX: Readonly<Record<AlertKind, FixLink>> = {
   'repository-damaged': { page: 'targets', label: 'Open Targets' },
   'watch-degraded': { page: 'sources', label: 'Open Sources' },
   'source-missing': { page: 'sources', label: 'Open Sources' },
+  'locks-short': { page: 'snapshots', label: 'Open Snapshots' },
+  'ransomware-suspected': { page: 'restore', label: 'Open Restore' },
+  'drill-failed': { page: 'sources', label: 'Open restore tests' },
+  'copy-behind': { page: 'sources', label: 'Open Sources' },
 };
 
 export interface Alert {

@@ -104,5 +104,12 @@ export {
   type DiskProbe,
 } from './folders.ts';
 export { ThrottledStore, TokenBucket, type TokenBucketOptions } from './throttled-store.ts';
+export {
+  ServiceCopies,
+  summarize as summarizeCopies,
+  type CopyMedium,
+  type CopyPlace,
+  type ThreeTwoOne,
+} from './copies.ts';
 export { TypedEvents } from './events.ts';
 export { realTimers, sleep, type Timers } from './timers.ts';

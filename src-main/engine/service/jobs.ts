@@ -49,8 +49,17 @@ export interface JobError {
   hint?: string;
 }
 
-/** What kind of work a job does: backups queue; restores only read the repository and start at once. */
-export type JobKind = 'backup' | 'restore';
+/**
+ * What kind of work a job does: backups queue; restores only read the repository and start at once; the
+ * upkeep jobs (forget after a backup, the scheduled prune, the daily lock check: service/retention.ts)
+ * queue like backups and never run beside another job on the same target (they share its repository).
+ */
+export type JobKind = 'backup' | 'restore' | MaintenanceKind;
+/**
+ * `drill`: a restore test (engine/drill), queued so its measured speed is not shared with a backup;
+ * `copy`: a source's new snapshots replicated into one of its copy targets (3-2-1: service/copies.ts)
+ */
+export type MaintenanceKind = 'forget' | 'prune' | 'verify' | 'drill' | 'copy';
 
 /** What a restore runner reports (rate and ETA come from the restore itself: ops/restore-eta.ts). */
 export interface RestoreRunProgress {
@@ -157,9 +166,19 @@ export type JobRunner = (
   ctx: { signal: AbortSignal; onProgress: (p: RunnerProgress) => void },
 ) => Promise<RunResult>;
 
+/** Queued upkeep of a source or target (forget, prune, lock check), with its own runner. */
+export interface MaintenanceJobRequest {
+  kind: MaintenanceKind;
+  /** a source's id, or `target:<id>` for the upkeep of a whole target */
+  sourceId: string;
+  targetId: string;
+  reason?: JobReason;
+  run: JobRunner;
+}
+
 /** A job that starts at once (a restore), with its own runner. */
 export interface ImmediateJobRequest {
-  kind: Exclude<JobKind, 'backup'>;
+  kind: 'restore';
   sourceId: string;
   targetId?: string | null;
   reason?: JobReason;
@@ -272,7 +291,7 @@ export class JobManager {
    */
   enqueue(req: JobRequest): JobInfo {
     if (this.closing) throw new BulwarkError('CANCELED', 'the backup service is stopping');
-    const queued = this.queue.find((j) => j.sourceId === req.sourceId);
+    const queued = this.queue.find((j) => j.sourceId === req.sourceId && j.kind === 'backup');
     if (queued) {
       queued.changes += req.changes ?? 0;
       queued.requests++;
@@ -287,8 +306,33 @@ export class JobManager {
     return info(job);
   }
 
+  /**
+   * Queues upkeep (forget, prune, a lock check) behind the backups: it waits for its target like a backup
+   * does and is merged with the same upkeep already queued.
+   */
+  enqueueMaintenance(req: MaintenanceJobRequest): JobInfo {
+    if (this.closing) throw new BulwarkError('CANCELED', 'the backup service is stopping');
+    const queued = this.queue.find(
+      (j) => j.kind === req.kind && j.sourceId === req.sourceId && j.targetId === req.targetId,
+    );
+    if (queued) {
+      queued.requests++;
+      return info(queued);
+    }
+    const job = this.newJob(req.kind, req.sourceId, req.targetId, req.reason ?? 'manual', req.run);
+    this.queue.push(job);
+    this.emitState(job, null);
+    this.dispatch();
+    return info(job);
+  }
+
   /** Starts a job now, with its own runner, whatever is queued or running (see the class comment). */
   startNow(req: ImmediateJobRequest): JobInfo {
+    if (req.kind !== 'restore')
+      throw new BulwarkError(
+        'INTERNAL',
+        `a ${req.kind} job is queued (enqueueMaintenance), not started at once`,
+      );
     if (this.closing) throw new BulwarkError('CANCELED', 'the backup service is stopping');
     const job = this.newJob(req.kind, req.sourceId, req.targetId ?? null, req.reason ?? 'manual', req.run);
     this.emitState(job, null);
@@ -395,7 +439,7 @@ export class JobManager {
   /** The queued and running backups of a source. */
   activeFor(sourceId: string): { running?: JobInfo; queued?: JobInfo } {
     const r = [...this.running.values()].find((j) => j.sourceId === sourceId && j.kind === 'backup');
-    const q = this.queue.find((j) => j.sourceId === sourceId);
+    const q = this.queue.find((j) => j.sourceId === sourceId && j.kind === 'backup');
     return { ...(r ? { running: info(r) } : {}), ...(q ? { queued: info(q) } : {}) };
   }
 
@@ -479,7 +523,7 @@ export class JobManager {
 
   private busy(job: Job): boolean {
     for (const r of this.running.values()) {
-      if (r.kind !== 'backup') continue; // a restore only reads: it holds nothing a backup needs
+      if (r.kind === 'restore') continue; // a restore only reads: it holds nothing a backup needs
       if (r.sourceId === job.sourceId) return true;
       if (r.targetId !== null && r.targetId === job.targetId) return true;
     }
@@ -498,7 +542,7 @@ export class JobManager {
 
   private backupsRunning(): number {
     let n = 0;
-    for (const r of this.running.values()) if (r.kind === 'backup') n++;
+    for (const r of this.running.values()) if (r.kind !== 'restore') n++;
     return n;
   }
 
@@ -602,7 +646,13 @@ export class JobManager {
           stats: {
             reason: job.reason,
             changes: job.changes,
-            ...(stats === undefined ? {} : job.kind === 'restore' ? { restore: stats } : { snapshot: stats }),
+            ...(stats === undefined
+              ? {}
+              : job.kind === 'restore'
+                ? { restore: stats }
+                : job.kind === 'backup'
+                  ? { snapshot: stats }
+                  : { [job.kind]: stats }),
           },
           ...(job.error ? { error: `${job.error.code}: ${job.error.message}` } : {}),
           ...(final === 'CANCELED' ? { error: `CANCELED: ${job.cancelReason ?? 'user'}` } : {}),

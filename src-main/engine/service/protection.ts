@@ -16,7 +16,7 @@
 export type ProtectionState = 'protected' | 'at-risk' | 'not-protected';
 
 /** The pages of the app a reason or an alert can link to (mirrors the contract's pageSchema). */
-export type Page = 'overview' | 'restore' | 'sources' | 'targets' | 'alerts' | 'settings';
+export type Page = 'overview' | 'restore' | 'sources' | 'snapshots' | 'targets' | 'alerts' | 'settings';
 
 export interface FixLink {
   page: Page;
@@ -38,7 +38,9 @@ export type ProtectionReasonCode =
   | 'same-disk'
   | 'lock-invariant-broken'
   | 'repository-damaged'
-  | 'repository-tampered';
+  | 'repository-tampered'
+  | 'locks-short'
+  | 'ransomware-suspected';
 
 export interface ProtectionReason {
   code: ProtectionReasonCode;
@@ -65,7 +67,8 @@ export type TargetAlertKind =
   | 'selftest-failed'
   | 'lock-invariant-broken'
   | 'repository-damaged'
-  | 'repository-tampered';
+  | 'repository-tampered'
+  | 'locks-short';
 
 export const TARGET_ALERT_KINDS: readonly TargetAlertKind[] = [
   'target-unreachable',
@@ -73,6 +76,7 @@ export const TARGET_ALERT_KINDS: readonly TargetAlertKind[] = [
   'lock-invariant-broken',
   'repository-damaged',
   'repository-tampered',
+  'locks-short',
 ];
 
 /** Target alerts that stop backups: while one is open it is the cause, not the source's failed runs. */
@@ -98,6 +102,8 @@ export interface ProtectionFacts {
   service: { started: boolean; paused: boolean };
   /** the source's folders that are not there now */
   missingPaths: readonly string[];
+  /** an open ransomware alert for this source (signals/guard.ts): its files may be being encrypted */
+  ransomwareSuspected?: boolean;
   /** null: the source's target is not configured (removed, or unknown to this service) */
   target: {
     name: string;
@@ -128,6 +134,7 @@ export function humanDuration(ms: number): string {
 /** The order reasons are listed in: causes before their consequences, so the summary names the cause. */
 const PRIORITY: readonly ProtectionReasonCode[] = [
   'service-stopped',
+  'ransomware-suspected',
   'source-disabled',
   'paused',
   'target-missing',
@@ -139,6 +146,7 @@ const PRIORITY: readonly ProtectionReasonCode[] = [
   'never-backed-up',
   'rpo-missed',
   'repository-tampered',
+  'locks-short',
   'target-not-immutable',
   'same-disk',
 ];
@@ -149,6 +157,8 @@ const FIX = {
   resume: { page: 'overview', label: 'Resume backups' },
   resumeSource: { page: 'sources', label: 'Resume this folder' },
   backUpNow: { page: 'sources', label: 'Back up now' },
+  restore: { page: 'restore', label: 'Open Restore' },
+  snapshots: { page: 'snapshots', label: 'Open Snapshots' },
   alerts: { page: 'alerts', label: 'Open Alerts' },
 } as const satisfies Record<string, FixLink>;
 
@@ -166,6 +176,16 @@ export function evaluateProtection(f: ProtectionFacts): Protection {
       severity: 'at-risk',
       text: 'Automatic backups are not running on this computer: the Bulwark service is stopped.',
       short: 'automatic backups are not running',
+    });
+  // Backups go on (they cannot harm locked history), but what they take in now may be encrypted files:
+  // never "protected" while someone has not looked.
+  if (f.ransomwareSuspected === true)
+    add({
+      code: 'ransomware-suspected',
+      severity: 'at-risk',
+      text: `Files in ${name} changed the way ransomware changes them. The last backup from before is kept and locked; check the computer before trusting newer backups.`,
+      short: 'signs of ransomware',
+      fix: FIX.restore,
     });
   if (!f.source.enabled)
     add({
@@ -245,6 +265,14 @@ export function evaluateProtection(f: ProtectionFacts): Protection {
         text: `Someone with this computer's storage keys changed or hid backup files on ${t.name}; the locked originals are still used.`,
         short: 'someone tampered with its backups',
         fix: FIX.alerts,
+      });
+    if (targetAlerts.has('locks-short'))
+      add({
+        code: 'locks-short',
+        severity: 'at-risk',
+        text: `Some backups on ${t.name} are not locked for as long as promised: they could be deleted sooner.`,
+        short: 'its backups are locked for less than promised',
+        fix: FIX.snapshots,
       });
     if (t.kind === 's3' && !t.locked)
       add({

@@ -50,6 +50,19 @@ import {
   type TargetInput,
   type TargetUpdate,
 } from './sources.ts';
+import { RetentionService, type RetentionServiceOptions } from './retention.ts';
+import { ServiceDrills } from './drills.ts';
+import { ServiceCopies, type ThreeTwoOne } from './copies.ts';
+import { NotificationCenter, type NotificationCenterOptions } from './notify/dispatcher.ts';
+import { fileNotifySecretStore, notifySecretsFile } from './notify/settings.ts';
+import { repositoryBytes } from './storage-stats.ts';
+import {
+  RansomwareGuard,
+  type FileEvent,
+  type Incident,
+  type Resolution,
+  type SourceSignals,
+} from '../signals/index.ts';
 import { ThrottledStore, TokenBucket } from './throttled-store.ts';
 import { realTimers, type Timers } from './timers.ts';
 import { SourceWatcher, type WatcherOptions, type WatchStatus } from './watcher.ts';
@@ -91,6 +104,10 @@ export interface BackupServiceOptions {
   stopTimeoutMs?: number;
   /** looks at folders (is a source's folder there, which disk is it on); tests put targets on "another disk" */
   disk?: DiskProbe;
+  /** alert delivery (email, webhook): its secrets default to a 0600 file in the config folder */
+  notify?: Partial<Omit<NotificationCenterOptions, 'catalog' | 'clock' | 'alerts' | 'timers'>>;
+  /** the upkeep schedule: lock checks, prunes (service/retention.ts) */
+  retention?: RetentionServiceOptions;
 }
 
 export type RpoState = 'ok' | 'pending' | 'missed';
@@ -115,6 +132,8 @@ export interface SourceStatus extends Source {
   nextRunAt: number | null;
   job: JobInfo | null;
   watch: WatchStatus | null;
+  /** 3-2-1: where its backups are (the target and each copy target), and what is missing (service/copies.ts) */
+  copies: ThreeTwoOne;
 }
 
 export interface ServiceEvents {
@@ -131,6 +150,8 @@ export interface ServiceEvents {
   'source.changed': { sourceId: string; removed: boolean };
   /** a watcher changed mode (native, polling, rescan-only, ...) */
   'watch.status': WatchStatus;
+  /** a ransomware incident opened, grew, had its last clean snapshot held, or was resolved */
+  'ransomware.incident': Incident;
 }
 
 export interface AddTargetOptions {
@@ -161,6 +182,16 @@ export class BackupService {
   readonly config: ServiceConfig;
   readonly alerts: AlertCenter;
   readonly jobs: JobManager;
+  /** ransomware signals on the watched sources and the hold of their last clean snapshot (engine/signals) */
+  readonly signals: RansomwareGuard;
+  /** alerts by email and webhook, the ping after good backups (service/notify) */
+  readonly notifications: NotificationCenter;
+  /** snapshots, legal holds, retention policies and the upkeep jobs (forget, prune, lock check) */
+  readonly retention: RetentionService;
+  /** restore drills: per source on a schedule, or now (service/drills.ts) */
+  readonly drills: ServiceDrills;
+  /** 3-2-1: copies of each source's snapshots into its copy targets (service/copies.ts) */
+  readonly copies: ServiceCopies;
   private readonly events = new TypedEvents<ServiceEvents>();
   private readonly opts: BackupServiceOptions;
   private readonly clock: Clock;
@@ -203,6 +234,64 @@ export class BackupService {
       progressIntervalMs: opts.progressIntervalMs ?? 250,
       timers: this.timers,
     });
+    this.drills = new ServiceDrills({
+      catalog: this.catalog,
+      clock: this.clock,
+      config: this.config,
+      jobs: this.jobs,
+      alerts: this.alerts,
+      repositoryFor: (sourceId, signal) => this.repositoryFor(sourceId, signal),
+      scratchParent: join(this.paths.cacheDir, 'drills'),
+    });
+    this.copies = new ServiceCopies({
+      catalog: this.catalog,
+      clock: this.clock,
+      config: this.config,
+      jobs: this.jobs,
+      alerts: this.alerts,
+      disk: this.disk,
+      repositoryFor: (sourceId, signal) => this.repositoryFor(sourceId, signal),
+      repositoryForTarget: (targetId, signal) => this.repositoryForTarget(targetId, signal),
+      tmpParent: join(this.paths.cacheDir, 'copies'),
+      onChanged: (sourceId) => this.events.emit('source.changed', { sourceId, removed: false }),
+    });
+    this.retention = new RetentionService(
+      {
+        catalog: this.catalog,
+        clock: this.clock,
+        config: this.config,
+        jobs: this.jobs,
+        alerts: this.alerts,
+        repositoryForTarget: (targetId, signal) => this.repositoryForTarget(targetId, signal),
+      },
+      opts.retention,
+    );
+    this.notifications = new NotificationCenter({
+      secrets: fileNotifySecretStore(notifySecretsFile(this.paths)),
+      ...opts.notify,
+      catalog: this.catalog,
+      clock: this.clock,
+      alerts: this.alerts,
+      timers: this.timers,
+    });
+    this.signals = new RansomwareGuard({
+      catalog: this.catalog,
+      clock: this.clock,
+      source: (id) => {
+        const s = this.config.findSource(id);
+        return s && { id: s.id, name: s.name, paths: s.paths, key: sourceKey(s.id) };
+      },
+      repositoryFor: (id) => this.repositoryFor(id),
+      raiseAlert: (sourceId, text, action) =>
+        void this.alerts.raise({ kind: 'ransomware-suspected', sourceId, text, action }),
+      clearAlert: (sourceId) => void this.alerts.clear('ransomware-suspected', { sourceId }),
+      onIncident: (inc) => this.events.emit('ransomware.incident', inc),
+      onError: (e, what) =>
+        process.emitWarning(
+          `ransomware signals: ${what} failed: ${e instanceof Error ? e.message : String(e)}`,
+          'BulwarkServiceWarning',
+        ),
+    });
     this.jobs.on('job.state', (e) => this.events.emit('job.state', e));
     this.jobs.on('job.progress', (p) => this.events.emit('job.progress', p));
     this.alerts.on('alert.raised', (a) => {
@@ -241,6 +330,7 @@ export class BackupService {
     };
     loop();
     this.tick();
+    this.notifications.start();
     // "automatic backups are not running" no longer applies
     this.sourcesChanged();
   }
@@ -257,6 +347,8 @@ export class BackupService {
     await Promise.all([...this.watchers.values()].map((w) => w.stop()));
     this.watchers.clear();
     await this.jobs.shutdown({ timeoutMs: this.opts.stopTimeoutMs ?? 60_000 });
+    await this.signals.whenIdle(); // a hold of a last clean snapshot under way finishes first
+    await this.notifications.stop();
     for (const t of this.repos.values()) await t.store.close?.().catch(() => undefined);
     this.repos.clear();
     this.catalog.close();
@@ -296,6 +388,9 @@ export class BackupService {
       }
       this.noticeProtectionChange(s);
     }
+    if (this.state === 'started') this.retention.tick({ paused: this.jobs.paused });
+    if (this.state === 'started' && !this.jobs.paused) this.drills.tick(now);
+    if (this.state === 'started') this.copies.tick({ paused: this.jobs.paused });
   }
 
   // ---- targets ---------------------------------------------------------------------------------------
@@ -416,6 +511,7 @@ export class BackupService {
       for (const kind of ['rpo-missed', 'watch-degraded', 'source-missing'] as const)
         this.alerts.clear(kind, { sourceId: id });
     else this.checkSourceFolders(s);
+    this.copies.sourceUpdated(s);
     if (this.state === 'started' && s.enabled) this.startWatcher(s);
     this.events.emit('source.changed', { sourceId: id, removed: false });
     return this.sourceStatus(s);
@@ -430,6 +526,8 @@ export class BackupService {
     this.watchers.delete(id);
     await w?.stop();
     this.config.removeSource(id);
+    this.signals.forget(id);
+    this.copies.sourceRemoved(id);
     for (const a of this.alerts.list({ active: true, sourceId: id }))
       this.alerts.clear(a.kind, { sourceId: id });
     this.lastProtection.delete(id);
@@ -525,6 +623,12 @@ export class BackupService {
     this.assertOpen();
     const s = this.config.source(sourceId);
     return this.openTarget(this.config.target(s.targetId), signal);
+  }
+
+  /** A target's repository, unlocked (opened once, then reused): e.g. to rebuild the catalog from it. */
+  async repositoryForTarget(targetId: string, signal?: AbortSignal): Promise<Repository> {
+    this.assertOpen();
+    return this.openTarget(this.config.target(targetId), signal);
   }
 
   /**
@@ -651,6 +755,29 @@ export class BackupService {
     };
   }
 
+  // ---- ransomware signals ----------------------------------------------------------------------------
+
+  /** Per source: its open ransomware incident, its last clean snapshot and its decoy files. */
+  listSignals(sourceId?: string): SourceSignals[] {
+    const ids =
+      sourceId !== undefined ? [this.config.source(sourceId).id] : this.config.sources().map((s) => s.id);
+    return this.signals.list(ids);
+  }
+
+  /** "This was me" or "handled": clears the source's ransomware alert (prune may run again). */
+  async resolveSignal(sourceId: string, resolution: Resolution): Promise<Incident> {
+    this.assertOpen();
+    this.config.source(sourceId);
+    return this.signals.resolve(sourceId, resolution);
+  }
+
+  /** Opts a source in or out of decoy files; its watcher follows the new ones at once. */
+  setCanaries(sourceId: string, enabled: boolean): string[] {
+    this.assertOpen();
+    this.config.source(sourceId);
+    return this.signals.setCanaries(sourceId, enabled);
+  }
+
   // ---- alerts ----------------------------------------------------------------------------------------
 
   listAlerts(opts: { active?: boolean; sourceId?: string; targetId?: string; limit?: number } = {}): Alert[] {
@@ -769,6 +896,9 @@ export class BackupService {
       lastOutcome: outcome === 'succeeded' || outcome === 'failed' ? outcome : null,
       service: { started: this.state === 'started', paused: this.jobs.paused },
       missingPaths: missingFolders(s.paths, this.disk),
+      ransomwareSuspected: this.alerts
+        .list({ active: true, sourceId: s.id })
+        .some((a) => a.kind === 'ransomware-suspected'),
       target: t
         ? {
             name: t.name,
@@ -799,6 +929,7 @@ export class BackupService {
       nextRunAt: this.nextRunAt(s),
       job: active.running ?? active.queued ?? null,
       watch: this.watchers.get(s.id)?.status() ?? null,
+      copies: this.copies.status(s, now),
     };
   }
 
@@ -926,7 +1057,9 @@ export class BackupService {
           (isFile === true && !filter.included(p)),
       },
       {
+        onEvent: (event, path) => this.observeFileEvent(s.id, event, path),
         onBatch: (b) => {
+          this.signals.batchDone(s.id);
           if (this.state !== 'started') return;
           const cur = this.config.findSource(s.id);
           if (!cur?.enabled) return;
@@ -938,6 +1071,19 @@ export class BackupService {
     );
     this.watchers.set(s.id, w);
     void w.start();
+  }
+
+  /** A watcher event for the ransomware detectors; their failure never stops the watcher (it is reported). */
+  private observeFileEvent(sourceId: string, event: string, path: string): void {
+    if (!isFileEvent(event)) return;
+    try {
+      this.signals.observe(sourceId, event, path);
+    } catch (e) {
+      process.emitWarning(
+        `ransomware signals: a file event of ${path} could not be checked: ${e instanceof Error ? e.message : String(e)}`,
+        'BulwarkServiceWarning',
+      );
+    }
   }
 
   private onWatchStatus(sourceId: string, st: WatchStatus): void {
@@ -1116,9 +1262,19 @@ export class BackupService {
       for (const kind of BLOCKING_TARGET_ALERTS) this.alerts.clear(kind, { targetId: t.id });
       this.targetsSeenMissing.delete(t.id);
       this.raiseTampering(t, repo);
+      this.signals.afterBackup(s.id, repo, snap); // the entropy check: encrypted files no longer compress
+      // Retention by the source's policy, as a job of its own behind this one (a failure there is its own).
+      if (this.state === 'started') this.retention.afterBackup(s, repo);
+      // 3-2-1: each copy target gets its own copy job behind this one (one failing never blocks another).
+      if (this.state === 'started') this.copies.afterBackup(this.config.findSource(s.id) ?? s);
       const fresh = this.config.findSource(s.id);
       if (fresh) this.evaluateRpo(fresh, this.now());
-      return { snapshotId: snap.id, stats: snap.stats };
+      this.notifications.backupSucceeded();
+      // the target and its size after the run: the storage history of the target (stats.storage)
+      return {
+        snapshotId: snap.id,
+        stats: { ...snap.stats, targetId: t.id, repositoryBytes: repositoryBytes(repo) },
+      };
     } catch (e) {
       const cached = this.repos.get(t.id)?.repo;
       if (cached) this.raiseTampering(t, cached);
@@ -1330,3 +1486,6 @@ function backupFailure(s: Source, err: { code: string; message: string }): { tex
 export function createBackupService(opts: BackupServiceOptions): BackupService {
   return new BackupService(opts);
 }
+
+const FILE_EVENTS: ReadonlySet<string> = new Set(['add', 'change', 'unlink', 'addDir', 'unlinkDir']);
+const isFileEvent = (e: string): e is FileEvent => FILE_EVENTS.has(e);

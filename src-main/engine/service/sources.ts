@@ -51,6 +51,12 @@ export interface Source {
   rescanMinutes: number;
   retentionTemplateId: string | null;
   enabled: boolean;
+  /** a restore drill (engine/drill) runs at least this often, in days */
+  drillEveryDays: number;
+  /** recovery time objective: the longest a full restore may take; a drill's estimate above it raises an alert */
+  rtoMinutes: number;
+  /** 3-2-1: other targets its snapshots are copied to after each good backup (service/copies.ts) */
+  copyTargetIds: string[];
   /** start of the last successful run (what it protected is at least that recent) */
   lastSuccessAt: number | null;
   lastSnapshotId: string | null;
@@ -59,6 +65,8 @@ export interface Source {
 }
 
 export const SOURCE_DEFAULTS = { rpoMinutes: 60, quietSeconds: 30, rescanMinutes: 60 } as const;
+/** Restore drills: weekly, and a full restore within 4 hours (the catalog's column defaults say the same). */
+export const DRILL_DEFAULTS = { drillEveryDays: 7, rtoMinutes: 240 } as const;
 
 const name = z.string().trim().min(1).max(200);
 const glob = z.string().min(1).max(1000);
@@ -73,6 +81,9 @@ const fields = {
   rescanMinutes: z.number().positive().max(525_600),
   retentionTemplateId: z.string().min(1).max(200).nullable(),
   enabled: z.boolean(),
+  drillEveryDays: z.number().positive().max(366),
+  rtoMinutes: z.number().positive().max(525_600),
+  copyTargetIds: z.array(z.string().min(1).max(100)).max(20),
 };
 
 export const sourceInputSchema = z.strictObject({
@@ -87,6 +98,9 @@ export const sourceInputSchema = z.strictObject({
   rescanMinutes: fields.rescanMinutes.default(SOURCE_DEFAULTS.rescanMinutes),
   retentionTemplateId: fields.retentionTemplateId.optional(),
   enabled: fields.enabled.default(true),
+  drillEveryDays: fields.drillEveryDays.default(DRILL_DEFAULTS.drillEveryDays),
+  rtoMinutes: fields.rtoMinutes.default(DRILL_DEFAULTS.rtoMinutes),
+  copyTargetIds: fields.copyTargetIds.default([]),
 });
 export type SourceInput = z.input<typeof sourceInputSchema>;
 
@@ -101,6 +115,9 @@ export const sourceUpdateSchema = z.strictObject({
   rescanMinutes: fields.rescanMinutes.optional(),
   retentionTemplateId: fields.retentionTemplateId.optional(),
   enabled: fields.enabled.optional(),
+  drillEveryDays: fields.drillEveryDays.optional(),
+  rtoMinutes: fields.rtoMinutes.optional(),
+  copyTargetIds: fields.copyTargetIds.optional(),
 });
 export type SourceUpdate = z.input<typeof sourceUpdateSchema>;
 
@@ -182,6 +199,9 @@ interface SourceRow {
   rescan_minutes: number;
   retention_template: string | null;
   enabled: number;
+  drill_every_days: number;
+  rto_minutes: number;
+  copy_target_ids: string;
   last_success_at: number | null;
   last_snapshot_id: string | null;
   created_at: number;
@@ -215,6 +235,9 @@ const toSource = (r: SourceRow): Source => ({
   rescanMinutes: r.rescan_minutes,
   retentionTemplateId: r.retention_template,
   enabled: r.enabled === 1,
+  drillEveryDays: r.drill_every_days,
+  rtoMinutes: r.rto_minutes,
+  copyTargetIds: JSON.parse(r.copy_target_ids) as string[],
   lastSuccessAt: r.last_success_at,
   lastSnapshotId: r.last_snapshot_id,
   createdAt: r.created_at,
@@ -345,7 +368,7 @@ export class ServiceConfig {
 
   removeTarget(id: string): void {
     this.target(id);
-    const users = this.sources().filter((s) => s.targetId === id);
+    const users = this.sources().filter((s) => s.targetId === id || s.copyTargetIds.includes(id));
     if (users.length > 0) {
       throw new BulwarkError(
         'INVALID_ARGUMENT',
@@ -378,14 +401,17 @@ export class ServiceConfig {
     return s;
   }
 
-  /** Adds a source; `targetId` must name a configured target (the service fills in the default one). */
-  addSource(input: SourceInput): Source {
+  /**
+   * Adds a source; `targetId` must name a configured target (the service fills in the default one).
+   * `extra.id`: the id of a source recreated from its backups on a new computer (service/recovery.ts).
+   */
+  addSource(input: SourceInput, extra: { id?: string } = {}): Source {
     const v = validate(sourceInputSchema, input, 'source');
     if (v.targetId === undefined) throw new BulwarkError('INVALID_ARGUMENT', 'a source needs a target');
     const target = this.target(v.targetId);
     const paths = normalizePaths(v.paths);
     checkTargetOutside(paths, target);
-    const id = randomUUID();
+    const id = extra.id ?? randomUUID();
     const now = this.now();
     this.db
       .prepare(
@@ -408,6 +434,8 @@ export class ServiceConfig {
         now,
         now,
       );
+    this.setDrillSettings(id, v.drillEveryDays, v.rtoMinutes);
+    this.setCopyTargets(id, this.checkCopyTargets(v.copyTargetIds, target.id));
     return this.source(id);
   }
 
@@ -436,7 +464,44 @@ export class ServiceConfig {
         this.now(),
         id,
       );
+    this.setDrillSettings(id, v.drillEveryDays ?? s.drillEveryDays, v.rtoMinutes ?? s.rtoMinutes);
+    // Moving the source onto one of its copy targets keeps that target once, as the primary.
+    const copies = (v.copyTargetIds ?? s.copyTargetIds).filter(
+      (t) => v.copyTargetIds !== undefined || t !== target.id,
+    );
+    this.setCopyTargets(id, this.checkCopyTargets(copies, target.id));
     return this.source(id);
+  }
+
+  /** Copy targets must be configured targets other than the source's own; duplicates are dropped. */
+  private checkCopyTargets(ids: readonly string[], primaryId: string): string[] {
+    const out: string[] = [];
+    for (const id of ids) {
+      if (id === primaryId)
+        throw new BulwarkError('INVALID_ARGUMENT', 'a source cannot be copied to the target it backs up to', {
+          hint: 'Choose another destination for the extra copy.',
+        });
+      if (!this.findTarget(id))
+        throw new BulwarkError('NOT_FOUND', `there is no backup destination ${id} to copy to`, {
+          hint: 'Add the destination on the Targets page first, then choose it here.',
+        });
+      if (!out.includes(id)) out.push(id);
+    }
+    return out;
+  }
+
+  /** The copy targets of a source (a column of its own: see migrations.ts). */
+  private setCopyTargets(id: string, targetIds: readonly string[]): void {
+    this.db
+      .prepare('UPDATE service_sources SET copy_target_ids = ? WHERE id = ?')
+      .run(JSON.stringify(targetIds), id);
+  }
+
+  /** The restore-drill settings of a source (columns of their own: see migrations.ts). */
+  private setDrillSettings(id: string, drillEveryDays: number, rtoMinutes: number): void {
+    this.db
+      .prepare('UPDATE service_sources SET drill_every_days = ?, rto_minutes = ? WHERE id = ?')
+      .run(drillEveryDays, rtoMinutes, id);
   }
 
   removeSource(id: string): void {

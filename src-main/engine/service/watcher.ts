@@ -77,6 +77,8 @@ export interface WatchStatus {
 
 export interface WatcherHooks {
   onBatch(batch: ChangeBatch): void;
+  /** every file event as it arrives, before batching (the ransomware detectors: engine/signals) */
+  onEvent?(event: string, path: string): void;
   onStatus?(status: WatchStatus, previous: WatchMode): void;
 }
 
@@ -318,6 +320,7 @@ export class SourceWatcher {
       this.fail({ code: 'ENOENT', message: `${path} was removed` }, 'rescan-only', false);
       return;
     }
+    this.hooks.onEvent?.(event, path);
     const now = this.now();
     const p = (this.pending ??= { count: 0, sample: new Set(), firstAt: now, lastAt: now });
     p.count++;

@@ -9,6 +9,7 @@ import { OverviewPage } from '../pages/overview/OverviewPage.tsx';
 import { RestoreDialog } from '../pages/restore/RestoreDialog.tsx';
 import { RestorePage } from '../pages/restore/RestorePage.tsx';
 import { SettingsPage } from '../pages/settings/SettingsPage.tsx';
+import { SnapshotsPage } from '../pages/snapshots/SnapshotsPage.tsx';
 import { SourcesPage } from '../pages/sources/SourcesPage.tsx';
 import { TargetsPage } from '../pages/targets/TargetsPage.tsx';
 import { Announcer, Toasts } from '../ui/Toasts.tsx';
@@ -24,6 +25,8 @@ function CurrentPage() {
       return <RestorePage />;
     case 'sources':
       return <SourcesPage />;
+    case 'snapshots':
+      return <SnapshotsPage />;
     case 'targets':
       return <TargetsPage />;
     case 'alerts':

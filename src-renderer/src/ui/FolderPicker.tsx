@@ -1,5 +1,5 @@
 import { ArrowUp, Folder, FolderOpen, HardDrive } from 'lucide-react';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { GridList, GridListItem } from 'react-aria-components';
 import { useStore } from 'zustand';
 
@@ -16,8 +16,10 @@ import { TextField } from './fields.tsx';
 import { InlineError, Pending } from './States.tsx';
 
 /**
- * Choose a folder on the computer Bulwark runs on: its usual places, then folder by folder (`fs.folders`),
- * or type the path. When the service cannot list folders, typing still works.
+ * Choose a folder on the computer Bulwark runs on. In the desktop app: the computer's own folder dialog
+ * (`fs.pickFolder`). In a browser (which cannot open it: UNSUPPORTED), or if it fails: its usual places,
+ * then folder by folder (`fs.folders`), or type the path. When the service cannot list folders, typing
+ * still works.
  */
 export function FolderPicker({
   isOpen,
@@ -25,15 +27,46 @@ export function FolderPicker({
   onChoose,
   title = 'Choose a folder',
   startPath,
+  purpose = 'source',
 }: {
   isOpen: boolean;
   onClose: () => void;
   onChoose: (path: string) => void;
   title?: string;
   startPath?: string;
+  /** what the folder is for: the native dialog's words */
+  purpose?: 'source' | 'target' | 'restore-destination';
 }) {
+  const [native, setNative] = useState<'idle' | 'asking' | 'unavailable'>('idle');
+  const asked = useRef(false);
+  useEffect(() => {
+    if (!isOpen) {
+      asked.current = false;
+      if (native === 'asking') setNative('idle');
+      return;
+    }
+    if (asked.current || native === 'unavailable' || getClient().transport !== 'electron') return;
+    asked.current = true;
+    setNative('asking');
+    void getClient()
+      .call('bulwark:fs.pickFolder', {
+        purpose,
+        ...(startPath && isAbsolutePath(startPath) ? { startPath } : {}),
+      })
+      .then((r) => {
+        if (!r.ok) {
+          setNative('unavailable'); // the in-app picker below takes over
+          return;
+        }
+        setNative('idle');
+        if (r.value.path !== undefined) onChoose(r.value.path);
+        else onClose();
+      });
+  }, [isOpen, native, purpose, startPath, onChoose, onClose]);
+  if (native === 'asking') return null;
+  const inApp = native === 'unavailable' || getClient().transport !== 'electron';
   return (
-    <Dialog isOpen={isOpen} onClose={onClose} title={title} size="lg">
+    <Dialog isOpen={isOpen && inApp} onClose={onClose} title={title} size="lg">
       {isOpen ? <PickerBody onChoose={onChoose} onClose={onClose} startPath={startPath} /> : null}
     </Dialog>
   );

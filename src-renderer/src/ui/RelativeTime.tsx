@@ -8,7 +8,9 @@ import { formatExact, formatRelative } from './format.ts';
  * focus; a screen reader hears both.
  */
 export function RelativeTime({ iso, prefix }: { iso: string; prefix?: string }) {
-  const now = useNow();
+  // the shared clock ticks now and then: a time that arrived since its last tick would read as future
+  // ("in a few seconds" for a backup that just failed), so a render never uses an older time than now
+  const now = Math.max(useNow(), Date.now());
   const exact = formatExact(iso);
   return (
     <TooltipTrigger delay={300}>

@@ -20,6 +20,7 @@ export const PAGE_LABEL: Record<Page, string> = {
   overview: 'Overview',
   restore: 'Restore',
   sources: 'Sources',
+  snapshots: 'Snapshots',
   targets: 'Targets',
   alerts: 'Alerts',
   settings: 'Settings',
@@ -196,7 +197,15 @@ export function describeError(error: ResultError): { title: string; hint: string
   const words = ERROR_WORDS[error.code];
   // the link, a missing channel and internal failures are explained here; the main side's hint (written for
   // people) is kept for the others
-  const ours = error.code === 'NETWORK' || error.code === 'UNSUPPORTED' || error.code === 'INTERNAL';
+  // A hint that names a command (`bulwark init ...`) was written for the terminal: an office manager gets
+  // ours. REPO_NOT_FOUND is always ours: the engine's hint offers to create a repository, which on an
+  // unplugged NAS would start an empty one where the backups should be.
+  const ours =
+    error.code === 'NETWORK' ||
+    error.code === 'UNSUPPORTED' ||
+    error.code === 'INTERNAL' ||
+    error.code === 'REPO_NOT_FOUND' ||
+    /`|--[a-z]/.test(error.hint ?? '');
   return { title: words.title, hint: ours ? words.hint : (error.hint ?? words.hint), details: error.message };
 }
 
@@ -205,5 +214,12 @@ export function describeError(error: ResultError): { title: string; hint: string
  * ("NOT_FOUND: /x: not found"), which is not for people: it is left out.
  */
 export function plainRunError(text: string): string {
-  return text.replace(/^[A-Z][A-Z_]{2,}:\s*/, '');
+  // a folder is shown as its path: "file:///mnt/nas/backups" means nothing to the person reading it
+  return text.replace(/^[A-Z][A-Z_]{2,}:\s*/, '').replace(/\bfile:\/\/(\/[^\s]*)/g, (_, p: string) => {
+    try {
+      return decodeURI(p);
+    } catch {
+      return p; // a stray % is shown as it is
+    }
+  });
 }

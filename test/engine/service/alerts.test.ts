@@ -79,7 +79,7 @@ describe('AlertCenter', () => {
         /`|bulwark (init|verify|serve|backup)|--[a-z]|sudo|sysctl|inotify|\binit\b|creat|Open the last run/i,
       );
       expect(action.length, kind).toBeGreaterThan(40);
-      expect(['overview', 'restore', 'sources', 'targets', 'alerts', 'settings']).toContain(
+      expect(['overview', 'restore', 'sources', 'snapshots', 'targets', 'alerts', 'settings']).toContain(
         ALERT_FIX[kind].page,
       );
     }

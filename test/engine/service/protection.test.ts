@@ -255,6 +255,31 @@ describe('evaluateProtection', () => {
     });
   });
 
+  it('at risk while ransomware is suspected or the locks fall short, even right after a good backup', () => {
+    const suspected = evaluateProtection(facts((f) => (f.ransomwareSuspected = true)));
+    expect(suspected.state).toBe('at-risk');
+    expect(codes(suspected)).toEqual(['ransomware-suspected']);
+    expect(suspected.summary).toBe('At risk: signs of ransomware');
+    expect(suspected.reasons[0]?.fix?.page).toBe('restore');
+    expectPlainWords(suspected);
+    const short = evaluateProtection(
+      facts((f) => {
+        f.target = {
+          name: 'Cloud',
+          kind: 's3',
+          present: true,
+          locked: true,
+          sameDisk: false,
+          alerts: ['locks-short'],
+        };
+      }),
+    );
+    expect(short.state).toBe('at-risk');
+    expect(codes(short)).toEqual(['locks-short']);
+    expect(short.reasons[0]?.fix?.page).toBe('snapshots');
+    expectPlainWords(short);
+  });
+
   it('says durations in words', () => {
     expect(humanDuration(20_000)).toBe('less than a minute');
     expect(humanDuration(MINUTE)).toBe('1 minute');

@@ -12,6 +12,7 @@ import { PageHeader } from '../../ui/PageHeader.tsx';
 import { EmptyState, ErrorState, Skeleton } from '../../ui/States.tsx';
 import { SourceFormDialog } from '../sources/SourceFormDialog.tsx';
 import { RecentActivity } from './RecentActivity.tsx';
+import { RestoreFromExistingBackup } from './RestoreFromExistingBackup.tsx';
 import { SourceCard } from './SourceCard.tsx';
 
 export function OverviewPage() {
@@ -46,9 +47,12 @@ export function OverviewPage() {
         icon={FolderPlus}
         title="Add the first folder to protect"
         action={
-          <Button variant="primary" icon={FolderPlus} onPress={() => setAdding(true)}>
-            Add a folder
-          </Button>
+          <>
+            <Button variant="primary" icon={FolderPlus} onPress={() => setAdding(true)}>
+              Add a folder
+            </Button>
+            <RestoreFromExistingBackup />
+          </>
         }
       >
         <p>

@@ -11,6 +11,7 @@ import { InlineError } from '../../ui/States.tsx';
 import { StatusBadge } from '../../ui/StatusBadge.tsx';
 import { PROTECTION_LABEL, scheduleLabel, watchLabel } from '../../ui/words.ts';
 import { PROTECTION_TONE } from '../protection.ts';
+import { CopiesPanel } from './CopiesPanel.tsx';
 
 /** One protected folder on the Overview: its state and why, when it was last and will next be backed up. */
 export function SourceCard({ sourceId }: { sourceId: string }) {
@@ -103,6 +104,8 @@ export function SourceCard({ sourceId }: { sourceId: string }) {
           </div>
         ) : null}
       </dl>
+
+      <CopiesPanel source={source} />
 
       {running && job ? (
         <div className="source-card__job">

@@ -24,6 +24,7 @@ import { FolderPicker } from '../../ui/FolderPicker.tsx';
 import { InlineError } from '../../ui/States.tsx';
 import { SCHEDULE_CHOICES } from '../../ui/words.ts';
 import { formatEvery } from '../../ui/format.ts';
+import { CopyTargetsField } from './CopyTargetsField.tsx';
 
 const lines = (text: string): string[] =>
   text
@@ -70,6 +71,7 @@ function SourceForm({ source, onDone }: { source?: SourceStatus; onDone: () => v
   const [targetId, setTargetId] = useState(
     source?.targetId ?? targets.find((t) => t.isDefault)?.id ?? targets[0]?.id ?? '',
   );
+  const [copyTargetIds, setCopyTargetIds] = useState<string[]>(source?.copyTargetIds ?? []);
   const [excludes, setExcludes] = useState((source?.exclude ?? []).join('\n'));
   const [picking, setPicking] = useState(false);
   const [saving, setSaving] = useState(false);
@@ -98,6 +100,8 @@ function SourceForm({ source, onDone }: { source?: SourceStatus; onDone: () => v
     if (problems.name || problems.paths) return;
     const exclude = lines(excludes);
     const rpoMinutes = Number(rpo);
+    // a copy to the destination it now backs up to would be no second copy
+    const copies = copyTargetIds.filter((id) => id !== targetId);
     setSaving(true);
     setError(undefined);
     if (source) {
@@ -108,6 +112,7 @@ function SourceForm({ source, onDone }: { source?: SourceStatus; onDone: () => v
         exclude,
         rpoMinutes,
         ...(targetId !== '' && targetId !== source.targetId ? { targetId } : {}),
+        copyTargetIds: copies,
       });
       setSaving(false);
       if (failure) {
@@ -124,6 +129,7 @@ function SourceForm({ source, onDone }: { source?: SourceStatus; onDone: () => v
       ...(exclude.length > 0 ? { exclude } : {}),
       rpoMinutes,
       ...(targetId !== '' ? { targetId } : {}),
+      ...(copies.length > 0 ? { copyTargetIds: copies } : {}),
     });
     setSaving(false);
     if (added) {
@@ -204,6 +210,15 @@ function SourceForm({ source, onDone }: { source?: SourceStatus; onDone: () => v
           value={targetId}
           onChange={setTargetId}
           choices={targets.map((t) => ({ value: t.id, label: t.name }))}
+        />
+      ) : null}
+
+      {targets.length > 0 ? (
+        <CopyTargetsField
+          targets={targets}
+          primaryId={targetId}
+          value={copyTargetIds}
+          onChange={setCopyTargetIds}
         />
       ) : null}
 

@@ -15,6 +15,7 @@ import { EmptyState, ErrorState, InlineError, Skeleton } from '../../ui/States.t
 import { StatusBadge } from '../../ui/StatusBadge.tsx';
 import { PROTECTION_LABEL, scheduleLabel, watchLabel } from '../../ui/words.ts';
 import { PROTECTION_TONE } from '../protection.ts';
+import { DrillPanel } from './DrillPanel.tsx';
 import { SourceFormDialog } from './SourceFormDialog.tsx';
 
 export const SOURCES_PAGE_SIZE = 20;
@@ -106,6 +107,7 @@ function SourceRow({
           </ul>
         ) : null}
         {actionError ? <InlineError error={actionError} /> : null}
+        <DrillPanel source={source} />
       </div>
       <div className="source-row__actions">
         <Button

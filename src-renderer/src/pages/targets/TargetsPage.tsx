@@ -1,15 +1,20 @@
-import { Cloud, HardDrive, Lock, Plus, ShieldAlert, ShieldCheck } from 'lucide-react';
-import { useState } from 'react';
+import { Cloud, HardDrive, Lock, Plus, ShieldAlert, ShieldCheck, ShieldQuestion } from 'lucide-react';
+import { useEffect, useState } from 'react';
 
 import type { Target } from '../../../../src-main/contract/model.ts';
 import { sourcesSelectors, useSourcesStore } from '../../stores/sources/index.ts';
 import { targetsSelectors, targetsStore, useTargetsStore } from '../../stores/targets/index.ts';
 import { Button } from '../../ui/Button.tsx';
+import type { ResultError } from '../../../../src-main/contract/result.ts';
+import type { TargetTestResult } from '../../../../src-main/contract/target-test.ts';
 import { Dialog } from '../../ui/Dialog.tsx';
-import { formatDate, formatRate } from '../../ui/format.ts';
+import { formatDate, formatExact, formatRate } from '../../ui/format.ts';
 import { PageHeader } from '../../ui/PageHeader.tsx';
-import { EmptyState, ErrorState, Skeleton } from '../../ui/States.tsx';
+import { EmptyState, ErrorState, InlineError, Skeleton } from '../../ui/States.tsx';
 import { immutabilityLabel, targetKindLabel } from '../../ui/words.ts';
+import { AddTargetWizard } from './AddTargetWizard.tsx';
+import { TestResultView, verdictTone } from './TestResult.tsx';
+import { StorageChart } from './StorageChart.tsx';
 
 function UsedBy({ targetId }: { targetId: string }) {
   const sources = useSourcesStore(sourcesSelectors.items);
@@ -18,9 +23,30 @@ function UsedBy({ targetId }: { targetId: string }) {
   return <>{names.join(', ')}</>;
 }
 
-function TargetCard({ target }: { target: Target }) {
+/** The verdict of the target's last self-test, in words; the configured protection until it was tested. */
+function verdictOf(target: Target): {
+  headline: string;
+  text: string;
+  tone: 'success' | 'info' | 'warning' | 'danger';
+} {
+  const t = target.lastTest;
+  if (t) return { headline: `${t.headline}.`, text: t.reason, tone: verdictTone(t.verdict) };
   const imm = immutabilityLabel(target);
-  const ImmIcon = imm.tone === 'success' ? Lock : imm.tone === 'warning' ? ShieldAlert : ShieldCheck;
+  return {
+    headline: `${imm.short}.`,
+    text: `${imm.long.replace(/^[^:]*: /, '')} (not tested yet)`,
+    tone: imm.tone,
+  };
+}
+
+function TargetCard({ target, onTest }: { target: Target; onTest: (t: Target) => void }) {
+  const imm = verdictOf(target);
+  const ImmIcon =
+    imm.tone === 'success'
+      ? Lock
+      : imm.tone === 'warning' || imm.tone === 'danger'
+        ? ShieldAlert
+        : ShieldCheck;
   const Icon = target.kind === 's3' ? Cloud : HardDrive;
   const titleId = `target-${target.id}`;
   return (
@@ -29,6 +55,7 @@ function TargetCard({ target }: { target: Target }) {
       aria-labelledby={titleId}
       data-target-id={target.id}
       data-immutability={target.immutability}
+      data-verdict={target.lastTest?.verdict ?? 'untested'}
     >
       <header className="target-card__header">
         <Icon aria-hidden="true" size={24} className="target-card__icon" />
@@ -44,7 +71,9 @@ function TargetCard({ target }: { target: Target }) {
       </header>
       <p className={`target-card__immutability text-${imm.tone}`}>
         <ImmIcon aria-hidden="true" size={18} />
-        <span>{imm.long}</span>
+        <span className="target-card__verdict">
+          <strong>{imm.headline}</strong> {imm.text}
+        </span>
       </p>
       <dl className="facts">
         <div>
@@ -67,14 +96,24 @@ function TargetCard({ target }: { target: Target }) {
           <dt>Added</dt>
           <dd>{formatDate(target.createdAt)}</dd>
         </div>
+        <div>
+          <dt>Last tested</dt>
+          <dd>{target.lastTest ? formatExact(target.lastTest.testedAt) : 'Never'}</dd>
+        </div>
       </dl>
+      <div className="target-card__actions">
+        <Button size="sm" icon={ShieldQuestion} onPress={() => onTest(target)}>
+          {`Test ${target.name}`}
+        </Button>
+      </div>
     </article>
   );
 }
 
 /**
- * Where the backups are kept. "Add target" opens a placeholder for now: the guided setup (a folder or
- * cloud storage, its password, the immutability check) is the target wizard's, built next.
+ * Where the backups are kept, each with the verdict of its last self-test in words. "Add target" opens the
+ * wizard (kind of storage, where and keys, protection and cost, test, new or existing backups); "Test"
+ * runs the self-test of a saved target again.
  */
 export function TargetsPage() {
   const items = useTargetsStore(targetsSelectors.items);
@@ -82,6 +121,7 @@ export function TargetsPage() {
   const initialLoading = useTargetsStore(targetsSelectors.isInitialLoading);
   const empty = useTargetsStore(targetsSelectors.isEmpty);
   const [adding, setAdding] = useState(false);
+  const [testing, setTesting] = useState<Target | undefined>();
 
   let body;
   if (error && items.length === 0)
@@ -104,7 +144,7 @@ export function TargetsPage() {
     body = (
       <div className="card-grid card-grid--wide">
         {items.map((t) => (
-          <TargetCard key={t.id} target={t} />
+          <TargetCard key={t.id} target={t} onTest={setTesting} />
         ))}
       </div>
     );
@@ -121,24 +161,60 @@ export function TargetsPage() {
         }
       />
       {body}
-      <Dialog
-        isOpen={adding}
-        onClose={() => setAdding(false)}
-        title="Add a target"
-        size="sm"
-        footer={
-          <Button variant="primary" onPress={() => setAdding(false)}>
-            OK
-          </Button>
-        }
-      >
-        <p>
-          Adding a new place for backups (a network drive, a NAS or cloud storage with immutable backups)
-          comes in the next version of Bulwark, with a guided setup that checks nobody can delete the backups
-          there.
-        </p>
-        <p>Until then, backups are kept in the targets listed on this page.</p>
-      </Dialog>
+      {items.length > 0 ? (
+        <section className="storage-charts" aria-label="Storage over time">
+          {items.map((t) => (
+            <StorageChart key={t.id} targetId={t.id} targetName={t.name} headingLevel={2} />
+          ))}
+        </section>
+      ) : null}
+      <AddTargetWizard isOpen={adding} onClose={() => setAdding(false)} />
+      <SavedTargetTest target={testing} onClose={() => setTesting(undefined)} />
     </>
   );
+}
+
+/** The self-test of a saved target, run when the dialog opens; the result is kept with the target. */
+function SavedTargetTest({ target, onClose }: { target: Target | undefined; onClose: () => void }) {
+  return (
+    <Dialog
+      isOpen={target !== undefined}
+      onClose={onClose}
+      title={target ? `Test ${target.name}` : 'Test'}
+      size="lg"
+      footer={
+        <Button variant="primary" onPress={onClose}>
+          Close
+        </Button>
+      }
+    >
+      {target ? <SavedTestBody key={target.id} target={target} /> : null}
+    </Dialog>
+  );
+}
+
+function SavedTestBody({ target }: { target: Target }) {
+  const [state, setState] = useState<
+    { kind: 'running' } | { kind: 'done'; result: TargetTestResult } | { kind: 'error'; error: ResultError }
+  >({ kind: 'running' });
+  useEffect(() => {
+    let live = true;
+    void targetsStore
+      .getState()
+      .test({ targetId: target.id })
+      .then((r) => {
+        if (live) setState(r.ok ? { kind: 'done', result: r.value } : { kind: 'error', error: r.error });
+      });
+    return () => {
+      live = false;
+    };
+  }, [target.id]);
+  if (state.kind === 'running')
+    return (
+      <p className="muted" role="status">
+        Testing {target.name}… this takes a few seconds.
+      </p>
+    );
+  if (state.kind === 'error') return <InlineError error={state.error} prefix="The test could not run" />;
+  return <TestResultView result={state.result} />;
 }

@@ -1,12 +1,14 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 
+import type { RequestOf } from '../../../../src-main/contract/ipc.ts';
 import type { Target } from '../../../../src-main/contract/model.ts';
-import type { ResultError } from '../../../../src-main/contract/result.ts';
+import type { Result, ResultError } from '../../../../src-main/contract/result.ts';
+import type { TargetTestResult } from '../../../../src-main/contract/target-test.ts';
 import type { BulwarkClient } from '../../api/client.ts';
 
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
 
-/** `targets.list`: where backups are kept. (Adding one is the target wizard's, built later.) */
+/** `targets.list`: where backups are kept; `targets.test` and `targets.add` for the "Add target" wizard. */
 export interface TargetsState {
   status: LoadStatus;
   items: readonly Target[];
@@ -17,6 +19,10 @@ export const initialState: TargetsState = { status: 'idle', items: [], error: un
 
 export interface TargetsActions {
   load(): Promise<void>;
+  /** the self-test (nothing is saved for a location; a saved target keeps its result: the list reloads) */
+  test(request: RequestOf<'bulwark:targets.test'>): Promise<Result<TargetTestResult>>;
+  /** saves a target (a new or existing repository), then reloads the list */
+  add(request: RequestOf<'bulwark:targets.add'>): Promise<Result<Target>>;
   reset(): void;
 }
 
@@ -35,7 +41,7 @@ export const targetsSelectors = {
 
 export function createTargetsStore(getClient: () => BulwarkClient): StoreApi<TargetsStore> {
   let generation = 0;
-  return createStore<TargetsStore>()((set) => ({
+  return createStore<TargetsStore>()((set, get) => ({
     ...initialState,
     async load() {
       const mine = ++generation;
@@ -52,6 +58,16 @@ export function createTargetsStore(getClient: () => BulwarkClient): StoreApi<Tar
           ),
         });
       else set({ status: 'error', error: result.error });
+    },
+    async test(request) {
+      const result = await getClient().call('bulwark:targets.test', request);
+      if ('targetId' in request) void get().load();
+      return result.ok ? { ok: true, value: result.value.result } : result;
+    },
+    async add(request) {
+      const result = await getClient().call('bulwark:targets.add', request);
+      if (result.ok) void get().load();
+      return result.ok ? { ok: true, value: result.value.target } : result;
     },
     reset() {
       generation++;
