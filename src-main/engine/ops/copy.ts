@@ -22,13 +22,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { recordAudit } from '../audit/audit.ts';
 import { encodeTree, DEFAULT_PACK_TARGET, INDEX_BLOBS } from '../backup/backup.ts';
+import { commitUnlocked } from '../backup/stages/commit.ts';
 import { compressBlob } from '../compress.ts';
 import { seal } from '../crypto/seal.ts';
 import { BulwarkError, isBulwarkError } from '../errors.ts';
 import { indexNewSnapshot } from '../history/sync.ts';
 import { extendLocks, MissingObjectsError, snapshotClosure } from '../locks/closure.ts';
 import {
-  COMMIT_LEASE,
   objectNames,
   packIdFromName,
   type BlobKind,
@@ -39,8 +39,7 @@ import {
 } from '../repo/format.ts';
 import { PackWriter, type FinishedPack } from '../repo/pack.ts';
 import { newObjectId, type Repository } from '../repo/repository.ts';
-import { dropPacks, lastPackDrop, prunedMarks, syncPruneRecords } from '../retention/marks.ts';
-import { folderLease } from '../storage/fs.ts';
+import { dropPacks, lastPackDrop } from '../retention/marks.ts';
 
 const DAY = 86_400_000;
 
@@ -542,54 +541,8 @@ async function commitCopy(
     protectedUntil = Math.min(ext.protectedUntil, extendTo.getTime());
     await commit();
   } else {
-    await commitUnderLease(to, manifest, input.dropsAtStart, commit, signal);
+    // a folder target keeps no server locks: the same commit under the folder's lease as a backup's
+    await commitUnlocked(to, manifest, input.dropsAtStart, commit, signal, `copy of ${manifest.source}`);
   }
   return manifest;
-}
-
-/**
- * A folder target keeps no server locks: a prune on another computer could delete a pack this copy
- * reused. The same steps as backup's commit on a folder (backup.ts commitUnlocked, DECISIONS "Folder
- * targets: the commit lease"): under the commit lease, learn the latest prunes, check that every reused
- * pack a prune marked is still there, then write the snapshot.
- */
-async function commitUnderLease(
-  to: Repository,
-  manifest: SnapshotManifest,
-  dropsAtStart: number | undefined,
-  commit: () => Promise<void>,
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  const lease = await folderLease(to.store, COMMIT_LEASE, {
-    purpose: `copy of ${manifest.source}`,
-    ...(signal ? { signal } : {}),
-  });
-  try {
-    await syncPruneRecords(to, signal);
-    if (lastPackDrop(to) !== dropsAtStart) throw new MissingObjectsError([]);
-    const marks = prunedMarks(to);
-    if (marks.size > 0) {
-      const gone: string[] = [];
-      for (const name of await snapshotClosure(to, manifest, signal)) {
-        const pack = packIdFromName(name);
-        if (!pack || !marks.has(pack)) continue;
-        try {
-          await to.store.head(name);
-        } catch (e) {
-          if (!isBulwarkError(e, 'NOT_FOUND')) throw e;
-          gone.push(name);
-        }
-      }
-      if (gone.length > 0) throw new MissingObjectsError(gone);
-    }
-    lease?.assertHeld();
-    await commit();
-  } finally {
-    await lease?.release().catch((e: unknown) => {
-      // the copy is done either way; a lease left behind is taken over once it goes stale
-      to.warnings.push(
-        `could not remove the commit lease ${lease.file}: ${e instanceof Error ? e.message : String(e)}`,
-      );
-    });
-  }
 }

@@ -87,7 +87,7 @@ export async function commitSnapshot(repo: Repository, req: CommitRequest): Prom
     }
     await commit();
   } else {
-    await commitUnlocked(repo, manifest, req.dropsAtStart, commit, signal);
+    await commitUnlocked(repo, manifest, req.dropsAtStart, commit, signal, `backup of ${manifest.source}`);
   }
   return manifest;
 }
@@ -99,17 +99,18 @@ export async function commitSnapshot(repo: Repository, req: CommitRequest): Prom
  * learns the latest prunes, checks that every reused pack a prune marked is still there, and writes the
  * snapshot: a prune either finished before (its record or the HEAD says what is gone: MissingObjectsError,
  * the backup runs once more) or starts after, and then sees the new snapshot (DECISIONS "Folder targets:
- * the commit lease").
+ * the commit lease"). A copy (ops/copy.ts) commits the same way; `purpose` names which in the lease.
  */
-async function commitUnlocked(
+export async function commitUnlocked(
   repo: Repository,
   manifest: SnapshotManifest,
   dropsAtStart: number | undefined,
   commit: () => Promise<void>,
   signal: AbortSignal | undefined,
+  purpose: string,
 ): Promise<void> {
   const lease = await folderLease(repo.store, COMMIT_LEASE, {
-    purpose: `backup of ${manifest.source}`,
+    purpose,
     ...(signal ? { signal } : {}),
   });
   try {
@@ -135,7 +136,7 @@ async function commitUnlocked(
     await commit();
   } finally {
     await lease?.release().catch((e: unknown) => {
-      // the backup is done either way; a lease left behind is taken over once it goes stale
+      // the snapshot is written either way; a lease left behind is taken over once it goes stale
       repo.warnings.push(
         `could not remove the commit lease ${lease.file}: ${e instanceof Error ? e.message : String(e)}`,
       );
