@@ -46,13 +46,15 @@ export type Taking =
 export function stateAt(path: string): NameState | null {
   let st;
   try {
-    st = lstatSync(fsPath(path), { bigint: true });
+    // throwIfNoEntry: a missing name (the common case of a restore into a new folder) builds no error
+    st = lstatSync(fsPath(path), { bigint: true, throwIfNoEntry: false });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     // ENOTDIR: a file where a folder on the way should be; nothing can be at the name itself
     if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     throw e;
   }
+  if (st === undefined) return null;
   return {
     type: st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'other',
     size: Number(st.size),

@@ -341,6 +341,17 @@ export async function planRestore(repo: Repository, opts: RestorePlanOptions): P
  */
 async function classify(repo: Repository, plan: RestorePlan, signal: AbortSignal | undefined): Promise<void> {
   let reader: ContentReader | undefined;
+  // Folders found missing: nothing can be inside them, so their files need no look of their own (a
+  // restore into a new folder otherwise asked the disk about every one of tens of thousands of names).
+  const folderMissing = new Map<string, boolean>();
+  const missingFolder = (dir: string): boolean => {
+    let missing = folderMissing.get(dir);
+    if (missing === undefined) {
+      missing = stateAt(dir) === null;
+      folderMissing.set(dir, missing);
+    }
+    return missing;
+  };
   for (const [i, e] of plan.entries.entries()) {
     if (e.kind !== 'file' && e.kind !== 'symlink') continue;
     if (i % 1000 === 999) {
@@ -350,7 +361,7 @@ async function classify(repo: Repository, plan: RestorePlan, signal: AbortSignal
     const dest = entryDestination(plan, e);
     let now: NameState | null;
     try {
-      now = stateAt(dest);
+      now = missingFolder(dirname(dest)) ? null : stateAt(dest);
     } catch (err) {
       // no permission on a folder on the way: it could not be written either
       plan.errors.push({ path: e.path, message: `cannot look at ${dest}: ${fsErrorText(err)}` });
