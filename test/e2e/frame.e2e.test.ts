@@ -16,6 +16,8 @@ import {
   root,
   startServe,
   type ServeChild,
+  callApi,
+  waitFor,
 } from './helpers.ts';
 
 // Issue 11's frame defects, each against a real `bulwark serve` (the connection-lost banner when the
@@ -39,27 +41,13 @@ let token: string;
 let browser: Browser;
 let sourceId: string;
 
-async function call<T>(channel: string, body: unknown = {}): Promise<T> {
-  const res = await fetch(`${origin}/api/${channel}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const result = (await res.json()) as
-    { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
+const call = <T>(channel: string, body: unknown = {}): Promise<T> => callApi<T>(origin, token, channel, body);
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${serve.stderr()}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
+const until = <T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> => waitFor(probe, what, { timeoutMs, intervalMs: 150, stderr: () => serve.stderr() });
 
 /** A backup now, waited for; its final state. */
 async function backupNow(): Promise<Job> {

@@ -127,3 +127,43 @@ export function rssOf(pid: number): { rssMiB: number; peakMiB: number } | undefi
     return undefined;
   }
 }
+
+/**
+ * Calls one contract channel of a running `bulwark serve` over its HTTP API with the token; the value of an
+ * `{ ok: true }` envelope, else an Error naming the channel, the code and the message.
+ */
+export async function callApi<T>(
+  origin: string,
+  token: string,
+  channel: string,
+  body: unknown = {},
+): Promise<T> {
+  const res = await fetch(`${origin}/api/${channel}`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 200) throw new Error(`${channel}: HTTP ${res.status}`);
+  const result = (await res.json()) as
+    { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
+
+/**
+ * Asks `probe` every `intervalMs` until it answers something; after `timeoutMs` fails naming `what`, with
+ * what the service wrote on stderr (its last words usually say why).
+ */
+export async function waitFor<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  opts: { timeoutMs: number; intervalMs?: number; stderr?: () => string },
+): Promise<T> {
+  const end = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${opts.stderr?.() ?? ''}`);
+    await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
+  }
+}

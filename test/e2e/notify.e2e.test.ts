@@ -22,6 +22,8 @@ import {
   root,
   startServe,
   type ServeChild,
+  callApi,
+  waitFor,
 } from './helpers.ts';
 
 // Alerts that reach someone, set up by clicking: a real `bulwark serve` (trusting the test's self-signed
@@ -42,31 +44,13 @@ let cert: TestCertificate;
 let smtp: SmtpReceiver;
 let http: HttpReceiver;
 
-async function call<T>(channel: string, body: unknown = {}): Promise<T> {
-  const res = await fetch(`${origin}/api/${channel}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const result = (await res.json()) as
-    { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
+const call = <T>(channel: string, body: unknown = {}): Promise<T> => callApi<T>(origin, token, channel, body);
 
-async function until<T>(
+const until = <T>(
   probe: () => Promise<T | undefined> | T | undefined,
   what: string,
   timeoutMs = 30_000,
-) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${serve.stderr()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+): Promise<T> => waitFor(probe, what, { timeoutMs, intervalMs: 100, stderr: () => serve.stderr() });
 
 async function shot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(SHOTS, { recursive: true });

@@ -18,6 +18,8 @@ import {
   screenshot,
   startServe,
   type ServeChild,
+  callApi,
+  waitFor,
 } from './helpers.ts';
 
 // Unattended protection end to end (issue 6, must-show 1): a real `bulwark serve` child with a temp HOME and
@@ -40,32 +42,13 @@ let ws: WebSocket;
 const received: Received[] = [];
 let browser: Browser | undefined;
 
-async function call<T>(channel: string, body: unknown = {}): Promise<T> {
-  const res = await fetch(`${origin}/api/${channel}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(res.status).toBe(200);
-  const result = (await res.json()) as
-    { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
+const call = <T>(channel: string, body: unknown = {}): Promise<T> => callApi<T>(origin, token, channel, body);
 
-async function until<T>(
+const until = <T>(
   probe: () => Promise<T | undefined> | T | undefined,
   what: string,
   timeoutMs = 30_000,
-) {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${serve.stderr()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+): Promise<T> => waitFor(probe, what, { timeoutMs, intervalMs: 100, stderr: () => serve.stderr() });
 
 const jobStates = (sourceId: string) =>
   received.flatMap((r) =>

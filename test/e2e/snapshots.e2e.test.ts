@@ -27,6 +27,8 @@ import {
   screenshot,
   startServe,
   type ServeChild,
+  callApi,
+  waitFor,
 } from './helpers.ts';
 
 const SHOTS = path.join(root, '.e2e-screenshots');
@@ -41,27 +43,13 @@ let origin: string;
 let token: string;
 let browser: Browser;
 
-async function call<T>(channel: string, body: unknown = {}): Promise<T> {
-  const res = await fetch(`${origin}/api/${channel}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const result = (await res.json()) as
-    { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
+const call = <T>(channel: string, body: unknown = {}): Promise<T> => callApi<T>(origin, token, channel, body);
 
-async function until<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\n${serve.stderr()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+const until = <T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> => waitFor(probe, what, { timeoutMs, intervalMs: 250, stderr: () => serve.stderr() });
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const env = childEnv({

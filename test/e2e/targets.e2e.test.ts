@@ -33,6 +33,7 @@ import {
   root,
   startServe,
   type ServeChild,
+  callApi,
 } from './helpers.ts';
 
 const SHOTS = path.join(root, '.e2e-screenshots');
@@ -47,17 +48,7 @@ let origin: string;
 let token: string;
 let browser: Browser;
 
-async function call<T>(channel: string, body: unknown = {}): Promise<T> {
-  const res = await fetch(`${origin}/api/${channel}`, {
-    method: 'POST',
-    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const result = (await res.json()) as
-    { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
-  if (!result.ok) throw new Error(`${channel}: ${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
+const call = <T>(channel: string, body: unknown = {}): Promise<T> => callApi<T>(origin, token, channel, body);
 
 async function shot(page: Page, name: string, fullPage = true): Promise<void> {
   fs.mkdirSync(SHOTS, { recursive: true });
