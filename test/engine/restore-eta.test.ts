@@ -138,21 +138,6 @@ describe('the restore ETA on a real restore', () => {
         expect(r.errors).toEqual([]);
         expect(r.files).toBe(sizes.length);
         expect(r.bytes).toBe(GOAL);
-        {
-          let lastT = samples[0]!.t;
-          let lastB = 0;
-          const rows: string[] = [];
-          for (const x of samples) {
-            if (x.t - lastT >= 400) {
-              rows.push(
-                `DBG ${((x.t - started) / 1000).toFixed(2)}s ${((x.bytes - lastB) / MiB / ((x.t - lastT) / 1000)).toFixed(0)}MiB/s done=${(x.bytes / MiB).toFixed(0)} eta=${x.eta?.toFixed(2)} left=${((ended - x.t) / 1000).toFixed(2)}`,
-              );
-              lastT = x.t;
-              lastB = x.bytes;
-            }
-          }
-          console.log(rows.join('\n'));
-        }
         const half = samples.find((x) => x.bytes >= GOAL / 2);
         expect(half).toBeDefined();
         runs.push({
