@@ -559,7 +559,7 @@ export class JobManager {
     }
     this.transition(job, 'RUNNING');
 
-    const meter = new RateMeter();
+    const meter = new RateMeter(5_000, job.startedAt);
     const throttle = new Throttle<JobProgress>(
       (p) => {
         job.progress = p;

@@ -10,8 +10,10 @@ export class RateMeter {
   private readonly windowMs: number;
   private last = 0;
 
-  constructor(windowMs = 5_000) {
+  /** `start`: when the job started (its counter at 0), so even a first sample that is already done has a rate. */
+  constructor(windowMs = 5_000, start?: number) {
     this.windowMs = windowMs;
+    if (start !== undefined) this.samples.push({ t: start, bytes: 0 });
   }
 
   /** Adds a sample and returns the current rate in bytes per second. */
@@ -22,8 +24,10 @@ export class RateMeter {
     const first = this.samples[0];
     if (!first) return 0;
     const dt = t - first.t;
-    // Below 200 ms the estimate is noise: keep the previous one.
-    if (dt >= 200) this.last = Math.max(0, ((bytes - first.bytes) * 1000) / dt);
+    // Below 200 ms the estimate is noise: keep the previous one, unless there is none yet (a small job can
+    // read everything within 200 ms and then wait on a slow target: a rough rate beats none).
+    if (dt >= 200 || (this.last === 0 && dt > 0))
+      this.last = Math.max(0, ((bytes - first.bytes) * 1000) / dt);
     return this.last;
   }
 }
