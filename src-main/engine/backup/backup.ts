@@ -299,7 +299,7 @@ class BackupRun {
       {
         blobId: (plain) => repo.blobId(plain),
         encKey: repo.key.encKey,
-        putTree: (id, plain) => catalog.putTree(rid, id, plain),
+        putTrees: (trees) => catalog.putTrees(rid, trees),
         unusable: setup.parents.unusable,
       },
       this.dedup,

@@ -95,7 +95,9 @@ describe('TreeSaver', () => {
       {
         blobId: (plain) => createHash('sha256').update(plain).digest('hex'),
         encKey: randomBytes(32),
-        putTree: (id, plain) => listings.set(id, plain),
+        putTrees: (trees) => {
+          for (const [id, plain] of trees) listings.set(id, plain);
+        },
         unusable: new Set(unusable),
       },
       dedup,
@@ -119,10 +121,19 @@ describe('TreeSaver', () => {
     saver.save(b); // held by the repository already
     saver.save(c); // held, but damaged: stored again
     saver.save(c);
-    expect(listings.size).toBe(3); // the catalog keeps every listing
+    expect(listings.size).toBe(0); // kept back: the catalog takes them in one transaction
     await saver.finish();
+    expect(listings.size).toBe(3); // the catalog keeps every listing
     expect(uploads).toHaveLength(1);
     expect(uploads[0]?.blobs.map((x) => x.id).sort()).toEqual([idOf(a), idOf(c)].sort());
+  });
+
+  it('hands listings to the catalog in batches of 512, the rest at finish', async () => {
+    const { saver, listings } = setup([], [], 1 << 30);
+    for (let i = 0; i < 600; i++) saver.save({ nodes: [node(`f${i}`, 'file')] });
+    expect(listings.size).toBe(512);
+    await saver.finish();
+    expect(listings.size).toBe(600);
   });
 
   it('closes a tree pack once it reaches the target size, and claims in the dedup table once built', async () => {

@@ -10,8 +10,8 @@ import { encodeTree } from './tree-nodes.ts';
 export interface TreeTarget {
   blobId(plain: Buffer): string;
   encKey: Buffer;
-  /** the catalog keeps every listing, so browsing never needs the packs */
-  putTree(id: string, plain: Buffer): void;
+  /** the catalog keeps every listing, so browsing never needs the packs (given in batches) */
+  putTrees(trees: readonly (readonly [id: string, plain: Buffer])[]): void;
   /** listings whose stored copy is damaged: stored again by this run */
   unusable: ReadonlySet<string>;
 }
@@ -24,8 +24,14 @@ export interface PackSettings {
   md5: boolean;
 }
 
+/** listings kept back before they go to the catalog in one transaction */
+const CACHE_BATCH = 512;
+const CACHE_BATCH_BYTES = 8 << 20;
+
 export class TreeSaver {
   private pack: PackWriter | undefined;
+  private cacheBatch: [string, Buffer][] = [];
+  private cacheBatchBytes = 0;
   private readonly target: TreeTarget;
   private readonly dedup: RunDedup;
   private readonly packs: PackSettings;
@@ -48,7 +54,9 @@ export class TreeSaver {
     const plain = encodeTree(tree);
     const id = this.target.blobId(plain);
     const idBuf = Buffer.from(id, 'hex');
-    this.target.putTree(id, plain);
+    this.cacheBatch.push([id, plain]);
+    this.cacheBatchBytes += plain.length;
+    if (this.cacheBatch.length >= CACHE_BATCH || this.cacheBatchBytes >= CACHE_BATCH_BYTES) this.flushCache();
     if (this.dedup.claimTree(id, idBuf, this.target.unusable.has(id))) {
       const [flag, body] = compressBlob(plain);
       const sealed = seal(this.target.encKey, [Buffer.from([flag]), body], idBuf);
@@ -60,6 +68,14 @@ export class TreeSaver {
     return id;
   }
 
+  /** Hands the listings kept back to the catalog. */
+  private flushCache(): void {
+    const batch = this.cacheBatch;
+    this.cacheBatch = [];
+    this.cacheBatchBytes = 0;
+    this.target.putTrees(batch);
+  }
+
   private closePack(pack: PackWriter): FinishedPack {
     const p = pack.finish(this.target.encKey);
     this.pack = undefined;
@@ -68,6 +84,7 @@ export class TreeSaver {
 
   /** Closes the last tree pack and starts its upload. */
   async finish(): Promise<void> {
+    this.flushCache();
     if (this.pack) await this.upload(this.closePack(this.pack));
   }
 
