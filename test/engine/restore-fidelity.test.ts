@@ -170,6 +170,36 @@ describe.runIf(posix)('a restore onto a full disk', () => {
   });
 });
 
+describe('small files in folders the restore makes (written under their own name)', () => {
+  it('a full disk leaves none of them half-written, and no temporary file', async () => {
+    const src = join(temp('small-full-src'), 'small');
+    mkdirSync(join(src, 'deeper'), { recursive: true });
+    const sizes = new Map<string, number>();
+    for (let i = 0; i < 12; i++) {
+      const rel = i % 2 === 0 ? `f${i}.bin` : join('deeper', `f${i}.bin`);
+      writeFileSync(join(src, rel), randomBytes(300_000));
+      sizes.set(rel, 300_000);
+    }
+    const snap = await backup(t.repo, { paths: [src] });
+    const out = join(temp('small-full-out'), 'restore');
+    const r = await restoreSnapshot(t.repo, {
+      snapshot: snap.id,
+      target: out,
+      concurrency: 1,
+      testNoSpaceAfter: MiB,
+    });
+    // one writer: three files of 300 kB fit in 1 MiB, the fourth is cut off half-way and removed
+    expect(r.noSpace!.files).toBe(9);
+    for (const [rel] of sizes) {
+      const p = join(out, 'small', rel);
+      const failed = r.errors.some((e) => e.path === join('small', rel));
+      if (failed) expect(existsSync(p), `${rel}: no file under its name`).toBe(false);
+      else expect(readFileSync(p).equals(readFileSync(join(src, rel))), rel).toBe(true);
+    }
+    expect(listAll(out).filter((n) => n.includes('.bulwark-'))).toEqual([]);
+  });
+});
+
 // ---- sparse files ------------------------------------------------------------------------------------
 
 const sha = (p: string): string => {

@@ -313,6 +313,30 @@ function commit(tmp: string, t: FileTask, to: FileName, taking: Taking): Taken {
 
 // ---- files --------------------------------------------------------------------------------------------
 
+/**
+ * Small files in a folder this restore made (0700: no other user puts a name there) are written under their
+ * own name: a temporary name costs a link and an unlink per file, a tenth of a writer's time on a tree of
+ * small files. A failure removes the file instead (dropTemp), so a full disk or a cancel still leaves no
+ * half-written file under a real name. Only small ones: a program of the same user that saves a file at
+ * that name while it is written would mix its bytes with ours, and a small file is written in one call
+ * (a large one goes through a temporary name, so what another program saved meanwhile is never replaced).
+ */
+const DIRECT_MAX = 1 << 20;
+
+/**
+ * Opens `path` itself for writing (see DIRECT_MAX); undefined when the name is taken (two names that differ
+ * only in case, on a file system that ignores case): the temporary name and commit() decide as for any
+ * other taken name.
+ */
+function openFresh(path: string): number | undefined {
+  try {
+    return openSync(fsPath(path), TEMP_FLAGS, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    throw e;
+  }
+}
+
 /** Writes the content of `t` to `to.path` (through a temporary name, taken as `to.place` says). */
 function writeFile(t: FileTask, to: FileName): Taken {
   checkCanceled();
@@ -321,7 +345,11 @@ function writeFile(t: FileTask, to: FileName): Taken {
     : { how: 'replace', changed: false };
   // decided before a byte is written: what the policy leaves alone is not read either
   if (taking.how === 'skip') return { skipped: true, changed: true };
-  const { fd, tmp } = createTemp(to.path);
+  const freshFd =
+    to.fresh === true && t.size <= DIRECT_MAX && (!to.place || (taking.how === 'create' && !taking.changed))
+      ? openFresh(to.path)
+      : undefined;
+  const { fd, tmp } = freshFd !== undefined ? { fd: freshFd, tmp: to.path } : createTemp(to.path);
   let fdOpen = true;
   try {
     let pos = 0;
@@ -360,6 +388,7 @@ function writeFile(t: FileTask, to: FileName): Taken {
     }
     dropTemp(tmp, e);
   }
+  if (freshFd !== undefined) return {}; // written under its own name: nothing left to take
   return commit(tmp, t, to, taking);
 }
 

@@ -75,8 +75,9 @@ export async function restoreSnapshot(repo: Repository, opts: RestoreOptions): P
  *   writes into must be a folder no other user can change (checkTarget / othersCanChange: why that, rather
  *   than descriptor-relative calls, is explained there);
  * - files are written to a new temporary name (O_CREAT|O_EXCL|O_NOFOLLOW), get their mode and times through
- *   that descriptor and only when complete take their name (restore-worker.ts): a full disk or a cancel
- *   leaves nothing half-written; folders get theirs through a descriptor opened with O_DIRECTORY|O_NOFOLLOW;
+ *   that descriptor and only when complete take their name (restore-worker.ts); in a folder this restore
+ *   made (0700) a free name is written directly and removed on failure: a full disk or a cancel leaves
+ *   nothing half-written; folders get theirs through a descriptor opened with O_DIRECTORY|O_NOFOLLOW;
  *   FIFOs and symlinks through lutimes; folders that exist as anything but a real folder are refused;
  *   symlinks are created last (so no restored write can pass through one);
  * - setuid/setgid bits are cleared on files: their owners are not restored;
