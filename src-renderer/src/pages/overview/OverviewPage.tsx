@@ -5,21 +5,24 @@ import { alertsSelectors, useAlertsStore } from '../../stores/alerts/index.ts';
 import { jobsSelectors, jobsStore, useJobsStore } from '../../stores/jobs/index.ts';
 import { hrefOf } from '../../stores/router/index.ts';
 import { serviceStore } from '../../stores/service/index.ts';
-import { sourcesSelectors, sourcesStore, useSourcesStore } from '../../stores/sources/index.ts';
+import { sourcesSelectors, useSourcesStore } from '../../stores/sources/index.ts';
 import { Banner } from '../../ui/Banner.tsx';
 import { Button, LinkButton } from '../../ui/Button.tsx';
 import { PageHeader } from '../../ui/PageHeader.tsx';
-import { EmptyState, ErrorState, Skeleton } from '../../ui/States.tsx';
+import { EmptyState } from '../../ui/States.tsx';
 import { SourceFormDialog } from '../sources/SourceFormDialog.tsx';
+import { useSourceListLoadState } from '../sources/SourceListLoadState.tsx';
 import { RecentActivity } from './RecentActivity.tsx';
 import { RestoreFromExistingBackup } from './RestoreFromExistingBackup.tsx';
 import { SourceCard } from './SourceCard.tsx';
 
 export function OverviewPage() {
   const items = useSourcesStore(sourcesSelectors.items);
-  const error = useSourcesStore(sourcesSelectors.error);
-  const initialLoading = useSourcesStore(sourcesSelectors.isInitialLoading);
   const empty = useSourcesStore(sourcesSelectors.isEmpty);
+  const loadState = useSourceListLoadState({
+    errorTitle: 'Could not load the protected folders',
+    loadingLabel: 'Loading the protected folders…',
+  });
   const openAlerts = useAlertsStore(alertsSelectors.activeCount);
   const paused = useJobsStore(jobsSelectors.paused);
   const pending = useJobsStore(jobsSelectors.pending);
@@ -31,16 +34,7 @@ export function OverviewPage() {
   }
 
   let body;
-  if (error && items.length === 0)
-    body = (
-      <ErrorState
-        error={error}
-        title="Could not load the protected folders"
-        onRetry={() => void sourcesStore.getState().load()}
-      />
-    );
-  else if (initialLoading || (items.length === 0 && !empty))
-    body = <Skeleton lines={4} label="Loading the protected folders…" />;
+  if (loadState) body = loadState;
   else if (empty)
     body = (
       <EmptyState

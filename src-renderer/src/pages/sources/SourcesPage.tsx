@@ -11,12 +11,13 @@ import { ConfirmDialog } from '../../ui/Dialog.tsx';
 import { PageHeader } from '../../ui/PageHeader.tsx';
 import { clampPage, Pagination } from '../../ui/Pagination.tsx';
 import { RelativeTime } from '../../ui/RelativeTime.tsx';
-import { EmptyState, ErrorState, InlineError, Skeleton } from '../../ui/States.tsx';
+import { EmptyState, InlineError } from '../../ui/States.tsx';
 import { StatusBadge } from '../../ui/StatusBadge.tsx';
 import { PROTECTION_LABEL, scheduleLabel, watchLabel } from '../../ui/words.ts';
 import { PROTECTION_TONE } from '../protection.ts';
 import { DrillPanel } from './DrillPanel.tsx';
 import { SourceFormDialog } from './SourceFormDialog.tsx';
+import { useSourceListLoadState } from './SourceListLoadState.tsx';
 
 export const SOURCES_PAGE_SIZE = 20;
 
@@ -139,9 +140,11 @@ function SourceRow({
 
 export function SourcesPage() {
   const items = useSourcesStore(sourcesSelectors.items);
-  const error = useSourcesStore(sourcesSelectors.error);
-  const initialLoading = useSourcesStore(sourcesSelectors.isInitialLoading);
   const empty = useSourcesStore(sourcesSelectors.isEmpty);
+  const loadState = useSourceListLoadState({
+    errorTitle: 'Could not load the folders',
+    loadingLabel: 'Loading the folders…',
+  });
   const [page, setPage] = useState(0);
   const [adding, setAdding] = useState(false);
   const [editing, setEditing] = useState<SourceStatus | undefined>();
@@ -162,16 +165,7 @@ export function SourcesPage() {
   }
 
   let body;
-  if (error && items.length === 0)
-    body = (
-      <ErrorState
-        error={error}
-        title="Could not load the folders"
-        onRetry={() => void sourcesStore.getState().load()}
-      />
-    );
-  else if (initialLoading || (items.length === 0 && !empty))
-    body = <Skeleton lines={4} label="Loading the folders…" />;
+  if (loadState) body = loadState;
   else if (empty)
     body = (
       <EmptyState
