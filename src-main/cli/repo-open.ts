@@ -10,10 +10,11 @@ import {
   isCatalogDamaged,
   localPaths,
   openStore,
-  readConfig,
+  readConfigVersions,
   rebuildCatalog,
   Repository,
   type BlobStore,
+  type ConfigVersion,
   type InitOptions,
   type RepoConfig,
 } from '../engine/index.ts';
@@ -192,6 +193,8 @@ export interface Located {
   created: boolean;
   /** the password, when locating needed it already (a damaged config object): asked once */
   password?: string;
+  /** the versions of `config` read while locating (Repository.open takes them instead of reading again) */
+  configVersions?: readonly ConfigVersion[];
 }
 
 /**
@@ -207,7 +210,8 @@ export async function locateRepository(
   securePrivateFolders(ctx);
   const store = await openTargetStore(target, opts);
   try {
-    return { target, store, config: await readConfig(store), created: false };
+    const { config, versions } = await readConfigVersions(store);
+    return { target, store, config, configVersions: versions, created: false };
   } catch (e) {
     if (isBulwarkError(e, 'REPO_DAMAGED')) return configFromKey(target, store, opts, ctx, e);
     if (!isBulwarkError(e, 'REPO_NOT_FOUND') || !target.isDefault) {
@@ -309,7 +313,12 @@ export async function unlockRepository(
 ): Promise<OpenedRepository> {
   try {
     const password = loc.password ?? (await repositoryPassword(loc.target, opts, ctx.env));
-    const repo = await Repository.open(loc.store, password, catalog);
+    const repo = await Repository.open(
+      loc.store,
+      password,
+      catalog,
+      loc.configVersions ? { configVersions: loc.configVersions } : {},
+    );
     for (const w of repo.warnings) ctx.out.warn(`bulwark: warning: ${termSafe(w)}`);
     repo.warnings.length = 0; // said once; commands print what is added while they run
     return {

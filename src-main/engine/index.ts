@@ -13,7 +13,14 @@ export { BulwarkError, isBulwarkError, fromSystemError, type ErrorCode } from '.
 export { DEFAULT_KDF } from './crypto/keys.ts';
 export { systemClock, FakeClock, type Clock } from './clock.ts';
 export { Catalog, isCatalogDamaged } from './catalog/catalog.ts';
-export { initRepository, readConfig, Repository, type InitOptions } from './repo/repository.ts';
+export {
+  initRepository,
+  readConfig,
+  readConfigVersions,
+  Repository,
+  type ConfigVersion,
+  type InitOptions,
+} from './repo/repository.ts';
 export type {
   SnapshotManifest,
   SnapshotStats,

@@ -14,7 +14,12 @@ import { FakeClock } from '../../src-main/engine/clock.ts';
 import { acknowledgeTampering, verifyLocks } from '../../src-main/engine/locks/verify-locks.ts';
 import { restoreSnapshot } from '../../src-main/engine/ops/restore.ts';
 import { objectNames, type SnapshotManifest } from '../../src-main/engine/repo/format.ts';
-import { initRepository, readConfig, Repository } from '../../src-main/engine/repo/repository.ts';
+import {
+  initRepository,
+  readConfig,
+  readConfigVersions,
+  Repository,
+} from '../../src-main/engine/repo/repository.ts';
 import { DEFAULT_KDF } from '../../src-main/engine/crypto/keys.ts';
 import { FsStore } from '../../src-main/engine/storage/fs.ts';
 import { MemoryStore } from '../../src-main/engine/storage/memory.ts';
@@ -77,6 +82,38 @@ async function allVersions(store: MemoryStore): Promise<{ name: string; id: stri
 }
 
 describe('a hostile backup key on a versioned Object Lock store', () => {
+  it('the config versions read while locating serve the open (one listing), and a forged one is still caught', async () => {
+    const { store, clock } = await lockedRepo();
+    let configListings = 0;
+    const list = store.versions.listVersions.bind(store.versions);
+    Object.assign(store.versions, {
+      listVersions: (prefix: string, signal?: AbortSignal) => {
+        if (prefix === 'config') configListings++;
+        return list(prefix, signal);
+      },
+    });
+    const located = await readConfigVersions(store);
+    const repo = await Repository.open(store, PASSWORD, Catalog.open(':memory:'), {
+      clock,
+      configVersions: located.versions,
+    });
+    expect(configListings).toBe(1);
+    expect(repo.config).toEqual(located.config);
+    repo.catalog.close();
+
+    // the attacker's version, read while locating, is judged by the open as if it had listed it itself
+    const config = JSON.parse((await store.get('config')).toString('utf8')) as Record<string, unknown>;
+    store.forgeVersion('config', Buffer.from(JSON.stringify({ ...config, lock: null })));
+    const seen = await readConfigVersions(store);
+    expect(seen.config.lock).toEqual({ mode: 'COMPLIANCE', days: 30, paddingDays: 5 });
+    const again = await Repository.open(store, PASSWORD, Catalog.open(':memory:'), {
+      clock,
+      configVersions: seen.versions,
+    });
+    expect(again.catalog.tampering(again.rid, { open: true }).map((t) => t.name)).toContain('config');
+    again.catalog.close();
+  });
+
   it('replaced config and overwritten pack: backup refuses, verify names both, every snapshot restores', async () => {
     const { store, clock, open } = await lockedRepo();
     const src = scratch('tamper-src');

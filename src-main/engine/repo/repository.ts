@@ -51,7 +51,7 @@ export interface InitOptions {
 }
 
 /** One version of the `config` object (a folder has exactly one, without an id). */
-interface ConfigVersion {
+export interface ConfigVersion {
   versionId?: string;
   /** undefined: a delete marker */
   bytes?: Buffer;
@@ -132,9 +132,20 @@ function parseConfig(store: BlobStore, raw: Buffer): RepoConfig {
  * version (a newer one, or a delete marker, is someone else's; Repository.open authenticates it).
  */
 export async function readConfig(store: BlobStore): Promise<RepoConfig> {
-  const first = (await configVersions(store)).findLast((v) => v.bytes !== undefined);
+  return (await readConfigVersions(store)).config;
+}
+
+/**
+ * readConfig, plus the versions it read: Repository.open takes them (`configVersions`) instead of listing
+ * and reading them again moments later (two requests fewer per command on a bucket).
+ */
+export async function readConfigVersions(
+  store: BlobStore,
+): Promise<{ config: RepoConfig; versions: readonly ConfigVersion[] }> {
+  const versions = await configVersions(store);
+  const first = versions.findLast((v) => v.bytes !== undefined);
   if (!first?.bytes) throw notFound(store);
-  return parseConfig(store, first.bytes);
+  return { config: parseConfig(store, first.bytes), versions };
 }
 
 export async function initRepository(
@@ -368,9 +379,13 @@ export class Repository {
     store: BlobStore,
     password: string,
     catalog: Catalog,
-    opts: { clock?: Clock } = {},
+    opts: {
+      clock?: Clock;
+      /** the versions of `config` as readConfigVersions just read them from this store */
+      configVersions?: readonly ConfigVersion[];
+    } = {},
   ): Promise<Repository> {
-    const versions = await configVersions(store);
+    const versions = opts.configVersions ?? (await configVersions(store));
     const oldest = versions.findLast((v) => v.bytes !== undefined);
     if (!oldest?.bytes) throw notFound(store);
     let damagedConfig: BulwarkError | undefined;
