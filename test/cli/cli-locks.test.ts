@@ -4,7 +4,6 @@
  * held, and with an object that dropped its lock), `hold` / `hold --off`, and the refusals on a bucket
  * without Object Lock and on a folder.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -12,8 +11,8 @@ import path from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { acquireRgw, uniqueBucketName, type RgwHandle } from '../harness/rgw.ts';
+import { runMain } from './helpers.ts';
 
-const MAIN = path.resolve(import.meta.dirname, '../../src-main/cli/main.ts');
 const PASSWORD = 'correct horse battery staple';
 const DAY = 86_400_000;
 
@@ -48,15 +47,7 @@ function bulwark(args: string[]): Promise<Result> {
     AWS_CONFIG_FILE: path.join(tmp, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(tmp, 'no-aws-credentials'),
   });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runMain(args, env);
 }
 
 /** `bulwark CMD --repo <the locked repository> --endpoint <RGW> ...` */

@@ -10,6 +10,19 @@ export interface Result {
   stderr: string;
 }
 
+/** Runs the CLI (src-main/cli/main.ts) with exactly `env`, stdin closed; collects its output and exit code. */
+export function runMain(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
 /**
  * Runs the CLI as a child process, like a user would (stdin is not a terminal), with its own BULWARK_HOME,
  * the test password and a cheap KDF; `env` overrides (undefined removes a variable).
@@ -32,13 +45,5 @@ export function runBulwark(
     if (v === undefined) delete full[k];
     else full[k] = v;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env: full, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runMain(args, full);
 }

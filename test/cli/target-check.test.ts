@@ -2,7 +2,6 @@
  * `bulwark target check` as a user runs it (a child process, credentials from the AWS_* variables),
  * against Ceph RGW from test/harness/rgw.ts: output and exit codes.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -12,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import type { TargetReport } from '../../src-main/engine/target/check.ts';
 import { acquireRgw, uniqueBucketName, type RgwHandle } from '../harness/rgw.ts';
-
-const MAIN = path.resolve(import.meta.dirname, '../../src-main/cli/main.ts');
+import { runMain } from './helpers.ts';
 
 interface Result {
   code: number | null;
@@ -67,15 +65,7 @@ function bulwark(
     env.AWS_ACCESS_KEY_ID = credentials.accessKeyId;
     env.AWS_SECRET_ACCESS_KEY = credentials.secretAccessKey;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runMain(args, env);
 }
 
 const ownerKeys = (): { accessKeyId: string; secretAccessKey: string } => ({

@@ -5,7 +5,6 @@
  * after a confirmation, the lock check's result, and the retention editor's preview of "Accounting (10
  * years)". Screenshots (light and dark) go to .e2e-screenshots/.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,7 +21,6 @@ import {
   CHROMIUM_ARGS,
   childEnv,
   ensureRendererBuilt,
-  MAIN,
   root,
   screenshot,
   startServe,
@@ -30,6 +28,7 @@ import {
   callApi,
   waitFor,
 } from './helpers.ts';
+import { runMain } from '../cli/helpers.ts';
 
 const SHOTS = path.join(root, '.e2e-screenshots');
 const PASSWORD = 'correct horse battery staple';
@@ -61,15 +60,7 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
     AWS_CONFIG_FILE: path.join(tmp, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(tmp, 'no-aws-credentials'),
   });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runMain(args, env);
 }
 
 beforeAll(async () => {

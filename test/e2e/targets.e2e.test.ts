@@ -10,7 +10,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 
 import {
   DeleteObjectCommand,
@@ -27,7 +26,6 @@ import { acquireRgw, uniqueBucketName, type RgwHandle } from '../harness/rgw.ts'
 import {
   CHROMIUM,
   CHROMIUM_ARGS,
-  MAIN,
   childEnv,
   ensureRendererBuilt,
   root,
@@ -35,6 +33,7 @@ import {
   type ServeChild,
   callApi,
 } from './helpers.ts';
+import { runMain } from '../cli/helpers.ts';
 
 const SHOTS = path.join(root, '.e2e-screenshots');
 const PASSWORD = 'the office backup password';
@@ -67,15 +66,7 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
     AWS_CONFIG_FILE: path.join(tmp, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(tmp, 'no-aws-credentials'),
   });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runMain(args, env);
 }
 
 beforeAll(async () => {

@@ -7,7 +7,6 @@
  * - the retention preview for "accounting (10 years)" is what `bulwark forget --dry-run --json` says once
  *   the policy is set.
  */
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -19,7 +18,7 @@ import { objectNames } from '../../src-main/engine/repo/format.ts';
 import { createBackupService, sourceKey, type BackupService } from '../../src-main/engine/service/index.ts';
 import { createRetentionHandlers } from '../../src-main/host/retention.ts';
 import { dispatch, type Handlers } from '../../src-main/transport/dispatch.ts';
-import { MAIN } from '../cli/helpers.ts';
+import { runMain } from '../cli/helpers.ts';
 import { useLockBucket } from '../engine/helpers/rgw-bucket.ts';
 import { PASSWORD, TEST_KDF } from '../engine/helpers/repo.ts';
 import { tempDir } from '../engine/service/helpers/util.ts';
@@ -55,15 +54,7 @@ function bulwark(
     AWS_CONFIG_FILE: path.join(home, 'no-aws-config'),
     AWS_SHARED_CREDENTIALS_FILE: path.join(home, 'no-aws-credentials'),
   });
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runMain(args, env);
 }
 
 describe('snapshots and retention of the service on Ceph RGW (Object Lock)', () => {
