@@ -281,14 +281,18 @@ describe('a hostile backup key on a versioned Object Lock store', () => {
     repo.catalog.close();
   });
 
-  it('new keys cost at least scrypt N=2^17; costs beyond the limits are refused', async () => {
-    expect(DEFAULT_KDF.N).toBeGreaterThanOrEqual(2 ** 17);
+  it('new keys cost at least 2^17 scrypt passes in 64 MiB; costs beyond the limits are refused', async () => {
+    // work per guess N·p as scrypt N=2^17, p=1 (OWASP's equivalent setting), memory 128·N·r ≥ 64 MiB
+    expect(DEFAULT_KDF.N * DEFAULT_KDF.p).toBeGreaterThanOrEqual(2 ** 17);
+    expect(128 * DEFAULT_KDF.N * DEFAULT_KDF.r).toBeGreaterThanOrEqual(64 << 20);
     const store = new MemoryStore();
     await initRepository(store, PASSWORD); // the production default
     let key = '';
     for await (const o of store.list('keys/')) key = o.name;
-    const file = JSON.parse((await store.get(key)).toString('utf8')) as { kdf: { N: number } };
-    expect(file.kdf.N).toBeGreaterThanOrEqual(2 ** 17);
+    const file = JSON.parse((await store.get(key)).toString('utf8')) as {
+      kdf: { N: number; r: number; p: number };
+    };
+    expect(file.kdf).toMatchObject(DEFAULT_KDF);
     await expect(
       initRepository(new MemoryStore(), PASSWORD, { kdf: { N: 2 ** 22, r: 8, p: 1 } }),
     ).rejects.toMatchObject({

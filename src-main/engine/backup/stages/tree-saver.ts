@@ -1,5 +1,5 @@
 /** Stores folder listings (tree blobs): encoded, deduplicated, sealed into tree packs of their own. */
-import { compressBlob } from '../../compress.ts';
+import { BlobCompressor } from '../../compress.ts';
 import { seal } from '../../crypto/seal.ts';
 import type { Tree } from '../../repo/format.ts';
 import { PackWriter, type FinishedPack } from '../../repo/pack.ts';
@@ -30,6 +30,11 @@ const CACHE_BATCH_BYTES = 8 << 20;
 
 export class TreeSaver {
   private pack: PackWriter | undefined;
+  /**
+   * One reused zstd context: a one-shot compress per listing built and freed a context of several MiB each
+   * time, and the main thread's malloc kept ~70 MB of them at 40 000 files (docs/DECISIONS.md).
+   */
+  private compressor: BlobCompressor | undefined;
   private cacheBatch: [string, Buffer][] = [];
   private cacheBatchBytes = 0;
   private readonly target: TreeTarget;
@@ -58,7 +63,7 @@ export class TreeSaver {
     this.cacheBatchBytes += plain.length;
     if (this.cacheBatch.length >= CACHE_BATCH || this.cacheBatchBytes >= CACHE_BATCH_BYTES) this.flushCache();
     if (this.dedup.claimTree(id, idBuf, this.target.unusable.has(id))) {
-      const [flag, body] = compressBlob(plain);
+      const [flag, body] = (this.compressor ??= new BlobCompressor(64 << 10)).compress(plain);
       const sealed = seal(this.target.encKey, [Buffer.from([flag]), body], idBuf);
       const pack = (this.pack ??= new PackWriter(this.packs.tmpDir, { md5: this.packs.md5 }));
       pack.add(id, 'tree', sealed, plain.length);
