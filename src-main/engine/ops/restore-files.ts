@@ -104,7 +104,7 @@ export async function writeFiles(
     await Promise.all(threads.map((t) => t.terminate()));
     throw e;
   }
-  const { packs, tasks, waiting, unresolved, links } = resolved;
+  const { packs, blobsOf, waiting, unresolved, links } = resolved;
 
   let failure: unknown;
   let outstanding = 0;
@@ -124,9 +124,8 @@ export async function writeFiles(
         return;
       }
       for (const r of m.results) {
-        const t = tasks[r.seq]!;
         if (files[r.seq]!.linkTo === undefined) {
-          entry.queued -= t.size + 4096;
+          entry.queued -= (files[r.seq]!.node.size ?? 0) + 4096;
           entry.queuedFiles--;
         }
         outstanding--;
@@ -149,13 +148,10 @@ export async function writeFiles(
     return entry;
   });
 
-  // Pack ids per file (tasks handed to writers carry local paths instead).
-  const packIdsOf = tasks.map((t) => new Set(t.blobs.map((b) => b.packPath)));
   const releasePacks = (seq: number): void => {
-    for (const id of packIdsOf[seq]!) {
-      const p = packs.get(id);
-      if (!p) continue;
-      p.files.delete(seq);
+    for (const b of blobsOf[seq] ?? []) {
+      const p = b.pack;
+      if (!p.files.delete(seq)) continue; // a pack holding several of its blobs: done at the first
       if (p.files.size === 0 && p.downloaded && p.localPath) {
         try {
           unlinkSync(p.localPath);
@@ -170,7 +166,7 @@ export async function writeFiles(
 
   // unresolved files and their other names are done already
   let dispatched = unresolved.reduce((n, u) => n + 1 + (links.get(u.index)?.length ?? 0), 0);
-  const dispatchedAll = (): boolean => dispatched === tasks.length;
+  const dispatchedAll = (): boolean => dispatched === files.length;
   const flush = (e: (typeof writers)[number]): void => {
     if (e.batch.length === 0) return;
     e.w.postMessage({ type: 'files', files: e.batch } satisfies ToRestoreWorker);
@@ -178,10 +174,7 @@ export async function writeFiles(
     e.batchBytes = 0;
   };
   const dispatch = (seq: number, e: (typeof writers)[number]): void => {
-    const t: FileTask = {
-      ...tasks[seq]!,
-      blobs: tasks[seq]!.blobs.map((b) => ({ ...b, packPath: packs.get(b.packPath)!.localPath! })),
-    };
+    const t = fileTask(files, seq, blobsOf[seq] ?? [], links.get(seq));
     e.batch.push(t);
     e.batchBytes += t.size + 4096;
     e.queued += t.size + 4096;
@@ -269,14 +262,54 @@ export async function writeFiles(
   }
 }
 
+/** Where one blob of a file lies: the pack (shared by every file that needs it) and the span in it. */
+interface BlobSpot {
+  id: string;
+  pack: PackNeed;
+  offset: number;
+  length: number;
+  rawLength: number;
+}
+
 /**
- * Looks up every blob of every file (where it lies in which pack) and builds the writers' tasks: per file,
- * how many of its packs are not local yet (-1: nothing to wait for, another name or a blob in no index).
+ * The writer's task for a file, built when it is handed over: the main thread keeps only each file's blob
+ * spots until then (a tree of many small files: the tasks of all of them at once cost ~0.5 KB a file).
+ */
+function fileTask(
+  files: FileToWrite[],
+  seq: number,
+  spots: BlobSpot[],
+  links: FileName[] | undefined,
+): FileTask {
+  const f = files[seq]!;
+  if (f.linkTo !== undefined) return { seq, path: f.path, mode: 0, mtimeNs: '0', size: 0, blobs: [] };
+  return {
+    seq,
+    path: f.path,
+    mode: f.node.mode,
+    mtimeNs: f.node.mtimeNs,
+    size: f.node.size ?? 0,
+    blobs: spots.map((b): BlobRef => ({
+      id: b.id,
+      packPath: b.pack.localPath!,
+      offset: b.offset,
+      length: b.length,
+      rawLength: b.rawLength,
+    })),
+    ...(f.fresh ? { fresh: true } : {}),
+    ...(f.place ? { place: f.place } : {}),
+    ...(links ? { links } : {}),
+  };
+}
+
+/**
+ * Looks up every blob of every file (where it lies in which pack): per file its blob spots, and how many of
+ * its packs are not local yet (-1: nothing to wait for, another name or a blob in no index).
  */
 function resolveFiles(repo: Repository, files: FileToWrite[], local: ((name: string) => string) | undefined) {
   const { catalog, rid } = repo;
   const packs = new Map<string, PackNeed>();
-  const tasks: FileTask[] = [];
+  const blobsOf: (BlobSpot[] | undefined)[] = [];
   const waiting: number[] = []; // per file: packs not yet local
   const unresolved: { index: number; error: string }[] = [];
   // the other names of each file, by the index of its first name
@@ -296,17 +329,19 @@ function resolveFiles(repo: Repository, files: FileToWrite[], local: ((name: str
   for (const [i, f] of files.entries()) {
     // another name of an earlier file: written (linked) with it, needs no pack of its own
     if (f.linkTo !== undefined) {
-      tasks.push({ seq: i, path: f.path, mode: 0, mtimeNs: '0', size: 0, blobs: [] });
+      blobsOf.push(undefined);
       waiting.push(-1);
       continue;
     }
-    const blobs: BlobRef[] = [];
-    const mine = new Set<string>();
+    const content = f.node.content ?? [];
+    const spots: BlobSpot[] = new Array<BlobSpot>(content.length);
+    let packCount = 0;
     let missing: string | undefined;
-    for (const id of f.node.content ?? []) {
+    for (const [k, id] of content.entries()) {
       const loc = catalog.lookupBlob(rid, id);
       if (!loc) {
         missing = `blob ${id.slice(0, 12)} is in no index`;
+        spots.length = k;
         break;
       }
       let need = packs.get(loc.pack);
@@ -323,29 +358,15 @@ function resolveFiles(repo: Repository, files: FileToWrite[], local: ((name: str
       }
       need.start = Math.min(need.start, loc.offset);
       need.end = Math.max(need.end, loc.offset + loc.length);
-      need.files.add(i);
-      mine.add(loc.pack);
-      blobs.push({
-        id,
-        packPath: loc.pack,
-        offset: loc.offset,
-        length: loc.length,
-        rawLength: loc.rawLength,
-      });
+      if (!need.files.has(i)) {
+        need.files.add(i);
+        packCount++;
+      }
+      spots[k] = { id, pack: need, offset: loc.offset, length: loc.length, rawLength: loc.rawLength };
     }
     if (missing) unresolved.push({ index: i, error: missing });
-    tasks.push({
-      seq: i,
-      path: f.path,
-      mode: f.node.mode,
-      mtimeNs: f.node.mtimeNs,
-      size: f.node.size ?? 0,
-      blobs,
-      ...(f.fresh ? { fresh: true } : {}),
-      ...(f.place ? { place: f.place } : {}),
-      ...(links.has(i) ? { links: links.get(i)! } : {}),
-    });
-    waiting.push(missing ? -1 : mine.size);
+    blobsOf.push(spots);
+    waiting.push(missing ? -1 : packCount);
   }
-  return { packs, tasks, waiting, unresolved, links };
+  return { packs, blobsOf, waiting, unresolved, links };
 }

@@ -191,6 +191,8 @@ async function runPlan(repo: Repository, plan: RestorePlan, opts: RestoreRunOpti
   const created: boolean[] = [];
   const failedDir = new Map<number, { error: number; files: number }>();
   const blockedBy: number[] = [];
+  // every name that is free takes the same rule: one object for all of them (a tree of many small files)
+  const createPlace: Readonly<Placement> = { expect: null, beside: false, onChange: policy ?? 'fail', label };
 
   for (const [i, e] of plan.entries.entries()) {
     if (i % 1000 === 999) throwIfAborted(opts.signal);
@@ -245,7 +247,7 @@ async function runPlan(repo: Repository, plan: RestorePlan, opts: RestoreRunOpti
           result.identical++;
           continue;
         }
-        if (action === 'create') place = { expect: null, beside: false, onChange: policy ?? 'fail', label };
+        if (action === 'create') place = createPlace;
         else if (policy === undefined) {
           fail(
             e.path,
