@@ -1,11 +1,12 @@
-#!/usr/bin/env -S node --max-semi-space-size=4
+#!/usr/bin/env -S node --max-semi-space-size=1
 /**
  * `bulwark`: the command-line interface of the Bulwark engine. Runs from the sources on Node 24
  * (`node src-main/cli/main.ts`) and from dist/ after `tsc -p tsconfig.build.json`.
  *
- * The shebang caps V8's young generation at 4 MiB per semi-space: a backup's main thread allocates fast
- * (worker messages, trees) and V8 would grow it to 64 MiB for no measurable speed, ~40 MB of RSS
- * (docs/DECISIONS.md, "Memory"). `npm start`, the systemd unit and the benchmark pass the same flag.
+ * The shebang caps V8's young generation at 1 MiB per semi-space, in every thread: a backup's main thread
+ * allocates fast (worker messages, trees) and V8 would grow it to 64 MiB for no measurable speed; 4 MiB
+ * still cost ~25 MB of peak RSS over 1 against the same CPU time (docs/DECISIONS.md, Pipeline: "Memory per chunk").
+ * `npm start`, the systemd unit and the benchmark pass the same flag.
  */
 import { enableCompileCache } from 'node:module';
 
