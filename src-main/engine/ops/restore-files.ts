@@ -29,7 +29,9 @@ const BATCH_BYTES = 16 << 20;
  */
 const WRITER_BYTES = 2 * BATCH_BYTES;
 const WRITER_FILES = 4 * BATCH_FILES;
-const PIECE = 8 << 20;
+const PIECE = 4 << 20;
+/** packs downloaded side by side (S3) */
+const DOWNLOADS = 4;
 
 interface PackNeed {
   id: string;
@@ -221,21 +223,26 @@ export async function writeFiles(
     if (local) {
       for (const p of packs.values()) packReady(p);
     } else {
-      const pool = new TaskPool(4);
+      const pool = new TaskPool(DOWNLOADS);
+      // one piece buffer per download in flight, reused (a fresh 8 MiB per piece was collected late)
+      const spare: Buffer[] = [];
       for (const p of packs.values()) {
         throwIfAborted(opts.signal);
         if (failure !== undefined) break;
         await pool.add(async () => {
           p.localPath = join(cacheDir!, p.id);
           const fd = openSync(p.localPath, 'wx', 0o600);
+          const into = spare.pop() ?? Buffer.allocUnsafe(PIECE);
           try {
             for (let off = p.start; off < p.end; off += PIECE) {
               const len = Math.min(PIECE, p.end - off);
-              const buf = await store.get(objectNames.pack(p.id), { offset: off, length: len }, opts.signal);
+              const range = { offset: off, length: len, into };
+              const buf = await store.get(objectNames.pack(p.id), range, opts.signal);
               let w = 0;
               while (w < buf.length) w += writeSync(fd, buf, w, buf.length - w, off + w);
             }
           } finally {
+            spare.push(into);
             closeSync(fd);
           }
           p.downloaded = true;

@@ -409,7 +409,10 @@ function retentionFromOptions(
 export function checkRange(name: string, range: ByteRange, size: number): void {
   const { offset, length } = range;
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-    throw new BulwarkError('INVALID_ARGUMENT', `invalid range ${JSON.stringify(range)} for ${name}`);
+    throw new BulwarkError(
+      'INVALID_ARGUMENT',
+      `invalid range ${JSON.stringify({ offset: range.offset, length: range.length })} for ${name}`,
+    );
   }
   if (offset + length > size) {
     throw new BulwarkError(

@@ -198,6 +198,35 @@ const quietLogger = {
  *   in-memory body; file puts and body reads are retried here (the SDK does not retry streams).
  *   A retried put whose first attempt reached the server creates a second version of the same bytes.
  */
+/**
+ * The body of an answer, read as it arrives into one buffer of the announced length: the caller's own
+ * (ByteRange.into) when it is large enough, else a new one. The SDK's transformToByteArray keeps every
+ * chunk and then copies them into a new array, and each piece of a restore's downloads left a fresh 8 MiB
+ * buffer for V8 to collect late: ~80 MB of them in the main thread (docs/DECISIONS.md). More bytes than
+ * announced end the read (the caller's length check says how many arrived).
+ */
+async function bodyBytes(
+  body: { transformToByteArray(): Promise<Uint8Array> },
+  length: number | undefined,
+  into: Uint8Array | undefined,
+): Promise<Buffer> {
+  if (length === undefined || !(Symbol.asyncIterator in body)) {
+    const bytes = await body.transformToByteArray();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  const out =
+    into !== undefined && into.length >= length
+      ? Buffer.from(into.buffer, into.byteOffset, length)
+      : Buffer.allocUnsafe(length);
+  let at = 0;
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+    if (at + chunk.length > length) return Buffer.concat([out.subarray(0, at), chunk]);
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return at === length ? out : out.subarray(0, at);
+}
+
 export class S3Store implements BlobStore {
   readonly location: string;
   readonly capabilities: StoreCapabilities = { enforcedLocks: true, extendRetention: true, legalHold: true };
@@ -412,7 +441,10 @@ export class S3Store implements BlobStore {
     if (range !== undefined) {
       const { offset, length } = range;
       if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-        throw new BulwarkError('INVALID_ARGUMENT', `invalid range ${JSON.stringify(range)} for ${name}`);
+        throw new BulwarkError(
+          'INVALID_ARGUMENT',
+          `invalid range ${JSON.stringify({ offset: range.offset, length: range.length })} for ${name}`,
+        );
       }
       if (length === 0) {
         // HTTP cannot express an empty range: check the object exists and the offset is inside it
@@ -433,8 +465,7 @@ export class S3Store implements BlobStore {
       const out = await this.sendOnce((o) => this.sdk.send(cmd, o), 'get', name, { signal, range });
       let buf: Buffer;
       try {
-        const bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
-        buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        buf = out.Body ? await bodyBytes(out.Body, out.ContentLength, range?.into) : Buffer.alloc(0);
         if (out.ContentLength !== undefined && buf.length !== out.ContentLength) {
           throw new BulwarkError(
             'NETWORK',

@@ -95,6 +95,11 @@ export interface PutOptions {
 export interface ByteRange {
   offset: number;
   length: number;
+  /**
+   * A buffer of at least `length` bytes the caller reuses: a store that reads from the network may read
+   * into it and return a view of it (valid until the caller reuses it). Others return their own buffer.
+   */
+  into?: Uint8Array;
 }
 
 export interface StoreCapabilities {

@@ -209,6 +209,26 @@ describe('S3Store on Ceph RGW', () => {
     expect(await codeOf(store.get('index/i1', { offset: 1001, length: 0 }))).toBe('INVALID_ARGUMENT');
   });
 
+  it('reads a range into the buffer the caller reuses, and into a new one when it is too small', async () => {
+    const store = makeStore();
+    const data = randomBytes(300_000); // several chunks of the HTTP body
+    await store.put('index/i2', data);
+    const into = Buffer.alloc(200_000);
+    const first = await store.get('index/i2', { offset: 0, length: 200_000, into });
+    expect(first.buffer).toBe(into.buffer);
+    expect(first.equals(data.subarray(0, 200_000))).toBe(true);
+    const second = await store.get('index/i2', { offset: 100_000, length: 150_000, into });
+    expect(second.buffer).toBe(into.buffer);
+    expect(second.equals(data.subarray(100_000, 250_000))).toBe(true);
+    const big = await store.get('index/i2', { offset: 0, length: 300_000, into });
+    expect(big.buffer).not.toBe(into.buffer);
+    expect(big.equals(data)).toBe(true);
+    // a range past the end is refused as before, whatever buffer was offered
+    expect(await codeOf(store.get('index/i2', { offset: 299_990, length: 20, into }))).toBe(
+      'INVALID_ARGUMENT',
+    );
+  });
+
   it('reports NOT_FOUND for missing names', async () => {
     const store = makeStore();
     expect(await codeOf(store.get('config'))).toBe('NOT_FOUND');
