@@ -116,6 +116,7 @@ describe('ScanFeed', () => {
     const parents: ParentListings = {
       reusable: (prev, e): prev is TreeNode & { content: string[] } =>
         prev?.content !== undefined && prev.size === e.size,
+      reusableTree: () => true,
       folder: () => Promise.resolve(prevContent),
     };
     const reads: { d: DirState; node: TreeNode; path: string; isNew: boolean }[] = [];

@@ -63,6 +63,47 @@ describe('TreeBuilder', () => {
     expect(dirsStored).toBe(2);
   });
 
+  it("takes the parent's listing for a folder where nothing changed, stores one where anything did", async () => {
+    const saved: Tree[] = [];
+    const tree = new TreeBuilder(
+      (t) => {
+        saved.push(structuredClone(t));
+        return `new${saved.length}`;
+      },
+      () => undefined,
+    );
+    const file = (name: string, content: string[]): TreeNode => ({ ...node(name, 'file'), size: 3, content });
+    const prevListing = (): Map<string, TreeNode> =>
+      new Map([file('a', ['b1']), file('b', ['b2', 'b3'])].map((n) => [n.name, n]));
+    const folder = (dirId: number, nodes: TreeNode[], prevId: string | undefined): TreeNode => {
+      const n = node(`d${dirId}`, 'dir');
+      tree.root.nodes.push(n);
+      tree.expectRootDir(-dirId, n);
+      const { parent } = tree.locate(0, -dirId, n.name, `/src/${n.name}`);
+      const d = tree.open(dirId, `/src/${n.name}`, parent, n, prevListing(), prevId);
+      d.nodes.push(...nodes);
+      tree.listed(d);
+      return n;
+    };
+    // the same nodes, scanned in another order: the parent's listing
+    const same = folder(1, [file('b', ['b2', 'b3']), file('a', ['b1'])], 'old1');
+    // one blob of one file differs; a field the parent's node lacks; a file more; no listing to take
+    const otherBlob = folder(2, [file('a', ['b1']), file('b', ['b2', 'bX'])], 'old2');
+    const extraField = folder(3, [file('a', ['b1']), { ...file('b', ['b2', 'b3']), nlink: 2 }], 'old3');
+    const moreFiles = folder(4, [file('a', ['b1']), file('b', ['b2', 'b3']), file('c', [])], 'old4');
+    const noPrevId = folder(5, [file('a', ['b1']), file('b', ['b2', 'b3'])], undefined);
+    tree.scanFinished();
+    await tree.rootTree;
+    expect(same.subtree).toBe('old1');
+    expect([otherBlob, extraField, moreFiles, noPrevId].map((n) => n.subtree)).toEqual([
+      'new1',
+      'new2',
+      'new3',
+      'new4',
+    ]);
+    expect(saved).toHaveLength(5); // four folders and the root
+  });
+
   it('refuses a folder whose parent it never saw', () => {
     const tree = new TreeBuilder(
       () => 'x',

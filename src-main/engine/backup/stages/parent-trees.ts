@@ -38,6 +38,12 @@ export class ParentTrees {
     );
   }
 
+  /** Whether the parent's listing `id` may stand for a folder in which nothing changed. */
+  reusableTree(id: string): boolean {
+    const { catalog, rid } = this.repo;
+    return !this.unusable.has(id) && (!this.checkReuse || catalog.hasBlob(rid, id));
+  }
+
   /** The parent's listing of a folder by name, or undefined when there is none to use. */
   async folder(subtree: string | undefined, path: string): Promise<Map<string, TreeNode> | undefined> {
     if (!subtree || this.unusable.has(subtree)) return undefined; // damaged: the folder is scanned as new

@@ -17,7 +17,7 @@ import { nodeFromEntry } from './tree-nodes.ts';
 import type { DirMessage } from './worker-hub.ts';
 
 /** What the feed asks of the parent snapshot (ParentTrees). */
-export type ParentListings = Pick<ParentTrees, 'reusable' | 'folder'>;
+export type ParentListings = Pick<ParentTrees, 'reusable' | 'reusableTree' | 'folder'>;
 
 export interface ScanFeedHooks {
   /** a file must be read (new, changed, or its old content is not reusable) */
@@ -83,7 +83,15 @@ export class ScanFeed {
       const { parent, node } = this.tree.locate(m.parentId, m.dirId, m.name, m.path);
       const prevNode = parent.prev?.get(node.name);
       const prev = prevNode?.type === 'dir' ? await this.parents.folder(prevNode.subtree, m.path) : undefined;
-      const d = this.tree.open(m.dirId, m.path, parent, node, prev);
+      const prevId = prev && prevNode?.subtree;
+      const d = this.tree.open(
+        m.dirId,
+        m.path,
+        parent,
+        node,
+        prev,
+        prevId && this.parents.reusableTree(prevId) ? prevId : undefined,
+      );
       if (m.error) this.tally.error(m.path, m.error);
       for (const s of m.skipped ?? []) this.tally.error(s.path, s.message);
       for (const e of m.entries) {

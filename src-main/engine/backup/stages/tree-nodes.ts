@@ -64,6 +64,36 @@ const KEY_ORDER: (keyof TreeNode)[] = [
   'changedDuringRead',
 ];
 
+/** Whether two nodes say the same (every field, the blob list element by element). */
+function sameNode(a: TreeNode, b: TreeNode): boolean {
+  let fields = 0;
+  for (const k of Object.keys(a) as (keyof TreeNode)[]) {
+    const v = a[k];
+    if (v === undefined) continue;
+    fields++;
+    const w = b[k];
+    if (k === 'content') {
+      const x = v as string[];
+      const y = w as string[] | undefined;
+      if (!Array.isArray(y) || x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+    } else if (v !== w) return false;
+  }
+  for (const k of Object.keys(b) as (keyof TreeNode)[]) if (b[k] !== undefined) fields--;
+  return fields === 0;
+}
+
+/**
+ * Whether a folder's nodes (sorted by name) are exactly the parent snapshot's listing of it (in its stored
+ * order): then that listing's blob is this folder's too, and nothing needs encoding or storing.
+ */
+export function sameListing(nodes: readonly TreeNode[], prev: ReadonlyMap<string, TreeNode>): boolean {
+  if (nodes.length !== prev.size) return false;
+  let i = 0;
+  for (const p of prev.values()) if (!sameNode(nodes[i++]!, p)) return false;
+  return true;
+}
+
 /** Serializes a tree with a fixed key order so equal directories give equal tree blobs (and dedup). */
 export function encodeTree(tree: Tree): Buffer {
   const nodes = tree.nodes.map((n) => {
