@@ -185,20 +185,6 @@ const quietLogger = {
 };
 
 /**
- * BlobStore on an S3 bucket (AWS S3 or an S3-compatible server), with Object Lock.
- *
- * - Every object is written with ONE PutObject, never multipart: Ceph RGW 16 silently ignores lock
- *   headers on multipart uploads (and CopyObject). Packs are at most 64 MiB, far below S3's 5 GiB limit.
- * - Every PutObject carries Content-MD5 (AWS and B2 refuse a locked put without an integrity header;
- *   RGW and MinIO do not check, which would hide the bug until production), and lock mode and
- *   retain-until always together.
- * - The bucket is expected to have Object Lock (hence versioning) enabled; `capabilities` states what
- *   the adapter can do, the target self-test must check that the server really locks.
- * - Retries: the SDK's standard retry (maxAttempts, exponential backoff) for every request with an
- *   in-memory body; file puts and body reads are retried here (the SDK does not retry streams).
- *   A retried put whose first attempt reached the server creates a second version of the same bytes.
- */
-/**
  * The body of an answer, read as it arrives into one buffer of the announced length: the caller's own
  * (ByteRange.into) when it is large enough, else a new one. The SDK's transformToByteArray keeps every
  * chunk and then copies them into a new array, and each piece of a restore's downloads left a fresh 8 MiB
@@ -227,6 +213,20 @@ async function bodyBytes(
   return at === length ? out : out.subarray(0, at);
 }
 
+/**
+ * BlobStore on an S3 bucket (AWS S3 or an S3-compatible server), with Object Lock.
+ *
+ * - Every object is written with ONE PutObject, never multipart: Ceph RGW 16 silently ignores lock
+ *   headers on multipart uploads (and CopyObject). Packs are at most 64 MiB, far below S3's 5 GiB limit.
+ * - Every PutObject carries Content-MD5 (AWS and B2 refuse a locked put without an integrity header;
+ *   RGW and MinIO do not check, which would hide the bug until production), and lock mode and
+ *   retain-until always together.
+ * - The bucket is expected to have Object Lock (hence versioning) enabled; `capabilities` states what
+ *   the adapter can do, the target self-test must check that the server really locks.
+ * - Retries: the SDK's standard retry (maxAttempts, exponential backoff) for every request with an
+ *   in-memory body; file puts and body reads are retried here (the SDK does not retry streams).
+ *   A retried put whose first attempt reached the server creates a second version of the same bytes.
+ */
 export class S3Store implements BlobStore {
   readonly location: string;
   readonly capabilities: StoreCapabilities = { enforcedLocks: true, extendRetention: true, legalHold: true };
