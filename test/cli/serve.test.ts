@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -15,8 +14,7 @@ import { localPaths } from '../../src-main/engine/index.ts';
 import { CONTENT_SECURITY_POLICY } from '../../src-main/transport/csp.ts';
 import { createEventHub } from '../../src-main/transport/events.ts';
 import { createHttpServer } from '../../src-main/transport/http/server.ts';
-
-const MAIN = path.resolve(import.meta.dirname, '../../src-main/cli/main.ts');
+import { runMain, type Result } from './helpers.ts';
 
 let tmp: string;
 let home: string;
@@ -81,19 +79,8 @@ function openEvents(protocols: string[], headers: Record<string, string> = {}): 
   });
 }
 
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
-      env: { ...env, NODE_COMPILE_CACHE: path.join(tmp, 'node-compile-cache') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function runCli(args: string[]): Promise<Result> {
+  return runMain(args, { ...env, NODE_COMPILE_CACHE: path.join(tmp, 'node-compile-cache') });
 }
 
 const jobState = {
