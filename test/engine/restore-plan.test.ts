@@ -130,6 +130,21 @@ describe('a restore plan', () => {
       size: 8,
       existing: { size: 5 },
     });
+    // a file two folders down goes under both (each entry keeps only its own name)
+    expect(items.find((i) => i.path === 'docs/sub/f.txt')?.destination).toBe(
+      join(out, 'docs', 'sub', 'f.txt'),
+    );
+    // a planned file keeps what the run restores, not what it does not (times other than mtime, inode)
+    const planned = plan.entries.find((e) => e.path === 'docs/sub/e.txt')!.node;
+    expect(planned).toMatchObject({
+      type: 'file',
+      name: 'e.txt',
+      size: content.get('sub/e.txt')!.length,
+    });
+    expect(planned.mtimeNs).toMatch(/^\d+$/);
+    expect(planned.content?.length).toBeGreaterThan(0);
+    expect(planned.ctimeNs).toBeUndefined();
+    expect(planned.inode).toBeUndefined();
     // planning wrote nothing
     expect(listAll(out)).toEqual(before);
 

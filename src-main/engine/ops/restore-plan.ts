@@ -45,8 +45,11 @@ export interface PlanEntry {
   kind: 'dir' | 'file' | 'symlink' | 'special';
   /** index in `RestorePlan.roots` */
   root: number;
-  /** the names on disk below the root folder */
-  segs: string[];
+  /**
+   * its name on disk; the names above it are its parents' (`entrySegs`): one array of names per entry cost
+   * ~100 bytes a file for the whole restore
+   */
+  name: string;
   /** its path in the snapshot (what reports show) */
   path: string;
   node: TreeNode;
@@ -88,20 +91,28 @@ export interface PlanItem {
   existing?: { size: number; mtimeNs: string };
 }
 
+/** The names on disk of an entry below its root folder, the root's child first. */
+export function entrySegs(plan: RestorePlan, e: PlanEntry): string[] {
+  const out: string[] = [];
+  for (let x: PlanEntry | undefined = e; x !== undefined; x = x.parent >= 0 ? plan.entries[x.parent] : undefined)
+    out.push(x.name);
+  return out.reverse();
+}
+
 /**
- * `[...segs, name]` in an array of exactly that length: a spread leaves room to grow, ~200 bytes an entry
- * that a plan of 40 000 files kept for the whole restore (9 MB).
+ * What a restore needs of a file's node: its times, inode number and owner as strings and numbers are not
+ * restored, and a plan keeps one node per file for the whole run (~100 bytes a file). The device and inode
+ * stay for a file with several names: the run joins its names by them (restore.ts, hard links).
  */
-function withName(segs: readonly string[], name: string): string[] {
-  const out = new Array<string>(segs.length + 1);
-  for (let i = 0; i < segs.length; i++) out[i] = segs[i]!;
-  out[segs.length] = name;
-  return out;
+function plannedFileNode(n: TreeNode): TreeNode {
+  if ((n.nlink ?? 0) >= 2) return n;
+  // every field named, undefined or not: one shape for all (a field added afterwards costs a property store)
+  return { name: n.name, type: n.type, mode: n.mode, mtimeNs: n.mtimeNs, size: n.size, content: n.content };
 }
 
 /** Where an entry of a plan goes (before the run resolves the root folder's real path). */
 export const entryDestination = (plan: RestorePlan, e: PlanEntry): string =>
-  join(plan.roots[e.root]!.folder, ...e.segs);
+  join(plan.roots[e.root]!.folder, ...entrySegs(plan, e));
 
 /** The files and symlinks of a plan, conflicts first (then in walk order). */
 export function planItems(plan: RestorePlan): PlanItem[] {
@@ -227,7 +238,18 @@ export async function planRestore(repo: Repository, opts: RestorePlanOptions): P
             ? 'symlink'
             : 'special';
     const index = plan.entries.length;
-    plan.entries.push({ kind, root, segs, path: shown, node, parent });
+    // action and existing are set by classify(): named here so every entry has one shape (added later, V8
+    // gave each entry a separate property store)
+    plan.entries.push({
+      kind,
+      root,
+      name: segs[segs.length - 1]!,
+      path: shown,
+      node: kind === 'file' ? plannedFileNode(node) : node,
+      parent,
+      action: undefined,
+      existing: undefined,
+    });
     if (kind === 'dir' && node.subtree) await addTree(node.subtree, root, segs, shown, index);
   };
   const addTree = async (
@@ -261,7 +283,7 @@ export async function planRestore(repo: Repository, opts: RestorePlanOptions): P
         continue;
       }
       seen.add(key);
-      await addNode(node, root, withName(segs, name), rel, parent);
+      await addNode(node, root, [...segs, name], rel, parent);
     }
   };
 
