@@ -94,7 +94,11 @@ export interface PlanItem {
 /** The names on disk of an entry below its root folder, the root's child first. */
 export function entrySegs(plan: RestorePlan, e: PlanEntry): string[] {
   const out: string[] = [];
-  for (let x: PlanEntry | undefined = e; x !== undefined; x = x.parent >= 0 ? plan.entries[x.parent] : undefined)
+  for (
+    let x: PlanEntry | undefined = e;
+    x !== undefined;
+    x = x.parent >= 0 ? plan.entries[x.parent] : undefined
+  )
     out.push(x.name);
   return out.reverse();
 }
