@@ -3,8 +3,8 @@
  * their environment (password, state folders), how many bytes a backup added, and where a restore puts
  * the backed-up folder.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readShebang } from './shebang.ts';
 
 export type ToolName = 'bulwark' | 'restic' | 'borg';
 export const TOOL_NAMES: readonly ToolName[] = ['bulwark', 'restic', 'borg'];
@@ -74,15 +74,8 @@ const lastJsonLine = (stdout: string, pred: (o: Record<string, unknown>) => bool
 
 const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** The node flags of the CLI's shebang (`#!/usr/bin/env -S node FLAGS`): the bench runs it as the bin does. */
-function shebangFlags(cliJs: string): string[] {
-  const first = fs.readFileSync(cliJs, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\S*env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
-  return m?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
-}
-
 export function bulwarkSpec(cliJs: string): ToolSpec {
-  const nodeArgs = shebangFlags(cliJs);
+  const { env: shebangEnv, flags: nodeArgs } = readShebang(cliJs);
   return {
     name: 'bulwark',
     programs: [],
@@ -101,7 +94,7 @@ export function bulwarkSpec(cliJs: string): ToolSpec {
               '--region',
               target.region,
             ];
-      const env: Record<string, string> = { BULWARK_HOME: home, BULWARK_PASSWORD: PASSWORD };
+      const env: Record<string, string> = { ...shebangEnv, BULWARK_HOME: home, BULWARK_PASSWORD: PASSWORD };
       if (target.kind === 's3') {
         env.AWS_ACCESS_KEY_ID = target.accessKeyId;
         env.AWS_SECRET_ACCESS_KEY = target.secretAccessKey;

@@ -5,8 +5,8 @@
  * limit; `start` hands back the running child so a fault (kill -9) can hit it.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { readShebang, type Shebang } from '../shebang.ts';
 
 export const PASSWORD = 'torture-password-not-secret';
 
@@ -49,17 +49,6 @@ function killGroup(pid: number): void {
   }
 }
 
-/** The node flags of the CLI's shebang (`#!/usr/bin/env -S node FLAGS`): the command runs as the bin does. */
-function shebangFlags(main: string): string[] {
-  try {
-    const first = fs.readFileSync(main, 'utf8').split('\n', 1)[0] ?? '';
-    const m = /^#!\S*env -S node((?: --?[\w-]+(?:=\S+)?)*)\s*$/.exec(first);
-    return m?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
-  } catch {
-    return [];
-  }
-}
-
 /** The environment of every command: nothing inherited that could change what it does. */
 export function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -89,10 +78,10 @@ export interface CliOptions {
 /** One "computer" running `bulwark`. */
 export class Cli {
   readonly opts: CliOptions;
-  private readonly flags: string[];
+  private readonly shebang: Shebang;
   constructor(opts: CliOptions) {
     this.opts = opts;
-    this.flags = shebangFlags(opts.main);
+    this.shebang = readShebang(opts.main);
   }
 
   /** The same program and settings with another BULWARK_HOME (another computer). */
@@ -103,6 +92,7 @@ export class Cli {
   private env(): NodeJS.ProcessEnv {
     return {
       ...cleanEnv(),
+      ...this.shebang.env,
       BULWARK_HOME: this.opts.home,
       BULWARK_PASSWORD: PASSWORD,
       BULWARK_KDF_N: '1024',
@@ -120,7 +110,7 @@ export class Cli {
     let exited = false;
     let child: ChildProcess;
     try {
-      child = spawn(process.execPath, [...this.flags, this.opts.main, ...args], {
+      child = spawn(process.execPath, [...this.shebang.flags, this.opts.main, ...args], {
         env: this.env(),
         stdio: ['ignore', 'pipe', 'pipe'],
         detached: true,

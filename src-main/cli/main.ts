@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1 --optimize-for-size
 /**
  * `bulwark`: the command-line interface of the Bulwark engine. Runs from the sources on Node 24
  * (`node src-main/cli/main.ts`) and from dist/ after `tsc -p tsconfig.build.json`.
@@ -8,7 +8,11 @@
  * still cost ~25 MB of peak RSS over 1 against the same CPU time (docs/DECISIONS.md, Pipeline: "Memory per chunk").
  * `--optimize-for-size` makes V8 collect the old generation before it grows: the main thread's live heap
  * during a backup of 80 000 files is ~10 MB, yet it grew to ~70 MB of garbage before its first full GC
- * (peak 267 -> 224 MB, same time). `npm start`, the systemd unit and the benchmark pass the same flags.
+ * (peak 267 -> 224 MB, same time). MALLOC_ARENA_MAX=2: glibc gives every thread that allocates its own
+ * malloc arena, and memory freed in one is not reused by another; two arenas for the main thread and the
+ * workers cost 8-12 MB less at every peak at the same time (docs/DECISIONS.md). `npm start` passes the same
+ * flags (npm scripts also run on Windows, where setting a variable is spelled differently), the systemd
+ * unit and the benchmark the flags and the variable.
  */
 import { enableCompileCache } from 'node:module';
 
