@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../clock.ts';
 import { BulwarkError, fromSystemError, throwIfAborted } from '../errors.ts';
 import {
   assertValidName,
+  assertValidRange,
   type BlobStore,
   type ByteRange,
   type LockMode,
@@ -407,13 +408,8 @@ function retentionFromOptions(
 
 /** The whole range must lie inside the object (a zero-length range at the end is allowed). */
 export function checkRange(name: string, range: ByteRange, size: number): void {
+  assertValidRange(name, range);
   const { offset, length } = range;
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-    throw new BulwarkError(
-      'INVALID_ARGUMENT',
-      `invalid range ${JSON.stringify({ offset: range.offset, length: range.length })} for ${name}`,
-    );
-  }
   if (offset + length > size) {
     throw new BulwarkError(
       'INVALID_ARGUMENT',

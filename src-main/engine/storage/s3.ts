@@ -26,6 +26,7 @@ import { BulwarkError, fromSystemError, throwIfAborted, type ErrorCode } from '.
 import { checkEndpoint } from './endpoint.ts';
 import {
   assertValidName,
+  assertValidRange,
   type BlobStore,
   type ByteRange,
   type LockMode,
@@ -439,13 +440,8 @@ export class S3Store implements BlobStore {
     assertValidName(name);
     throwIfAborted(signal);
     if (range !== undefined) {
+      assertValidRange(name, range);
       const { offset, length } = range;
-      if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-        throw new BulwarkError(
-          'INVALID_ARGUMENT',
-          `invalid range ${JSON.stringify({ offset: range.offset, length: range.length })} for ${name}`,
-        );
-      }
       if (length === 0) {
         // HTTP cannot express an empty range: check the object exists and the offset is inside it
         const info = toInfo(name, (await this.headRaw(name, versionId)).out);

@@ -144,3 +144,13 @@ export function assertValidName(name: string): void {
     throw new BulwarkError('INVALID_ARGUMENT', `invalid object name: ${JSON.stringify(name)}`);
   }
 }
+
+/** A range's offset and length are whole numbers, not negative (the buffer `into` is not part of the message). */
+export function assertValidRange(name: string, range: ByteRange): void {
+  const { offset, length } = range;
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0)
+    throw new BulwarkError(
+      'INVALID_ARGUMENT',
+      `invalid range ${JSON.stringify({ offset, length })} for ${name}`,
+    );
+}
