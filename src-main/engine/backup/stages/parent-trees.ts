@@ -30,18 +30,17 @@ export class ParentTrees {
 
   /** The parent's node for this entry when it is the same file and its content can be reused as it is. */
   reusable(prev: TreeNode | undefined, e: ScannedEntry): prev is TreeNode & { content: string[] } {
-    if (!sameFile(prev, e)) return false;
-    const { catalog, rid } = this.repo;
-    return (
-      (this.unusable.size === 0 || !prev.content.some((b) => this.unusable.has(b))) &&
-      (!this.checkReuse || prev.content.every((b) => catalog.hasBlob(rid, b)))
-    );
+    return sameFile(prev, e) && prev.content.every((b) => this.usableBlob(b));
   }
 
   /** Whether the parent's listing `id` may stand for a folder in which nothing changed. */
   reusableTree(id: string): boolean {
-    const { catalog, rid } = this.repo;
-    return !this.unusable.has(id) && (!this.checkReuse || catalog.hasBlob(rid, id));
+    return this.usableBlob(id);
+  }
+
+  /** A blob of the parent that this run may point to again: not damaged, and not pruned away. */
+  private usableBlob(id: string): boolean {
+    return !this.unusable.has(id) && (!this.checkReuse || this.repo.catalog.hasBlob(this.repo.rid, id));
   }
 
   /** The parent's listing of a folder by name, or undefined when there is none to use. */
