@@ -19,8 +19,8 @@
  * the same objects a backup writes (file contents as sealed blobs in packs, folder listings encoded by the
  * backup's own encodeTree, index objects, snapshot manifests with the parent chain and its hash), the
  * catalog filled as a backup fills it (packs, blobs, listings, snapshots), and after each snapshot the
- * exact call a backup makes after its commit (history/sync.ts indexNewSnapshot). File contents are small
- * (about 100 bytes): nothing measured here reads them.
+ * call that takes it into the file history (history/sync.ts, as the service does after a backup). File
+ * contents are small (about 100 bytes): nothing measured here reads them.
  *
  * Then it measures, each against its target: the catalog's size and the index's share of it; find for a
  * substring and for a glob (the app's limit, 100 files, and the CLI's, 1 000); versions of one file; the

@@ -151,7 +151,7 @@ describe('bulwark find / versions', () => {
     const r = await bulwark(['find', 'INV', '--json', ...opts()]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.trim().split('\n')).toEqual([
-      'bulwark: building the file history of this repository from 3 snapshots (once; backups keep it up to date from now on)',
+      'bulwark: building the file history of this repository from 3 snapshots (once; after this, only the backups made since are added)',
     ]);
     expect(json<{ versions: unknown[] }[]>(r)[0]?.versions).toHaveLength(2);
     const again = await bulwark(['find', 'INV', '--json', ...opts()]);

@@ -50,13 +50,13 @@ export function versionJson(v: FileVersionInfo): Record<string, unknown> {
   };
 }
 
-/** The one line said before the index of a catalog from before it is built (history/sync.ts). */
+/** The one line said before the index of a repository is built, at its first find or versions (history/sync.ts). */
 export const buildNote =
   (out: Output) =>
   (snapshots: number): void =>
     out.note(
       `bulwark: building the file history of this repository from ${plural(snapshots, 'snapshot')} ` +
-        '(once; backups keep it up to date from now on)',
+        '(once; after this, only the backups made since are added)',
     );
 
 async function runVersions(path: string, opts: HistoryCmdOptions, ctx: CommandEnv): Promise<number> {

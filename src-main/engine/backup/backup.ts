@@ -7,7 +7,6 @@ import { packIdFromName, type SnapshotManifest } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
 import { fsPath } from '../util/fs-names.ts';
 import { recordAudit } from '../audit/audit.ts';
-import { indexNewSnapshot } from '../history/sync.ts';
 import { MissingObjectsError } from '../locks/closure.ts';
 import { dropPacks, lastPackDrop } from '../retention/marks.ts';
 import { DedupTable } from './dedup-table.ts';
@@ -103,7 +102,8 @@ function cleanStaleTmp(base: string): void {
  * Backs up `paths` into the repository as one snapshot (DESIGN §4). Unchanged files (size, mtime, ctime,
  * inode equal to the parent snapshot's) are not read. A run killed at any point leaves only unreferenced
  * objects; the next run adopts packs already uploaded (from the catalog or the pack trailers) instead of
- * uploading them again.
+ * uploading them again. The file history (find, versions) is not written here: the service takes the
+ * snapshot in after the job (history/sync.ts indexSnapshot), and find catches up with any it lacks.
  */
 export async function backup(repo: Repository, opts: BackupOptions): Promise<SnapshotManifest> {
   const actor = opts.actor !== undefined ? { actor: opts.actor } : {};
@@ -119,7 +119,6 @@ export async function backup(repo: Repository, opts: BackupOptions): Promise<Sna
       dropPacks(repo, gone, (await repo.store.serverTime()).getTime());
       manifest = await backupOnce(repo, opts, true);
     }
-    await indexNewSnapshot(repo, manifest); // the file history (find, versions); never fails the backup
     const s = manifest.stats;
     await recordAudit(repo, {
       ...actor,

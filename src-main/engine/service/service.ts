@@ -17,6 +17,7 @@ import type { BlobStore } from '../storage/types.ts';
 import { AlertCenter, type Alert } from './alerts.ts';
 import { TypedEvents } from './events.ts';
 import { checkFolder, missingFolders, realDisk, sameDisk, type DiskProbe } from './folders.ts';
+import { HistoryCatchUp } from './history-catch-up.ts';
 import {
   JobManager,
   toJobError,
@@ -184,6 +185,10 @@ export class BackupService {
   readonly jobs: JobManager;
   /** ransomware signals on the watched sources and the hold of their last clean snapshot (engine/signals) */
   readonly signals: RansomwareGuard;
+  /** the file history (find, versions) takes in each backup after its job (history-catch-up.ts) */
+  readonly fileHistory = new HistoryCatchUp((message) =>
+    process.emitWarning(message, 'BulwarkServiceWarning'),
+  );
   /** alerts by email and webhook, the ping after good backups (service/notify) */
   readonly notifications: NotificationCenter;
   /** snapshots, legal holds, retention policies and the upkeep jobs (forget, prune, lock check) */
@@ -348,6 +353,7 @@ export class BackupService {
     this.watchers.clear();
     await this.jobs.shutdown({ timeoutMs: this.opts.stopTimeoutMs ?? 60_000 });
     await this.signals.whenIdle(); // a hold of a last clean snapshot under way finishes first
+    await this.fileHistory.stop(); // before the catalog closes; the next find takes in what is left
     await this.notifications.stop();
     for (const t of this.repos.values()) await t.store.close?.().catch(() => undefined);
     this.repos.clear();
@@ -604,8 +610,10 @@ export class BackupService {
     return this.jobs.waitFor(id);
   }
 
-  whenIdle(): Promise<void> {
-    return this.jobs.whenIdle();
+  /** Resolves once no job is queued or running, and the file history took in every backup made. */
+  async whenIdle(): Promise<void> {
+    await this.jobs.whenIdle();
+    await this.fileHistory.whenIdle();
   }
 
   /** Runs recorded in the catalog, newest first (earlier processes included). */
@@ -1263,6 +1271,7 @@ export class BackupService {
       this.targetsSeenMissing.delete(t.id);
       this.raiseTampering(t, repo);
       this.signals.afterBackup(s.id, repo, snap); // the entropy check: encrypted files no longer compress
+      this.fileHistory.after(repo, snap); // queued before retention's forget below, which then finds it indexed
       // Retention by the source's policy, as a job of its own behind this one (a failure there is its own).
       if (this.state === 'started') this.retention.afterBackup(s, repo);
       // 3-2-1: each copy target gets its own copy job behind this one (one failing never blocks another).

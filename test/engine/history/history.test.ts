@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { backup } from '../../../src-main/engine/backup/backup.ts';
 import { fileVersions, findFiles } from '../../../src-main/engine/history/query.ts';
-import { historyBuilt, syncHistory } from '../../../src-main/engine/history/sync.ts';
+import { historyBuilt, indexSnapshot, syncHistory } from '../../../src-main/engine/history/sync.ts';
 import { rebuildCatalog } from '../../../src-main/engine/ops/rebuild.ts';
 import { restoreSnapshot } from '../../../src-main/engine/ops/restore.ts';
 import { findNode } from '../../../src-main/engine/ops/walk.ts';
@@ -27,10 +27,14 @@ async function env(tag: string): Promise<Env> {
   return e;
 }
 
-/** One backup of `folder` (relative to the env) a day after the previous one. */
+/**
+ * One backup of `folder` (relative to the env) a day after the previous one, taken into the index after it
+ * as the service does (the backup itself leaves the index alone).
+ */
 async function run(e: Env, folder = 'src', source = 'office'): Promise<SnapshotManifest> {
   e.clock.advance(DAY);
   const m = await backup(e.repo, { paths: [join(e.dir, folder)], source, readers: 2 });
+  await indexSnapshot(e.repo, m);
   expect(e.repo.warnings).toEqual([]);
   return m;
 }
@@ -287,6 +291,44 @@ describe('file-history index: forget and older catalogs', () => {
     const r = await syncHistory(e.repo);
     expect(r.removed).toBe(1);
     expect(dumpIndex(e.repo)).toEqual(await bruteForce(e.repo));
+  });
+
+  it('a backup alone leaves the index as it was; the next find adds every snapshot it lacks', async () => {
+    const e = await env('hist-behind');
+    e.write({ 'src/a.txt': 'one', 'src/keep.txt': 'kept' });
+    await run(e); // indexed, as after a service backup
+    const indexed = dumpIndex(e.repo);
+    const plain = async (): Promise<void> => {
+      e.clock.advance(DAY);
+      await backup(e.repo, { paths: [join(e.dir, 'src')], source: 'office', readers: 2 });
+    };
+    e.write({ 'src/a.txt': 'two', 'src/new.txt': 'new' });
+    await plain(); // as the CLI's backup
+    rmSync(join(e.dir, 'src/new.txt'));
+    e.write({ 'src/a.txt': 'three' });
+    await plain();
+    expect(dumpIndex(e.repo)).toEqual(indexed);
+    const said: number[] = [];
+    const found = await findFiles(e.repo, '.txt', { onBuild: (n) => said.push(n) });
+    expect(said).toEqual([]); // built already: catching up says nothing
+    expect(found.files.find((f) => f.path === 'src/a.txt')?.versions).toHaveLength(3);
+    expect(found.files.find((f) => f.path === 'src/new.txt')?.versions).toHaveLength(1);
+    expect(dumpIndex(e.repo)).toEqual(await bruteForce(e.repo));
+  });
+
+  it('indexSnapshot stops before its next snapshot when its signal fires; the next find catches up', async () => {
+    const e = await env('hist-cancel');
+    e.write({ 'src/a.txt': 'one' });
+    await run(e);
+    e.write({ 'src/a.txt': 'two' });
+    e.clock.advance(DAY);
+    const m = await backup(e.repo, { paths: [join(e.dir, 'src')], source: 'office', readers: 2 });
+    const before = dumpIndex(e.repo);
+    await expect(indexSnapshot(e.repo, m, AbortSignal.abort())).rejects.toMatchObject({ code: 'CANCELED' });
+    expect(dumpIndex(e.repo)).toEqual(before);
+    await findFiles(e.repo, 'a.txt');
+    expect(dumpIndex(e.repo)).toEqual(await bruteForce(e.repo));
+    expect(dumpIndex(e.repo)).not.toEqual(before);
   });
 
   it('a rebuild over a damaged folder listing names it once and indexes everything else', async () => {
