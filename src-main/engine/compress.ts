@@ -74,10 +74,14 @@ interface ZlibHandle {
 interface ZlibInternals {
   _handle?: ZlibHandle | null;
   _writeState?: unknown;
+  close?(): void;
 }
 
-/** A reusable native zstd context; `run` answers undefined when it cannot be used (the caller falls back). */
-class NativeZstd {
+/**
+ * A reusable native zstd context; `run` answers undefined when it cannot be used (the caller falls back).
+ * Exported for its test only.
+ */
+export class NativeZstd {
   private stream: ZlibInternals | undefined;
   private handle: ZlibHandle | undefined;
   private state: Uint32Array | undefined;
@@ -124,9 +128,21 @@ class NativeZstd {
       return undefined;
     }
     const result = { produced: out.length - state[0]!, leftIn: state[1]! };
-    handle.reset(); // ready for the next frame, same parameters
+    // A frame that ended with room to spare leaves the context ready for the next one, with its level.
+    // Otherwise part of it may still be inside: a new context. Not handle.reset(): in Node 24 it also puts
+    // the parameters back to zstd's defaults (level 3), so the level-1 probes ran at level 3 after the
+    // first one that did not fit (pipeline-parts.test.ts checks that the level holds).
+    if (state[0] === 0 || state[1] !== 0) {
+      stream.close?.();
+      this.open();
+    }
     return result;
   }
+}
+
+/** The most a zstd frame of `n` bytes can take (ZSTD_COMPRESSBOUND), and a little more. */
+function frameBound(n: number): number {
+  return n + (n >> 8) + 128;
 }
 
 /**
@@ -137,11 +153,13 @@ class NativeZstd {
 export class BlobCompressor {
   private readonly probe = new NativeZstd(() => createZstdCompress(PROBE_OPTS));
   private readonly full = new NativeZstd(() => createZstdCompress(LEVEL_OPTS));
-  private readonly probeOut = Buffer.allocUnsafe(Math.floor(SAMPLE * 0.95));
+  // Room for a whole frame even of incompressible input, so a frame never fills its buffer (which would
+  // cost a new context: NativeZstd.run); whether it was worth it is judged after.
+  private readonly probeOut = Buffer.allocUnsafe(frameBound(SAMPLE));
   private out: Buffer;
 
   constructor(maxBlob: number) {
-    this.out = Buffer.allocUnsafe(maxBlob);
+    this.out = Buffer.allocUnsafe(frameBound(maxBlob));
   }
 
   compress(data: Uint8Array): [number, Uint8Array] {
@@ -156,17 +174,18 @@ export class BlobCompressor {
             PROBE_OPTS,
             data.subarray(i * step, i * step + SAMPLE),
             this.probeOut,
-          ) >= 0;
+          ) <
+          SAMPLE * 0.95;
       }
       if (!compressible) return [RAW, data];
     }
-    if (this.out.length < data.length) this.out = Buffer.allocUnsafe(data.length);
-    const room = this.out.subarray(0, Math.floor(data.length * 0.97));
-    const n = this.compressInto(this.full, LEVEL_OPTS, data, room);
-    return n < 0 ? [RAW, data] : [ZSTD, this.out.subarray(0, n)];
+    const bound = frameBound(data.length);
+    if (this.out.length < bound) this.out = Buffer.allocUnsafe(bound);
+    const n = this.compressInto(this.full, LEVEL_OPTS, data, this.out);
+    return n < data.length * 0.97 ? [ZSTD, this.out.subarray(0, n)] : [RAW, data];
   }
 
-  /** Compresses into `out`; -1 when the frame does not fit (not worth storing compressed). */
+  /** Compresses into `out`; the frame's length, or Infinity when it does not fit there. */
   private compressInto(
     ctx: NativeZstd,
     opts: { params: Record<number, number> },
@@ -174,9 +193,9 @@ export class BlobCompressor {
     out: Buffer,
   ): number {
     const r = ctx.run(data, 0, data.length, out);
-    if (r) return r.leftIn === 0 && r.produced < out.length ? r.produced : -1;
+    if (r) return r.leftIn === 0 && r.produced < out.length ? r.produced : Infinity;
     const z = zstdCompressSync(data, opts);
-    if (z.length >= out.length) return -1;
+    if (z.length >= out.length) return Infinity;
     z.copy(out);
     return z.length;
   }

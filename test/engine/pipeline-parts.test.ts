@@ -1,5 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
+import {
+  constants as zlibConstants,
+  createZstdCompress,
+  zstdCompressSync,
+  zstdDecompressSync,
+} from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DedupTable } from '../../src-main/engine/backup/dedup-table.ts';
 import { isInside } from '../../src-main/engine/backup/filter.ts';
@@ -8,6 +14,7 @@ import {
   BlobDecompressor,
   compressBlob,
   decompressBlob,
+  NativeZstd,
   RAW,
   ZSTD,
 } from '../../src-main/engine/compress.ts';
@@ -41,6 +48,26 @@ describe('reused zstd contexts (BlobCompressor / BlobDecompressor)', () => {
       expect(decompressBlob(payload, data.length, 'test').equals(data)).toBe(true);
       expect(d.decompress(payload, data.length, 'test').equals(data)).toBe(true);
     }
+  });
+
+  it('a reused context keeps its level over many frames, also after one that did not fit its buffer', () => {
+    const text = samples()[0]!.subarray(0, 200_000);
+    const level = (l: number) => ({ params: { [zlibConstants.ZSTD_c_compressionLevel]: l } });
+    for (const l of [1, 19]) {
+      const want = zstdCompressSync(text, level(l));
+      const ctx = new NativeZstd(() => createZstdCompress(level(l)));
+      const out = Buffer.alloc(text.length * 2);
+      const frame = () => {
+        const r = ctx.run(text, 0, text.length, out);
+        return r && Buffer.from(out.subarray(0, r.produced));
+      };
+      expect(frame()?.equals(want)).toBe(true);
+      expect(frame()?.equals(want)).toBe(true); // Node's reset() would have made this one level 3
+      expect(ctx.run(randomBytes(4096), 0, 4096, Buffer.alloc(100))?.produced).toBe(100); // did not fit
+      expect(frame()?.equals(want)).toBe(true);
+      expect(zstdDecompressSync(frame()!).equals(text)).toBe(true);
+    }
+    expect(zstdCompressSync(text, level(1)).equals(zstdCompressSync(text, level(19)))).toBe(false);
   });
 
   it('a damaged or mislabelled frame is CORRUPT, and the next blob still decodes', () => {
