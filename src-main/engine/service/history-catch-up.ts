@@ -19,10 +19,14 @@ export class HistoryCatchUp {
     this.onError = onError;
   }
 
-  /** Takes `snap` of `repo` into the index, in the background. */
+  /**
+   * Takes `snap` of `repo` into the index, in the background: not before the current turn of the event
+   * loop is over (the comparison itself is synchronous), so the backup's job ends first.
+   */
   after(repo: Repository, snap: SnapshotManifest): void {
     if (this.stopping.signal.aborted) return; // the next find takes it in
-    const work = indexSnapshot(repo, snap, this.stopping.signal)
+    const work = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => indexSnapshot(repo, snap, this.stopping.signal))
       .catch((e: unknown) => {
         if (isBulwarkError(e, 'CANCELED') && this.stopping.signal.aborted) return; // stopped: find catches up
         this.onError(historyBehind(snap, e));

@@ -1271,7 +1271,7 @@ export class BackupService {
       this.targetsSeenMissing.delete(t.id);
       this.raiseTampering(t, repo);
       this.signals.afterBackup(s.id, repo, snap); // the entropy check: encrypted files no longer compress
-      this.fileHistory.after(repo, snap); // queued before retention's forget below, which then finds it indexed
+      this.fileHistory.after(repo, snap); // once this job has ended (find, versions)
       // Retention by the source's policy, as a job of its own behind this one (a failure there is its own).
       if (this.state === 'started') this.retention.afterBackup(s, repo);
       // 3-2-1: each copy target gets its own copy job behind this one (one failing never blocks another).

@@ -100,8 +100,15 @@ describe('the service and the file history', () => {
     cleanups.push(() => svc.stop());
     const target = await svc.addTarget({ location: join(t.dir, 'repo') }, { initialize: true });
     const s = await svc.addSource({ name: 'Data', paths: [data], targetId: target.id });
+    const countPaths = (): number =>
+      (svc.catalog.db.prepare('SELECT count(*) AS n FROM history_paths').get() as { n: number }).n;
+    let pathsWhenJobEnded = -1;
+    svc.on('job.state', (e) => {
+      if (e.job.state === 'SUCCEEDED' && pathsWhenJobEnded < 0) pathsWhenJobEnded = countPaths();
+    });
     const job = await svc.waitForJob(svc.runNow(s.id).id);
     expect(job.state).toBe('SUCCEEDED');
+    expect(pathsWhenJobEnded).toBe(0); // the job ended before the index took its snapshot in
     await svc.whenIdle(); // jobs, then the catch-up behind them
     const repo = await svc.repositoryFor(s.id);
     const paths = repo.catalog.db
