@@ -31,7 +31,15 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
-export async function measureRelayLatency(entries: number, intervalMs = 100): Promise<RelayLatency> {
+/**
+ * `entries`: at least that many are listed; `minScanMs`: and the scan lasts at least that long (so that
+ * a fast computer is pinged during it as often as a slow one).
+ */
+export async function measureRelayLatency(
+  entries: number,
+  opts: { intervalMs?: number; minScanMs?: number } = {},
+): Promise<RelayLatency> {
+  const intervalMs = opts.intervalMs ?? 100;
   const scratch = mkdtempSync(path.join(tmpdir(), 'bulwark-relay-bench-'));
   const folder = path.join(scratch, 'folder');
   mkdirSync(folder);
@@ -46,6 +54,7 @@ export async function measureRelayLatency(entries: number, intervalMs = 100): Pr
           BULWARK_KDF_N: '16',
           BENCH_SCAN_DIR: folder,
           BENCH_SCAN_ENTRIES: String(entries),
+          BENCH_SCAN_MIN_MS: String(opts.minScanMs ?? 0),
           BENCH_SCAN_RESULT: resultFile,
         },
       }),

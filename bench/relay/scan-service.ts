@@ -4,8 +4,10 @@
  * process and event loop, a scan of BENCH_SCAN_ENTRIES entries by the engine's own folder lister (listDir:
  * readdir, then lstat of every entry) over BENCH_SCAN_DIR, one folder of ~1 000 files listed again and
  * again (no million files on disk needed; the page cache is warm, as for a rescan), each listing turned
- * into a tree record and hashed, as the backup coordinator does per folder. Writes {entries, folders,
- * startedAt, finishedAt} to BENCH_SCAN_RESULT when done. Started by bench/relay/measure.ts.
+ * into a tree record and hashed, as the backup coordinator does per folder. With BENCH_SCAN_MIN_MS, the
+ * listing goes on until that long has passed too (a fast computer lists 100 000 entries in 0.4 s, too short
+ * to be pinged a few times). Writes {entries, folders, startedAt, finishedAt} to BENCH_SCAN_RESULT when
+ * done. Started by bench/relay/measure.ts.
  */
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -24,12 +26,12 @@ function need(name: string): string {
   return v;
 }
 
-async function simulatedScan(dir: string, entries: number, resultFile: string): Promise<void> {
+async function simulatedScan(dir: string, entries: number, minMs: number, resultFile: string): Promise<void> {
   const startedAt = Date.now();
   let listed = 0;
   let folders = 0;
   let digest = '';
-  while (listed < entries) {
+  while (listed < entries || Date.now() - startedAt < minMs) {
     const listing = listDir(dir, () => true);
     if (listing.error !== undefined) throw new Error(`cannot list ${dir}: ${listing.error}`);
     digest = createHash('sha256').update(digest).update(JSON.stringify(listing.entries)).digest('hex');
@@ -53,6 +55,7 @@ runServiceProcess({
       simulatedScan(
         need('BENCH_SCAN_DIR'),
         Number(need('BENCH_SCAN_ENTRIES')),
+        Number(process.env['BENCH_SCAN_MIN_MS'] ?? 0),
         need('BENCH_SCAN_RESULT'),
       ).catch((e: unknown) => {
         log('the simulated scan failed', e);
