@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { duBytes, failure, mustRun, run, type RunResult } from './proc.ts';
 import type { Cmd, ToolName, ToolSession, ToolSpec } from './tools.ts';
+import type { Trash } from './trash.ts';
 
 export type StepName = 'init' | 'initial' | 'noChange' | 'afterMutate' | 'list' | 'restore';
 
@@ -50,6 +51,8 @@ export interface BenchContext {
   log: (s: string) => void;
   /** waits for a quiet machine before timed commands; returns the busy fraction seen */
   waitQuiet: () => Promise<number | null>;
+  /** where finished trees go until the run ends (trash.ts: deleting them would slow the next restore) */
+  trash: Trash;
 }
 
 export async function runStep(
@@ -105,8 +108,13 @@ export async function treesIdentical(a: string, b: string, env: NodeJS.ProcessEn
   return `DIFFERS (${r.code === 1 ? `${lines.length} differences` : (failure(r) ?? '')}): ${lines.slice(0, 3).join(' | ')}`;
 }
 
-export async function copyTree(from: string, to: string, env: NodeJS.ProcessEnv): Promise<void> {
-  fs.rmSync(to, { recursive: true, force: true });
+export async function copyTree(
+  from: string,
+  to: string,
+  ctx: Pick<BenchContext, 'env' | 'trash'>,
+): Promise<void> {
+  const env = ctx.env;
+  ctx.trash.discard(to);
   fs.mkdirSync(path.dirname(to), { recursive: true });
   await mustRun('cp', ['-a', '--reflink=auto', from, to], { env, timeoutMs: 900_000 });
   // flush it now so write-back does not run during the timed commands
@@ -133,14 +141,14 @@ export interface LocalRepOptions {
 export async function runLocalRep(ctx: BenchContext, o: LocalRepOptions): Promise<LocalRep> {
   const rec: LocalRep = { tool: o.spec.name, rep: o.rep, position: o.position, steps: {} };
   const tag = `[${o.spec.name} rep ${o.rep + 1}]`;
-  fs.rmSync(o.dir, { recursive: true, force: true });
+  ctx.trash.discard(o.dir);
   fs.mkdirSync(o.dir, { recursive: true });
   const repo = path.join(o.dir, 'repo');
   const state = path.join(o.dir, 'state');
   const restoreDir = path.join(o.dir, 'restore');
   fs.mkdirSync(state);
   try {
-    await copyTree(o.pristine, o.work, ctx.env);
+    await copyTree(o.pristine, o.work, ctx);
     rec.busyBefore = await ctx.waitQuiet();
     const session = o.spec.session({ kind: 'local', dir: repo }, state);
     const step = async (name: StepName, cmd: Cmd, withBytes = false): Promise<boolean> => {
@@ -183,6 +191,6 @@ export async function runLocalRep(ctx: BenchContext, o: LocalRepOptions): Promis
     ctx.log(`${tag} FAILED: ${rec.error}`);
     return rec;
   } finally {
-    fs.rmSync(o.dir, { recursive: true, force: true });
+    ctx.trash.discard(o.dir);
   }
 }

@@ -22,6 +22,7 @@ import { MB, MiB, median, ratio, table, type Row } from './report.ts';
 import { runS3, type S3Rep, type S3Result } from './s3.ts';
 import { buildBulwark, ensureCorpus, ensurePrograms, type CorpusInfo, type CorpusSpec } from './setup.ts';
 import { borgSpec, bulwarkSpec, resticSpec, TOOL_NAMES, type ToolName, type ToolSpec } from './tools.ts';
+import { Trash } from './trash.ts';
 
 const USAGE = `usage: node bench/run.ts [options]
 
@@ -567,8 +568,10 @@ async function main(): Promise<number> {
   const tmp = path.join(opts.out, `tmp-${stamp}`);
   fs.mkdirSync(tmp);
   const resultsPath = path.join(opts.out, `bench-${stamp}.json`);
+  const trash = new Trash(path.join(tmp, 'trash'), log);
   const cleanup = (): void => {
     killAllSync();
+    trash.empty();
     if (!opts.keep) fs.rmSync(tmp, { recursive: true, force: true });
   };
   process.on('exit', cleanup);
@@ -688,6 +691,7 @@ async function main(): Promise<number> {
         log(`the machine stays busy (${Math.round(busy * 100)}% of the CPUs in use): timing anyway`);
       return busy;
     },
+    trash,
   };
   const treeSpec = (tree: TreeName, s3: boolean): CorpusSpec =>
     tree === 'corpus'
@@ -731,7 +735,7 @@ async function main(): Promise<number> {
         save();
       }
     }
-    fs.rmSync(path.dirname(work), { recursive: true, force: true });
+    trash.discard(path.dirname(work));
     floor.result.median = median(floor.result.runs.map((r) => r.seconds));
     floor.result.catMedian = median(floor.result.runs.map((r) => r.catSeconds));
     entry.local.medians = medians(entry.local.runs, localMetrics(corpus), tools);

@@ -125,7 +125,7 @@ export async function runS3(ctx: BenchContext, o: S3Options): Promise<S3Result> 
           res.runs.push(rec);
           const tag = `[s3 ${tree} ${spec.name} rep ${rep + 1}]`;
           const dir = path.join(o.tmp, `s3-${tree}-${spec.name}-r${rep}`);
-          fs.rmSync(dir, { recursive: true, force: true });
+          ctx.trash.discard(dir);
           fs.mkdirSync(path.join(dir, 'state'), { recursive: true });
           const target: Target = {
             kind: 's3',
@@ -168,7 +168,7 @@ export async function runS3(ctx: BenchContext, o: S3Options): Promise<S3Result> 
             rec.error ??= e instanceof Error ? e.message : String(e);
             ctx.log(`${tag} FAILED: ${rec.error}`);
           } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
+            ctx.trash.discard(dir);
           }
         }
       }
