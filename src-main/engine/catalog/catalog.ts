@@ -73,6 +73,9 @@ const hex = (id: string): Buffer => Buffer.from(id, 'hex');
  * The local catalog (better-sqlite3, WAL). A cache of what the repository holds, so a backup knows which
  * blobs exist and when each pack's lock ends without listing the target, plus local history (runs, audit).
  */
+/** the catalog's SQLite page cache per connection (KiB) */
+const CATALOG_CACHE_KIB = 4096;
+
 export class Catalog {
   readonly db: Database.Database;
   private readonly clock: Clock;
@@ -108,6 +111,9 @@ export class Catalog {
     }
     try {
       db.pragma('busy_timeout = 10000');
+      // 4 MiB of page cache, not better-sqlite3's 16: a backup of 80 000 small files filled all 16 (its
+      // blob rows) and peaked 14 MB higher, no faster; the file's pages stay in the OS cache either way
+      db.pragma(`cache_size = -${CATALOG_CACHE_KIB}`);
       const clock = opts.clock ?? systemClock;
       let checkedAt: number | undefined;
       let integrity: Catalog['integrity'] = 'not-asked';

@@ -119,6 +119,11 @@ export class ReaderPool<T> {
     this.flushed.get(worker)?.();
   }
 
+  /** The readers' threads (none before the first file was queued). */
+  get workers(): Worker[] {
+    return (this.readers ?? []).map((r) => r.worker);
+  }
+
   get started(): boolean {
     return this.readers !== undefined;
   }

@@ -21,6 +21,8 @@ export interface WorkerHandlers {
 export class WorkerHub {
   private chain: Promise<void> = Promise.resolve();
   private readonly workers: Worker[] = [];
+  /** workers stopped because their part was done: their exit is no failure */
+  private readonly retired = new WeakSet<Worker>();
   private closed = false;
   private readonly url: URL;
   private readonly handlers: WorkerHandlers;
@@ -41,7 +43,7 @@ export class WorkerHub {
     w.on('message', (m: FromWorker) => this.then(() => this.handle(w, m)));
     w.on('error', this.failure.fail);
     w.on('exit', (code) => {
-      if (code !== 0 && !this.failure.hasFailed && !this.closed)
+      if (code !== 0 && !this.failure.hasFailed && !this.closed && !this.retired.has(w))
         this.failure.fail(new BulwarkError('INTERNAL', `a backup worker exited with code ${code}`));
     });
     return w;
@@ -55,6 +57,8 @@ export class WorkerHub {
       case 'dir':
         return this.handlers.dir(m);
       case 'scan-done':
+        // the scanner's last message: its thread (an isolate, ~10-15 MB) ends while the readers go on
+        this.retire(w).catch(this.failure.fail);
         return this.handlers.scanDone();
       case 'files-done':
         return this.handlers.files(w, m.results);
@@ -81,6 +85,18 @@ export class WorkerHub {
   /** Resolves once every message received so far is handled. */
   settled(): Promise<void> {
     return this.chain;
+  }
+
+  /**
+   * Stops one worker whose part is done (the scanner after its walk, the readers after their last pack), so
+   * its memory is given back before the run's last stages (tree pack, index, commit) instead of after them.
+   */
+  async retire(w: Worker): Promise<void> {
+    const i = this.workers.indexOf(w);
+    if (i < 0) return;
+    this.workers.splice(i, 1);
+    this.retired.add(w);
+    await w.terminate();
   }
 
   /** Stops every worker (their exits are no failure now). */
