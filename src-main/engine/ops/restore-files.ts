@@ -37,7 +37,10 @@ interface PackNeed {
   id: string;
   start: number;
   end: number;
-  files: Set<number>;
+  /** the files that need it, each once (however many of its blobs a file holds), in order */
+  files: number[];
+  /** how many of `files` are not written yet (the downloaded copy is deleted at 0) */
+  pending: number;
   localPath?: string;
   downloaded: boolean;
 }
@@ -96,7 +99,8 @@ export async function writeFiles(
   try {
     resolved = resolveFiles(repo, files, local);
     for (const u of resolved.unresolved) {
-      for (const p of resolved.packs.values()) p.files.delete(u.index);
+      // never written: the packs it was found in no longer wait for it (those before its missing blob)
+      eachPackOf(resolved.spots, resolved.packs, u.index, (p) => void p.pending--);
       opts.onFileDone(u.index, { error: u.error });
       for (const l of resolved.links.get(u.index) ?? []) opts.onFileDone(l.seq, { error: u.error });
     }
@@ -106,7 +110,7 @@ export async function writeFiles(
     await Promise.all(threads.map((t) => t.terminate()));
     throw e;
   }
-  const { packs, blobsOf, waiting, unresolved, links } = resolved;
+  const { packs, spots, waiting, unresolved, links } = resolved;
 
   let failure: unknown;
   let outstanding = 0;
@@ -150,11 +154,9 @@ export async function writeFiles(
     return entry;
   });
 
-  const releasePacks = (seq: number): void => {
-    for (const b of blobsOf[seq] ?? []) {
-      const p = b.pack;
-      if (!p.files.delete(seq)) continue; // a pack holding several of its blobs: done at the first
-      if (p.files.size === 0 && p.downloaded && p.localPath) {
+  const releasePacks = (seq: number): void =>
+    eachPackOf(spots, packs, seq, (p) => {
+      if (--p.pending === 0 && p.downloaded && p.localPath) {
         try {
           unlinkSync(p.localPath);
         } catch (e) {
@@ -163,8 +165,7 @@ export async function writeFiles(
           if ((e as NodeJS.ErrnoException).code !== 'ENOENT') p.localPath = undefined;
         }
       }
-    }
-  };
+    });
 
   // unresolved files and their other names are done already
   let dispatched = unresolved.reduce((n, u) => n + 1 + (links.get(u.index)?.length ?? 0), 0);
@@ -176,7 +177,7 @@ export async function writeFiles(
     e.batchBytes = 0;
   };
   const dispatch = (seq: number, e: (typeof writers)[number]): void => {
-    const t = fileTask(files, seq, blobsOf[seq] ?? [], links.get(seq));
+    const t = fileTask(files, seq, spots, packs, links.get(seq));
     e.batch.push(t);
     e.batchBytes += t.size + 4096;
     e.queued += t.size + 4096;
@@ -221,12 +222,12 @@ export async function writeFiles(
     for (const [seq, w] of waiting.entries()) if (w === 0) ready.push(seq);
     pump();
     if (local) {
-      for (const p of packs.values()) packReady(p);
+      for (const p of packs) packReady(p);
     } else {
       const pool = new TaskPool(DOWNLOADS);
       // one piece buffer per download in flight, reused (a fresh 8 MiB per piece was collected late)
       const spare: Buffer[] = [];
-      for (const p of packs.values()) {
+      for (const p of packs) {
         throwIfAborted(opts.signal);
         if (failure !== undefined) break;
         await pool.add(async () => {
@@ -269,13 +270,31 @@ export async function writeFiles(
   }
 }
 
-/** Where one blob of a file lies: the pack (shared by every file that needs it) and the span in it. */
-interface BlobSpot {
-  id: string;
-  pack: PackNeed;
-  offset: number;
-  length: number;
-  rawLength: number;
+/**
+ * Where every blob of every file lies, in flat arrays: the blobs of file `seq` are `first[seq]` to
+ * `first[seq + 1] - 1`, their ids the file's `node.content` in order, `pack` an index in the packs list. An
+ * object and an array per blob held ~9 MB more through a restore of 80 000 small files.
+ */
+interface BlobSpots {
+  first: Int32Array;
+  pack: Int32Array;
+  offset: Float64Array;
+  length: Float64Array;
+  rawLength: Float64Array;
+}
+
+/** Calls `fn` once for each pack holding blobs of file `seq` (a large file has many blobs in few packs). */
+function eachPackOf(spots: BlobSpots, packs: PackNeed[], seq: number, fn: (p: PackNeed) => void): void {
+  const from = spots.first[seq]!;
+  const to = spots.first[seq + 1]!;
+  if (to - from === 1) return fn(packs[spots.pack[from]!]!);
+  const seen = new Set<number>();
+  for (let k = from; k < to; k++) {
+    const i = spots.pack[k]!;
+    if (seen.has(i)) continue;
+    seen.add(i);
+    fn(packs[i]!);
+  }
 }
 
 /**
@@ -285,24 +304,30 @@ interface BlobSpot {
 function fileTask(
   files: FileToWrite[],
   seq: number,
-  spots: BlobSpot[],
+  spots: BlobSpots,
+  packs: PackNeed[],
   links: FileName[] | undefined,
 ): FileTask {
   const f = files[seq]!;
   if (f.linkTo !== undefined) return { seq, path: f.path, mode: 0, mtimeNs: '0', size: 0, blobs: [] };
+  const content = f.node.content ?? [];
+  const from = spots.first[seq]!;
+  const blobs: BlobRef[] = new Array<BlobRef>(spots.first[seq + 1]! - from);
+  for (let j = 0; j < blobs.length; j++)
+    blobs[j] = {
+      id: content[j]!,
+      packPath: packs[spots.pack[from + j]!]!.localPath!,
+      offset: spots.offset[from + j]!,
+      length: spots.length[from + j]!,
+      rawLength: spots.rawLength[from + j]!,
+    };
   return {
     seq,
     path: f.path,
     mode: f.node.mode,
     mtimeNs: f.node.mtimeNs,
     size: f.node.size ?? 0,
-    blobs: spots.map((b): BlobRef => ({
-      id: b.id,
-      packPath: b.pack.localPath!,
-      offset: b.offset,
-      length: b.length,
-      rawLength: b.rawLength,
-    })),
+    blobs,
     ...(f.fresh ? { fresh: true } : {}),
     ...(f.place ? { place: f.place } : {}),
     ...(links ? { links } : {}),
@@ -315,9 +340,18 @@ function fileTask(
  */
 function resolveFiles(repo: Repository, files: FileToWrite[], local: ((name: string) => string) | undefined) {
   const { catalog, rid } = repo;
-  const packs = new Map<string, PackNeed>();
-  const blobsOf: (BlobSpot[] | undefined)[] = [];
-  const waiting: number[] = []; // per file: packs not yet local
+  const packs: PackNeed[] = [];
+  const packIndex = new Map<string, number>();
+  let total = 0;
+  for (const f of files) if (f.linkTo === undefined) total += f.node.content?.length ?? 0;
+  const spots: BlobSpots = {
+    first: new Int32Array(files.length + 1),
+    pack: new Int32Array(total),
+    offset: new Float64Array(total),
+    length: new Float64Array(total),
+    rawLength: new Float64Array(total),
+  };
+  const waiting = new Int32Array(files.length); // per file: packs not yet local
   const unresolved: { index: number; error: string }[] = [];
   // the other names of each file, by the index of its first name
   const links = new Map<number, FileName[]>();
@@ -333,47 +367,55 @@ function resolveFiles(repo: Repository, files: FileToWrite[], local: ((name: str
     if (list) list.push(name);
     else links.set(f.linkTo, [name]);
   }
+  let b = 0;
   for (const [i, f] of files.entries()) {
+    spots.first[i] = b;
     // another name of an earlier file: written (linked) with it, needs no pack of its own
     if (f.linkTo !== undefined) {
-      blobsOf.push(undefined);
-      waiting.push(-1);
+      waiting[i] = -1;
       continue;
     }
-    const content = f.node.content ?? [];
-    const spots: BlobSpot[] = new Array<BlobSpot>(content.length);
     let packCount = 0;
     let missing: string | undefined;
-    for (const [k, id] of content.entries()) {
+    for (const id of f.node.content ?? []) {
       const loc = catalog.lookupBlob(rid, id);
       if (!loc) {
         missing = `blob ${id.slice(0, 12)} is in no index`;
-        spots.length = k;
         break;
       }
-      let need = packs.get(loc.pack);
-      if (!need) {
-        need = {
+      let p = packIndex.get(loc.pack);
+      if (p === undefined) {
+        p = packs.length;
+        const need: PackNeed = {
           id: loc.pack,
           start: loc.offset,
           end: loc.offset + loc.length,
-          files: new Set(),
+          files: [],
+          pending: 0,
           downloaded: false,
         };
         if (local) need.localPath = local(objectNames.pack(loc.pack));
-        packs.set(loc.pack, need);
+        packs.push(need);
+        packIndex.set(loc.pack, p);
       }
+      const need = packs[p]!;
       need.start = Math.min(need.start, loc.offset);
       need.end = Math.max(need.end, loc.offset + loc.length);
-      if (!need.files.has(i)) {
-        need.files.add(i);
+      // files are looked at in order: this file is the last one listed if it needed this pack already
+      if (need.files[need.files.length - 1] !== i) {
+        need.files.push(i);
+        need.pending++;
         packCount++;
       }
-      spots[k] = { id, pack: need, offset: loc.offset, length: loc.length, rawLength: loc.rawLength };
+      spots.pack[b] = p;
+      spots.offset[b] = loc.offset;
+      spots.length[b] = loc.length;
+      spots.rawLength[b] = loc.rawLength;
+      b++;
     }
     if (missing) unresolved.push({ index: i, error: missing });
-    blobsOf.push(spots);
-    waiting.push(missing ? -1 : packCount);
+    waiting[i] = missing ? -1 : packCount;
   }
-  return { packs, blobsOf, waiting, unresolved, links };
+  spots.first[files.length] = b;
+  return { packs, spots, waiting, unresolved, links };
 }
