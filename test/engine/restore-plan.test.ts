@@ -166,6 +166,42 @@ describe('a restore plan', () => {
     expect(actions(contents)).toEqual(actions(plan));
   });
 
+  it('two selections landing on one name: the first is planned whole, the second is reported and left out', async () => {
+    const src = join(temp('plan-same-name'), 'two');
+    for (const [rel, text] of [
+      ['a/sub/x.txt', 'x\n'],
+      ['a/sub/deeper/z.txt', 'z\n'],
+      ['b/sub/y.txt', 'y\n'],
+    ] as const) {
+      mkdirSync(join(src, rel, '..'), { recursive: true });
+      writeFileSync(join(src, rel), text);
+    }
+    const snap = await backup(t.repo, { paths: [src] });
+    const out = temp('plan-same-name-out');
+    const plan = await planRestore(t.repo, {
+      snapshot: snap.id,
+      paths: ['two/a/sub', 'two/b/sub'],
+      destination: { kind: 'folder', path: out },
+    });
+    expect(plan.entries.map((e) => e.path)).toEqual([
+      'two/a/sub',
+      'two/a/sub/deeper',
+      'two/a/sub/deeper/z.txt',
+      'two/a/sub/x.txt',
+    ]);
+    expect(plan.errors).toEqual([
+      { path: 'two/b/sub', message: 'another selected entry is restored to the same name: skipped' },
+    ]);
+    expect(planItems(plan).map((i) => i.destination)).toEqual([
+      join(out, 'sub', 'deeper', 'z.txt'),
+      join(out, 'sub', 'x.txt'),
+    ]);
+    const r = await runRestorePlan(t.repo, plan);
+    expect(r.files).toBe(2);
+    expect(readFileSync(join(out, 'sub', 'x.txt'), 'utf8')).toBe('x\n');
+    expect(existsSync(join(out, 'sub', 'y.txt'))).toBe(false);
+  });
+
   it('refuses to run with conflicts and no policy, before writing anything', async () => {
     const { snap, content } = await docsSnapshot();
     const out = prepared(content);

@@ -200,7 +200,10 @@ export async function planRestore(repo: Repository, opts: RestorePlanOptions): P
     }
     return i;
   };
-  // Destinations already taken by an entry (two selections may land on one name in another folder).
+  // Destinations already taken by a top entry (two selections may land on one name in another folder).
+  // Only the entries directly in a root folder are claimed: what lies below a claimed folder is unique
+  // already (a folder's names are told apart by addTree's `seen`, with the same case rule), and a key per
+  // entry held ~8 MB of strings while planning 80 000 files.
   const taken = new Set<string>();
   const claim = (root: number, segs: string[], path: string): boolean => {
     const key = `${root}\0${segs.join('/')}`;
@@ -232,7 +235,7 @@ export async function planRestore(repo: Repository, opts: RestorePlanOptions): P
       throwIfAborted(opts.signal);
       await new Promise<void>((r) => setImmediate(r)); // a big selection must not stall the service
     }
-    if (!claim(root, segs, shown)) return;
+    if (parent < 0 && !claim(root, segs, shown)) return;
     const kind =
       node.type === 'dir'
         ? 'dir'
