@@ -3,7 +3,7 @@
  * a real restore of a generated tree of 1 GiB with a mix of small, medium and large files: at half of its
  * bytes, the predicted time left must be within 30 % of the time it really took (the median of three
  * restores of the same snapshot: see the comment there). The restores read the repository through the
- * bandwidth limit the service puts on a target (ThrottledStore, 200 MiB/s: a NAS on a fast link), which is
+ * bandwidth limit the service puts on a target (ThrottledStore, 100 MiB/s: a NAS on a gigabit link), which is
  * where an ETA matters; on a fast computer a 1 GiB restore from a local folder is over in under a second,
  * half done before the model may say anything (it waits for two intervals of 250 ms).
  */
@@ -119,10 +119,10 @@ describe('the restore ETA on a real restore', () => {
       }
       const snap = await backup(t.repo, { paths: [src] });
       rmSync(src, { recursive: true, force: true }); // room on the disk, and nothing of it in the page cache
-      // the same repository behind a 200 MiB/s limit: every restore lasts at least ~5 s (see the top)
+      // the same repository behind a 100 MiB/s limit: every restore lasts at least ~10 s (see the top)
       t.repo.catalog.close();
       t.repo = await Repository.open(
-        new ThrottledStore(t.store, new TokenBucket(200 * MiB)),
+        new ThrottledStore(t.store, new TokenBucket(100 * MiB)),
         PASSWORD,
         Catalog.open(t.catalogPath),
       );
