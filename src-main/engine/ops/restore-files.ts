@@ -4,6 +4,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BulwarkError, throwIfAborted } from '../errors.ts';
+import type { BlobLocation } from '../catalog/catalog.ts';
 import { objectNames, type TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
 import { TaskPool } from '../util/pool.ts';
@@ -32,6 +33,8 @@ const WRITER_FILES = 4 * BATCH_FILES;
 const PIECE = 4 << 20;
 /** packs downloaded side by side (S3) */
 const DOWNLOADS = 4;
+/** blob ids looked up together (a chunk of files; Catalog.lookupBlobs batches them further) */
+const LOOKUP_IDS = 1024;
 
 interface PackNeed {
   id: string;
@@ -380,6 +383,10 @@ function resolveFiles(repo: Repository, files: FilesToWrite, local: ((name: stri
     else links.set(to, [name]);
   }
   let b = 0;
+  // the files' blobs are looked up a few hundred at a time (Catalog.lookupBlobs), file by file in order
+  let locs: (BlobLocation | undefined)[] = [];
+  let at = 0;
+  let lookedUpTo = 0;
   for (let i = 0; i < files.length; i++) {
     spots.first[i] = b;
     // another name of an earlier file: written (linked) with it, needs no pack of its own
@@ -387,10 +394,21 @@ function resolveFiles(repo: Repository, files: FilesToWrite, local: ((name: stri
       waiting[i] = -1;
       continue;
     }
+    if (i >= lookedUpTo) {
+      const ids: string[] = [];
+      for (lookedUpTo = i; lookedUpTo < files.length && ids.length < LOOKUP_IDS; lookedUpTo++)
+        if (files.linkTo(lookedUpTo) === undefined)
+          for (const id of files.node(lookedUpTo).content ?? []) ids.push(id);
+      locs = catalog.lookupBlobs(rid, ids);
+      at = 0;
+    }
+    const content = files.node(i).content ?? [];
+    const base = at;
+    at += content.length;
     let packCount = 0;
     let missing: string | undefined;
-    for (const id of files.node(i).content ?? []) {
-      const loc = catalog.lookupBlob(rid, id);
+    for (const [k, id] of content.entries()) {
+      const loc = locs[base + k];
       if (!loc) {
         missing = `blob ${id.slice(0, 12)} is in no index`;
         break;

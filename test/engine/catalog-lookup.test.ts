@@ -1,0 +1,76 @@
+/**
+ * Catalog.lookupBlobs answers many blob lookups in a few queries: in the order asked, an id asked twice
+ * answered twice, an unknown id (or another repository's) undefined, across batch boundaries, the same
+ * locations as lookupBlob one by one.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Catalog } from '../../src-main/engine/catalog/catalog.ts';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-lookup-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const blobId = (i: number): string => createHash('sha256').update(`blob ${i}`).digest('hex');
+
+describe('Catalog.lookupBlobs', () => {
+  it('answers in the order asked, like lookupBlob one by one, across batches', () => {
+    const c = Catalog.open(path.join(tmp, 'catalog.db'));
+    try {
+      // 700 blobs in 7 packs of repository 1; blob 0 also in repository 2 elsewhere
+      for (let p = 0; p < 7; p++)
+        c.addPack(
+          1,
+          {
+            id: `pack${p}`.padEnd(64, '0'),
+            size: 100 * 1000,
+            blobs: Array.from({ length: 100 }, (_, k) => ({
+              id: blobId(p * 100 + k),
+              kind: k === 0 ? ('tree' as const) : ('data' as const),
+              offset: k * 1000,
+              length: 900 + k,
+              rawLength: 2000 + k,
+            })),
+          },
+          null,
+          null,
+        );
+      c.addPack(
+        2,
+        {
+          id: 'other'.padEnd(64, '0'),
+          size: 10,
+          blobs: [{ id: blobId(1000), kind: 'data', offset: 0, length: 10, rawLength: 10 }],
+        },
+        null,
+        null,
+      );
+      // 650 ids: shuffled known ones, duplicates, unknown ones and another repository's, in upper case too
+      const asked: string[] = [];
+      for (let i = 0; i < 600; i++) asked.push(blobId((i * 37) % 700));
+      asked.push(blobId(5), blobId(5), blobId(9999), blobId(1000), blobId(42).toUpperCase());
+      for (let i = 0; i < 45; i++) asked.push(blobId(700 + i)); // not stored
+      const many = c.lookupBlobs(1, asked);
+      expect(many).toHaveLength(asked.length);
+      expect(many).toEqual(asked.map((id) => c.lookupBlob(1, id)));
+      expect(many[600]).toEqual({
+        pack: 'pack0'.padEnd(64, '0'),
+        offset: 5000,
+        length: 905,
+        rawLength: 2005,
+        kind: 'data',
+      });
+      expect(many[601]).toEqual(many[600]);
+      expect(many[602]).toBeUndefined(); // unknown
+      expect(many[603]).toBeUndefined(); // another repository's
+      expect(many[604]?.offset).toBe(42_000);
+      expect(many.filter((x) => x === undefined)).toHaveLength(2 + 45);
+      expect(many.find((x) => x?.kind === 'tree')).toBeDefined();
+      expect(c.lookupBlobs(1, [])).toEqual([]);
+    } finally {
+      c.close();
+    }
+  });
+});
