@@ -69,10 +69,6 @@ export interface RunRecord {
 
 const hex = (id: string): Buffer => Buffer.from(id, 'hex');
 
-/**
- * The local catalog (better-sqlite3, WAL). A cache of what the repository holds, so a backup knows which
- * blobs exist and when each pack's lock ends without listing the target, plus local history (runs, audit).
- */
 /** ids per query of Catalog.lookupBlobs (SQLite allows 32 766 parameters) */
 const LOOKUP_BATCH = 256;
 type BlobsInStatement = Database.Statement<unknown[], [number, string, number, number, number, number]>;
@@ -80,6 +76,10 @@ type BlobsInStatement = Database.Statement<unknown[], [number, string, number, n
 /** the catalog's SQLite page cache per connection (KiB) */
 const CATALOG_CACHE_KIB = 4096;
 
+/**
+ * The local catalog (better-sqlite3, WAL). A cache of what the repository holds, so a backup knows which
+ * blobs exist and when each pack's lock ends without listing the target, plus local history (runs, audit).
+ */
 export class Catalog {
   readonly db: Database.Database;
   private readonly clock: Clock;
