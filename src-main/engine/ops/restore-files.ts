@@ -297,6 +297,7 @@ interface BlobSpots {
 function eachPackOf(spots: BlobSpots, packs: PackNeed[], seq: number, fn: (p: PackNeed) => void): void {
   const from = spots.first[seq]!;
   const to = spots.first[seq + 1]!;
+  if (to === from) return; // an empty file, another name of a file
   if (to - from === 1) return fn(packs[spots.pack[from]!]!);
   const seen = new Set<number>();
   for (let k = from; k < to; k++) {
