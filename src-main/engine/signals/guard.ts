@@ -302,9 +302,13 @@ export class RansomwareGuard {
     if (!s || !inc || inc.resolvedAt !== null) return;
     const repo = await this.opts.repositoryFor(sourceId);
     await repo.syncSnapshots();
+    // `since` is this computer's clock, a snapshot's time the server's (S3Store.serverTime estimates it from
+    // a Date header to ±0.5 s, and keeps that estimate a while): compared on the server's clock, a backup
+    // that ended just before the attack began cannot look later than it.
+    const offsetMs = (await repo.store.serverTime()).getTime() - this.now();
     const clean = repo.catalog
       .snapshots(repo.rid)
-      .filter((m) => m.source === s.key && Date.parse(m.time) < inc.since)
+      .filter((m) => m.source === s.key && Date.parse(m.time) < inc.since + offsetMs)
       .at(-1);
     if (!clean) {
       this.store.setLastClean(

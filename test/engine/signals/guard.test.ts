@@ -15,19 +15,31 @@ import { PASSWORD, TEST_KDF } from '../helpers/repo.ts';
 import { otherDisk } from '../service/helpers/disk.ts';
 import { tempDir } from '../service/helpers/util.ts';
 
+/** A locking memory store whose clock runs `aheadMs` ahead of this computer's. */
+class AheadStore extends MemoryStore {
+  private readonly aheadMs: number;
+  constructor(aheadMs: number) {
+    super();
+    this.aheadMs = aheadMs;
+  }
+  override async serverTime(): Promise<Date> {
+    return new Date((await super.serverTime()).getTime() + this.aheadMs);
+  }
+}
+
 describe('ransomware guard in the service', () => {
   const cleanups: (() => Promise<void> | void)[] = [];
   afterEach(async () => {
     while (cleanups.length) await cleanups.pop()?.();
   });
 
-  async function setup(locked: boolean) {
+  async function setup(locked: boolean, serverAheadMs = 0) {
     const t = tempDir('guard');
     cleanups.push(() => t.cleanup());
     const data = join(t.dir, 'office');
     mkdirSync(data);
     for (let i = 0; i < 10; i++) writeFileSync(join(data, `f${i}.txt`), `document ${i}\n`.repeat(100));
-    const store = new MemoryStore();
+    const store = new AheadStore(serverAheadMs);
     const svc: BackupService = createBackupService({
       home: join(t.dir, 'home'),
       passwordFor: () => PASSWORD,
@@ -80,6 +92,18 @@ describe('ransomware guard in the service', () => {
     expect(svc.listAlerts({ active: true })).toEqual([]);
     expect(prunePausedReason(svc.catalog)).toBeUndefined();
     await expect(svc.resolveSignal(s.id, 'handled')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
+  it('a backup that ended here just before the attack is the clean one, though the server clock runs ahead', async () => {
+    // S3Store.serverTime estimates the server's clock from a Date header (±0.5 s): a snapshot's time can
+    // lie after the moment this computer saw the first encrypted file, though its backup ended before
+    const { svc, s, data, first } = await setup(true, 800);
+    const repo = await svc.repositoryFor(s.id);
+    expect(Date.parse(repo.catalog.snapshot(repo.rid, first)?.time ?? '')).toBeGreaterThan(Date.now());
+    for (let i = 0; i < 5; i++) svc.signals.observe(s.id, 'add', join(data, `f${i}.txt.locky`));
+    expect(svc.listAlerts({ active: true })[0]).toMatchObject({ kind: 'ransomware-suspected' });
+    await svc.signals.whenIdle();
+    expect(svc.listSignals(s.id)[0]?.lastClean).toMatchObject({ snapshotId: first, legalHold: true });
   });
 
   it('a folder target: the last clean snapshot is marked, and the alert says it could not be locked', async () => {
