@@ -30,6 +30,7 @@ export type {
   Tree,
 } from './repo/format.ts';
 export { backup, defaultSource, type BackupOptions, type BackupProgress } from './backup/backup.ts';
+export { ScanAhead } from './backup/stages/scan-ahead.ts';
 export { restoreSnapshot, runRestorePlan } from './ops/restore.ts';
 export {
   planRestore,

@@ -132,6 +132,16 @@ describe('bulwark CLI', () => {
       expect(r.stderr).toContain('hint:');
     });
 
+    it.concurrent('a backup with a wrong password stops the scan it started and exits 3', async () => {
+      // the scan starts before the key is tried (scan-ahead.ts): a scanner left running would keep the
+      // process alive, and the command would never end
+      const started = Date.now();
+      const r = await bulwark(['backup', '--repo', repo, src], { BULWARK_PASSWORD: 'not the password' });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/^bulwark: wrong password/);
+      expect(Date.now() - started).toBeLessThan(30_000);
+    });
+
     it.concurrent('--password-file reads the first line', async () => {
       const file = path.join(tmp, 'pw.txt');
       fs.writeFileSync(file, `${PASSWORD}\nsecond line ignored\n`);

@@ -9,6 +9,7 @@ import {
   defaultSource,
   isBulwarkError,
   localPaths,
+  ScanAhead,
   type SnapshotManifest,
 } from '../../engine/index.ts';
 import { begin, type App } from '../app.ts';
@@ -43,7 +44,7 @@ export function registerBackup(program: Command, app: App): void {
 }
 
 async function runBackup(paths: string[], opts: BackupCmdOptions, ctx: CommandEnv): Promise<number> {
-  const { out, signal, env } = ctx;
+  const { env } = ctx;
   // Check the paths before touching (or creating) any repository.
   for (const p of paths) {
     try {
@@ -57,7 +58,23 @@ async function runBackup(paths: string[], opts: BackupCmdOptions, ctx: CommandEn
   // Bulwark's own state is never backed up (it would grow by itself on every run); checked before any
   // repository is touched. A catalog not given with --catalog is in the data folder.
   const own = ownPaths(paths, ownState(env, resolveTarget(opts, env), opts.catalog));
+  // The walk starts now and runs while the repository is unlocked (the key derivation takes ~0.25 s).
+  const scanAhead = ScanAhead.start(paths, { skipPaths: own.skipPaths });
+  try {
+    return await backupInto(paths, opts, ctx, { source, own, scanAhead });
+  } finally {
+    await scanAhead.cancel(); // nothing to stop once the backup took the scanner over
+  }
+}
 
+async function backupInto(
+  paths: string[],
+  opts: BackupCmdOptions,
+  ctx: CommandEnv,
+  run: { source: string; own: ReturnType<typeof ownPaths>; scanAhead: ScanAhead },
+): Promise<number> {
+  const { out, signal, env } = ctx;
+  const { source, own, scanAhead } = run;
   return withRepository(
     opts,
     ctx,
@@ -77,6 +94,7 @@ async function runBackup(paths: string[], opts: BackupCmdOptions, ctx: CommandEn
           actor: 'cli',
           tmpDir: join(localPaths(env).cacheDir, 'packs'),
           skipPaths: own.skipPaths,
+          scanAhead,
           onProgress: (p) =>
             progress.update({
               label: p.phase === 'scanning' ? (p.scanDone ? 'reading' : 'scanning') : p.phase,

@@ -1,7 +1,6 @@
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
-import { extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { BulwarkError, fromSystemError, isBulwarkError } from '../errors.ts';
 import { packIdFromName, type SnapshotManifest } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
@@ -9,9 +8,7 @@ import { fsPath } from '../util/fs-names.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { MissingObjectsError } from '../locks/closure.ts';
 import { dropPacks, lastPackDrop } from '../retention/marks.ts';
-import { DedupTable } from './dedup-table.ts';
-import { FLOW_SLOTS } from './flow.ts';
-import type { WorkerInit } from './protocol.ts';
+import type { ReaderInit } from './protocol.ts';
 import { commitSnapshot } from './stages/commit.ts';
 import { applyFileResult, type FileRead } from './stages/file-result.ts';
 import { IndexWriter } from './stages/index-writer.ts';
@@ -21,10 +18,11 @@ import { ReaderPool } from './stages/reader-pool.ts';
 import { RunDedup } from './stages/run-dedup.ts';
 import { RunFailure } from './stages/run-failure.ts';
 import { RunTally } from './stages/run-tally.ts';
-import { ScanFeed, scanRequest } from './stages/scan-feed.ts';
+import { ScanFeed } from './stages/scan-feed.ts';
 import { TreeBuilder } from './stages/tree-builder.ts';
 import { TreeSaver } from './stages/tree-saver.ts';
-import { WorkerHub } from './stages/worker-hub.ts';
+import { ScanAhead } from './stages/scan-ahead.ts';
+import { PIPELINE_WORKER_URL, WorkerHub } from './stages/worker-hub.ts';
 
 export { emptyStats } from './stages/run-tally.ts';
 export { encodeTree } from './stages/tree-nodes.ts';
@@ -68,6 +66,13 @@ export interface BackupOptions {
   skipLockExtension?: boolean;
   /** who runs it, for the audit log ('cli', 'service', ...) */
   actor?: string;
+  /**
+   * The scan of these paths with this selection, started before the repository was unlocked
+   * (stages/scan-ahead.ts): the run takes its scanner over, or stops it when it fails before. A caller
+   * that does not get as far as the backup (a wrong password) cancels it. Without it the run starts its
+   * own scan, before it reads anything from the repository.
+   */
+  scanAhead?: ScanAhead;
 }
 
 /**
@@ -79,7 +84,6 @@ export interface BackupOptions {
 export const INDEX_BLOBS = 16_000;
 export const DEFAULT_PACK_TARGET = 32 * 1024 * 1024;
 const DAY = 86_400_000;
-const WORKER_URL = new URL(`./worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url);
 
 /** A source is identified by host and backed-up paths unless the caller names it. */
 export function defaultSource(paths: readonly string[], host: string = hostname()): string {
@@ -257,7 +261,9 @@ class BackupRun {
     bytesAdded: 0,
   };
   /** shared backpressure between the scanner, the readers and this thread (flow.ts) */
-  private readonly flow = new Int32Array(new SharedArrayBuffer(4 * FLOW_SLOTS));
+  private readonly flow: Int32Array;
+  /** the scan, started before the run's preparation (stages/scan-ahead.ts) */
+  private readonly ahead: ScanAhead;
   private readonly index: IndexWriter;
   private readonly uploader: PackUploader;
   private readonly dedup: RunDedup;
@@ -270,10 +276,12 @@ class BackupRun {
   private readonly opts: BackupOptions;
   private readonly setup: RunSetup;
 
-  constructor(repo: Repository, opts: BackupOptions, setup: RunSetup) {
+  constructor(repo: Repository, opts: BackupOptions, setup: RunSetup, ahead: ScanAhead) {
     this.repo = repo;
     this.opts = opts;
     this.setup = setup;
+    this.ahead = ahead;
+    this.flow = ahead.flow;
     const { catalog, rid } = repo;
     const failure = this.failure;
     this.index = new IndexWriter(
@@ -315,7 +323,7 @@ class BackupRun {
       () => this.tally.dirStored(),
     );
     this.hub = new WorkerHub(
-      WORKER_URL,
+      PIPELINE_WORKER_URL,
       {
         dir: (m) => this.feed.folder(m),
         scanDone: () => {
@@ -371,9 +379,10 @@ class BackupRun {
     return this.repo.store.stagingDir === undefined;
   }
 
-  private workerInit(dedup: SharedArrayBuffer): WorkerInit {
+  private workerInit(dedup: SharedArrayBuffer): ReaderInit {
     const key = this.repo.key;
     return {
+      role: 'reader',
       encKey: key.encKey,
       idKey: key.idKey,
       chunkerSeed: key.chunkerSeed,
@@ -398,12 +407,14 @@ class BackupRun {
   async store(): Promise<string> {
     const { parent, paths } = this.setup;
     this.tree.root.prev = parent ? await this.setup.parents.folder(parent.tree, '') : undefined;
-    const scanRoots = this.feed.roots(paths);
+    const scanRoots = this.feed.roots(paths, this.ahead.rootStats);
     this.readers.flushBatches();
-    if (scanRoots.length > 0) {
-      // the scanner never stores content: a table of one slot stands in for the dedup table
-      const scanner = this.hub.spawn(this.workerInit(new SharedArrayBuffer(DedupTable.bytesFor(1))));
-      scanner.postMessage(scanRequest(scanRoots, paths, this.flow, this.opts));
+    // the scanner walks the same folders (the same lstat of each path: ScanAhead.rootStats)
+    const scanner = this.ahead.handOver();
+    if (scanner) {
+      this.hub.adopt(scanner);
+    } else if (scanRoots.length > 0) {
+      throw new BulwarkError('INTERNAL', 'the scan of the backed-up folders was stopped before the run');
     } else {
       this.progress.scanDone = true;
       this.hub.then(() => this.tree.scanFinished());
@@ -437,6 +448,7 @@ class BackupRun {
   async close(): Promise<void> {
     try {
       this.trees.abort();
+      await this.ahead.cancel(); // a run that failed before it took the scanner over
       await this.hub.close();
       // an upload's failure already failed the run (RunFailure): it is what the caller sees
       await this.uploader.drain().catch(() => undefined);
@@ -448,8 +460,22 @@ class BackupRun {
 }
 
 async function backupOnce(repo: Repository, opts: BackupOptions, retry: boolean): Promise<SnapshotManifest> {
-  const setup = await prepareRun(repo, opts, retry);
-  const run = new BackupRun(repo, opts, setup);
+  // a scan the caller started serves the first attempt; a retry walks again
+  const given = retry ? undefined : opts.scanAhead;
+  if (given && !given.matches(opts.paths, opts)) {
+    throw new BulwarkError('INTERNAL', 'the scan started ahead is not of the paths being backed up');
+  }
+  // The walk needs nothing of what the preparation reads (config, listings, parent): it starts first.
+  const ahead = given ?? ScanAhead.start(opts.paths, opts);
+  let setup: RunSetup;
+  let run: BackupRun;
+  try {
+    setup = await prepareRun(repo, opts, retry);
+    run = new BackupRun(repo, opts, setup, ahead);
+  } catch (e) {
+    await ahead.cancel();
+    throw e;
+  }
   const signal = opts.signal;
   const onAbort = (): void => run.failure.fail(new BulwarkError('CANCELED', 'the backup was canceled'));
   signal?.addEventListener('abort', onAbort, { once: true });

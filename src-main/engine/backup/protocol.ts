@@ -3,7 +3,9 @@ import type { ChunkerParams } from '../chunker/fastcdc.ts';
 import type { FinishedPack } from '../repo/pack.ts';
 import type { NodeType } from '../repo/format.ts';
 
-export interface WorkerInit {
+/** A reader's start: the keys and settings it stores content with. */
+export interface ReaderInit {
+  role: 'reader';
   encKey: Uint8Array;
   idKey: Uint8Array;
   chunkerSeed: Uint8Array;
@@ -15,6 +17,16 @@ export interface WorkerInit {
   /** compute each pack's MD5 while writing it (needed by S3 uploads, not by folder targets) */
   packMd5: boolean;
 }
+
+/**
+ * The scanner's start: nothing. It only lists folders, so it needs no key, and it can walk while the
+ * repository is still being unlocked (stages/scan-ahead.ts).
+ */
+export interface ScannerInit {
+  role: 'scanner';
+}
+
+export type WorkerInit = ReaderInit | ScannerInit;
 
 export interface FileJob {
   /** coordinator's handle for the file */

@@ -16,139 +16,165 @@ import { sealParts } from '../crypto/seal.ts';
 import { PackWriter } from '../repo/pack.ts';
 import { gcEvery } from '../util/thread-gc.ts';
 import { DedupTable } from './dedup-table.ts';
-import type { FileJob, FileResult, FromWorker, ScanFilter, ToWorker, WorkerInit } from './protocol.ts';
+import type {
+  FileJob,
+  FileResult,
+  FromWorker,
+  ReaderInit,
+  ScanFilter,
+  ToWorker,
+  WorkerInit,
+} from './protocol.ts';
 import { compileFilter, isInside } from './filter.ts';
 import { listDir } from './entry.ts';
 import { BoundedFileReader, openScannedFile } from './open-file.ts';
-import { FLOW_LIMIT_ENTRIES, FLOW_LIMIT_FILES, FLOW_QUEUED_ENTRIES, FLOW_QUEUED_FILES } from './flow.ts';
+import {
+  FLOW_ENTRIES_LIMIT,
+  FLOW_LIMIT_ENTRIES,
+  FLOW_LIMIT_FILES,
+  FLOW_QUEUED_ENTRIES,
+  FLOW_QUEUED_FILES,
+} from './flow.ts';
 
 const port = parentPort;
 if (!port) throw new Error('worker.ts must run in a worker thread');
 const init = workerData as WorkerInit;
-const encKey = Buffer.from(init.encKey);
-const idKey = Buffer.from(init.idKey);
-let dedup = new DedupTable(init.dedup);
-const chunker = new Chunker(init.chunker, gearTableFromSeed(init.chunkerSeed));
-const FLAG = [Buffer.from([0]), Buffer.from([1])] as const;
 
 const post = (m: FromWorker): void => port.postMessage(m);
 
-// Compression writes into a reused buffer; each chunk's ciphertext is the garbage left (see thread-gc.ts).
-const garbage = gcEvery(4 << 20);
-
 // ---- reader ----------------------------------------------------------------------------------------
 
-let readBuf: Buffer | undefined;
-let compressor: BlobCompressor | undefined; // readers only: the scanner never compresses
-let pack: PackWriter | undefined;
-/** New content of the file being read, before and after compression (the ransomware entropy check). */
-let freshRaw = 0;
-let freshStored = 0;
-
-function storeChunk(chunk: Buffer): string {
-  const hex = keyedHashHex(idKey, chunk);
-  const id = Buffer.from(hex, 'hex');
-  if (dedup.claim(id)) {
-    compressor ??= new BlobCompressor(init.chunker.max);
-    const [flag, body] = compressor.compress(chunk);
-    freshRaw += chunk.length;
-    freshStored += body.length;
-    pack ??= new PackWriter(init.tmpDir, { md5: init.packMd5 });
-    pack.addPieces(hex, 'data', sealParts(encKey, [FLAG[flag as 0 | 1], body], id), chunk.length);
-    if (pack.size >= init.packTarget) finishPack();
-    garbage(chunk.length);
-  }
-  return hex;
-}
-
-function finishPack(): void {
-  if (!pack) return;
-  const p = pack;
-  pack = undefined;
-  if (p.count === 0) {
-    p.abort();
-    return;
-  }
-  post({ type: 'pack', pack: p.finish(encKey) });
-}
+const FLAG = [Buffer.from([0]), Buffer.from([1])] as const;
 
 function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
 }
 
-/**
- * Reads and stores one file; retries once when it changes underneath, then flags it. The path is opened
- * only if it is still the regular file the scanner saw (open-file.ts), and read only up to its size at
- * open plus what arrived meanwhile, so a growing file or anything swapped in cannot keep the reader forever.
- */
-function readFile(job: FileJob): FileResult {
-  // room for the largest chunk plus 1 MiB, so reads stay large while a chunk waits for its cut
-  readBuf ??= Buffer.allocUnsafe(init.chunker.max + (1 << 20));
-  const buf = readBuf;
-  const unread = (message: string): FileResult => ({
-    seq: job.seq,
-    bytesRead: 0,
-    size: job.size,
-    mtimeNs: job.mtimeNs,
-    changedDuringRead: false,
-    error: message,
-  });
-  for (let attempt = 0; ; attempt++) {
-    const opened = openScannedFile(job.path, job);
-    if (!opened.ok) return unread(opened.message);
-    const fd = opened.fd;
-    freshRaw = freshStored = 0;
-    try {
-      const before = opened.stat;
-      const reader = new BoundedFileReader(fd, before.size);
-      const content: string[] = [];
-      let filled = 0;
-      let start = 0;
-      let eof = false;
-      for (;;) {
-        if (!eof) {
-          if (start > 0) {
-            buf.copyWithin(0, start, filled);
-            filled -= start;
-            start = 0;
-          }
-          while (filled < buf.length) {
-            const n = reader.read(buf, filled, buf.length - filled);
-            if (n === 0) {
-              eof = true;
-              break;
-            }
-            filled += n;
-          }
-        }
+/** A reader's state: its keys, its chunker, the pack it appends to. */
+class Reader {
+  private readonly init: ReaderInit;
+  private readonly encKey: Buffer;
+  private readonly idKey: Buffer;
+  private readonly chunker: Chunker;
+  dedup: DedupTable;
+  private readBuf: Buffer | undefined;
+  private compressor: BlobCompressor | undefined;
+  private pack: PackWriter | undefined;
+  /** New content of the file being read, before and after compression (the ransomware entropy check). */
+  private freshRaw = 0;
+  private freshStored = 0;
+  /** Compression writes into a reused buffer; each chunk's ciphertext is the garbage left (see thread-gc.ts). */
+  private readonly garbage = gcEvery(4 << 20);
+
+  constructor(init: ReaderInit) {
+    this.init = init;
+    this.encKey = Buffer.from(init.encKey);
+    this.idKey = Buffer.from(init.idKey);
+    this.dedup = new DedupTable(init.dedup);
+    this.chunker = new Chunker(init.chunker, gearTableFromSeed(init.chunkerSeed));
+  }
+
+  private storeChunk(chunk: Buffer): string {
+    const hex = keyedHashHex(this.idKey, chunk);
+    const id = Buffer.from(hex, 'hex');
+    if (this.dedup.claim(id)) {
+      this.compressor ??= new BlobCompressor(this.init.chunker.max);
+      const [flag, body] = this.compressor.compress(chunk);
+      this.freshRaw += chunk.length;
+      this.freshStored += body.length;
+      this.pack ??= new PackWriter(this.init.tmpDir, { md5: this.init.packMd5 });
+      this.pack.addPieces(hex, 'data', sealParts(this.encKey, [FLAG[flag as 0 | 1], body], id), chunk.length);
+      if (this.pack.size >= this.init.packTarget) this.finishPack();
+      this.garbage(chunk.length);
+    }
+    return hex;
+  }
+
+  finishPack(): void {
+    if (!this.pack) return;
+    const p = this.pack;
+    this.pack = undefined;
+    if (p.count === 0) {
+      p.abort();
+      return;
+    }
+    post({ type: 'pack', pack: p.finish(this.encKey) });
+  }
+
+  /**
+   * Reads and stores one file; retries once when it changes underneath, then flags it. The path is opened
+   * only if it is still the regular file the scanner saw (open-file.ts), and read only up to its size at
+   * open plus what arrived meanwhile, so a growing file or anything swapped in cannot keep the reader forever.
+   */
+  readFile(job: FileJob): FileResult {
+    // room for the largest chunk plus 1 MiB, so reads stay large while a chunk waits for its cut
+    this.readBuf ??= Buffer.allocUnsafe(this.init.chunker.max + (1 << 20));
+    const buf = this.readBuf;
+    const unread = (message: string): FileResult => ({
+      seq: job.seq,
+      bytesRead: 0,
+      size: job.size,
+      mtimeNs: job.mtimeNs,
+      changedDuringRead: false,
+      error: message,
+    });
+    for (let attempt = 0; ; attempt++) {
+      const opened = openScannedFile(job.path, job);
+      if (!opened.ok) return unread(opened.message);
+      const fd = opened.fd;
+      this.freshRaw = this.freshStored = 0;
+      try {
+        const before = opened.stat;
+        const reader = new BoundedFileReader(fd, before.size);
+        const content: string[] = [];
+        let filled = 0;
+        let start = 0;
+        let eof = false;
         for (;;) {
-          const avail = filled - start;
-          if (avail === 0) break;
-          const n = chunker.nextCut(buf, start, avail, eof);
-          if (n === 0) break;
-          content.push(storeChunk(buf.subarray(start, start + n)));
-          start += n;
+          if (!eof) {
+            if (start > 0) {
+              buf.copyWithin(0, start, filled);
+              filled -= start;
+              start = 0;
+            }
+            while (filled < buf.length) {
+              const n = reader.read(buf, filled, buf.length - filled);
+              if (n === 0) {
+                eof = true;
+                break;
+              }
+              filled += n;
+            }
+          }
+          for (;;) {
+            const avail = filled - start;
+            if (avail === 0) break;
+            const n = this.chunker.nextCut(buf, start, avail, eof);
+            if (n === 0) break;
+            content.push(this.storeChunk(buf.subarray(start, start + n)));
+            start += n;
+          }
+          if (eof && start === filled) break;
         }
-        if (eof && start === filled) break;
+        const total = reader.total;
+        const after = fstatSync(fd, { bigint: true });
+        const changed = !sameVersion(before, after) || BigInt(total) !== after.size;
+        if (changed && attempt === 0) continue;
+        return {
+          seq: job.seq,
+          content,
+          bytesRead: total,
+          size: total,
+          mtimeNs: after.mtimeNs.toString(),
+          changedDuringRead: changed,
+          freshRaw: this.freshRaw,
+          freshStored: this.freshStored,
+        };
+      } catch (e) {
+        return unread((e as Error).message);
+      } finally {
+        closeSync(fd);
       }
-      const total = reader.total;
-      const after = fstatSync(fd, { bigint: true });
-      const changed = !sameVersion(before, after) || BigInt(total) !== after.size;
-      if (changed && attempt === 0) continue;
-      return {
-        seq: job.seq,
-        content,
-        bytesRead: total,
-        size: total,
-        mtimeNs: after.mtimeNs.toString(),
-        changedDuringRead: changed,
-        freshRaw,
-        freshStored,
-      };
-    } catch (e) {
-      return unread((e as Error).message);
-    } finally {
-      closeSync(fd);
     }
   }
 }
@@ -165,6 +191,8 @@ function scan(
     ? compileFilter(filterSpec.roots, filterSpec.include, filterSpec.exclude)
     : undefined;
   const skip = filterSpec?.skipPaths ?? [];
+  /** higher while the repository is being unlocked (flow.ts) */
+  const entriesLimit = (): number => Atomics.load(flow, FLOW_ENTRIES_LIMIT) || FLOW_LIMIT_ENTRIES;
   let nextId = 1;
   const stack: { path: string; dirId: number; parentId: number; name: string }[] = roots
     .map((r) => ({ path: r.path, dirId: r.dirId, parentId: 0, name: '' }))
@@ -175,7 +203,7 @@ function scan(
     // (folder entries reported and not processed yet).
     while (Atomics.load(flow, FLOW_QUEUED_FILES) > FLOW_LIMIT_FILES)
       Atomics.wait(flow, FLOW_QUEUED_FILES, Atomics.load(flow, FLOW_QUEUED_FILES), 50);
-    while (Atomics.load(flow, FLOW_QUEUED_ENTRIES) > FLOW_LIMIT_ENTRIES)
+    while (Atomics.load(flow, FLOW_QUEUED_ENTRIES) > entriesLimit())
       Atomics.wait(flow, FLOW_QUEUED_ENTRIES, Atomics.load(flow, FLOW_QUEUED_ENTRIES), 50);
     // Names are read as bytes and decoded with surrogate escape (util/fs-names.ts): a name that is not
     // UTF-8 is recorded exactly; whatever cannot be recorded is reported, never dropped (entry.ts).
@@ -204,20 +232,30 @@ function scan(
   post({ type: 'scan-done' });
 }
 
+/** this thread's job: a reader stores content; the scanner has none of a reader's keys or state */
+const reader = init.role === 'reader' ? new Reader(init) : undefined;
+
+function readerOnly(what: string): Reader {
+  if (!reader) throw new Error(`the scanner was sent ${what}, a reader's job`);
+  return reader;
+}
+
 port.on('message', (m: ToWorker) => {
   try {
     switch (m.type) {
-      case 'files':
-        post({ type: 'files-done', results: m.jobs.map(readFile) });
+      case 'files': {
+        const r = readerOnly('files to read');
+        post({ type: 'files-done', results: m.jobs.map((j) => r.readFile(j)) });
         break;
+      }
       case 'scan':
         scan(m.roots, m.flow, m.filter);
         break;
       case 'dedup':
-        dedup = new DedupTable(m.buffer);
+        readerOnly('a dedup table').dedup = new DedupTable(m.buffer);
         break;
       case 'flush':
-        finishPack();
+        readerOnly('a flush').finishPack();
         post({ type: 'flushed' });
         break;
     }

@@ -3,11 +3,11 @@
  * the parent snapshot holds unchanged keeps its content, any other goes to the readers; folders wait
  * for their own listing from the scanner.
  */
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { TreeNode } from '../../repo/format.ts';
 import { decodeFsName, fsPath } from '../../util/fs-names.ts';
-import { scannedEntry } from '../entry.ts';
+import { nodeType, scannedEntry } from '../entry.ts';
 import { FLOW_QUEUED_ENTRIES } from '../flow.ts';
 import type { ScannedEntry, ToWorker } from '../protocol.ts';
 import type { ParentTrees } from './parent-trees.ts';
@@ -28,6 +28,14 @@ export interface ScanFeedHooks {
 
 /** Folders the scanner walks, each with the (negative) id the tree builder knows it by. */
 export type ScanRoots = { path: string; dirId: number }[];
+
+/** The tree builder's id of the i-th backed-up path when it is a folder (the scanner numbers from 1 up). */
+const rootDirId = (i: number): number => -(i + 1);
+
+/** The backed-up paths that are folders, as the scanner walks them (the same as ScanFeed.roots returns). */
+export function scanRootsOf(paths: readonly string[], stats: readonly BigIntStats[]): ScanRoots {
+  return paths.flatMap((p, i) => (nodeType(stats[i]!) === 'dir' ? [{ path: p, dirId: rootDirId(i) }] : []));
+}
 
 export class ScanFeed {
   private readonly tree: TreeBuilder;
@@ -52,9 +60,13 @@ export class ScanFeed {
 
   /**
    * Root entries: each backed-up path becomes one node of the snapshot's root tree, named by its basename.
-   * Returns the folders the scanner must walk.
+   * Returns the folders the scanner must walk (scanRootsOf). `stats`: each path's lstat, when a scan
+   * started ahead of the run took them (scan-ahead.ts), so both agree on what each path is.
    */
-  roots(paths: string[]): ScanRoots {
+  roots(
+    paths: string[],
+    stats: readonly BigIntStats[] = paths.map((p) => lstatSync(fsPath(p), { bigint: true })),
+  ): ScanRoots {
     const root = this.tree.root;
     const used = new Set<string>();
     const scanRoots: ScanRoots = [];
@@ -62,12 +74,12 @@ export class ScanFeed {
       let name = basename(p) || 'root';
       for (let k = 2; used.has(name); k++) name = `${basename(p) || 'root'}~${k}`;
       used.add(name);
-      const e = scannedEntry(name, lstatSync(fsPath(p), { bigint: true }));
+      const e = scannedEntry(name, stats[i]!);
       const n = nodeFromEntry(e);
       root.nodes.push(n);
       if (e.type === 'dir') {
-        this.tree.expectRootDir(-(i + 1), n);
-        scanRoots.push({ path: p, dirId: -(i + 1) });
+        this.tree.expectRootDir(rootDirId(i), n);
+        scanRoots.push({ path: p, dirId: rootDirId(i) });
       } else if (e.type === 'file') {
         this.file(root, n, e, p);
       } else if (e.type === 'symlink') {

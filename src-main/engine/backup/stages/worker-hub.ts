@@ -2,13 +2,22 @@
  * Spawns the pipeline workers (the scanner and the readers) and hands their messages to the stages,
  * strictly in arrival order (a folder may wait for its parent's listing while later messages queue).
  */
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BulwarkError } from '../../errors.ts';
 import type { FinishedPack } from '../../repo/pack.ts';
 import type { FileResult, FromWorker, WorkerInit } from '../protocol.ts';
 import type { RunFailure } from './run-failure.ts';
+import type { HandedOverScan } from './scan-ahead.ts';
 
 export type DirMessage = Extract<FromWorker, { type: 'dir' }>;
+
+/** The pipeline worker's module (worker.ts, or worker.js once built), beside this folder. */
+export const PIPELINE_WORKER_URL = new URL(
+  `../worker${extname(fileURLToPath(import.meta.url))}`,
+  import.meta.url,
+);
 
 export interface WorkerHandlers {
   dir(m: DirMessage): Promise<void>;
@@ -39,6 +48,22 @@ export class WorkerHub {
 
   spawn(init: WorkerInit): Worker {
     const w = new Worker(this.url, { workerData: init });
+    this.listen(w);
+    return w;
+  }
+
+  /**
+   * Takes over a worker started before the run (the scanner of a ScanAhead): what it reported so far is
+   * handled first, in order, then whatever it reports next.
+   */
+  adopt(scan: HandedOverScan): void {
+    const w = scan.worker;
+    for (const m of scan.early) this.then(() => this.handle(w, m));
+    this.listen(w);
+    if (scan.problem) this.failure.fail(scan.problem);
+  }
+
+  private listen(w: Worker): void {
     this.workers.push(w);
     w.on('message', (m: FromWorker) => this.then(() => this.handle(w, m)));
     w.on('error', this.failure.fail);
@@ -46,7 +71,6 @@ export class WorkerHub {
       if (code !== 0 && !this.failure.hasFailed && !this.closed && !this.retired.has(w))
         this.failure.fail(new BulwarkError('INTERNAL', `a backup worker exited with code ${code}`));
     });
-    return w;
   }
 
   private async handle(w: Worker, m: FromWorker): Promise<void> {
