@@ -1,4 +1,4 @@
-import { isBulwarkError } from '../engine/index.ts';
+import { isBulwarkError } from '../engine/errors.ts';
 
 /** The `bulwark` command's exit codes (also printed by `bulwark --help`). */
 export const EXIT = {

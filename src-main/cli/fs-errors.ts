@@ -1,4 +1,4 @@
-import { BulwarkError, isBulwarkError } from '../engine/index.ts';
+import { BulwarkError, isBulwarkError } from '../engine/errors.ts';
 
 /**
  * Maps a Node system error from the CLI's own file access (password files, paths to back up) to a

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { BulwarkError } from '../engine/index.ts';
+import { BulwarkError } from '../engine/errors.ts';
 import { fileError } from './fs-errors.ts';
 import { promptHidden } from './prompt.ts';
 
@@ -60,4 +60,4 @@ export async function readPassword(
 }
 
 // The default repository's key file lives in the engine (shared with the backup service).
-export { readDefaultKey, createDefaultKey } from '../engine/index.ts';
+export { readDefaultKey, createDefaultKey } from '../engine/default-repo.ts';

@@ -1,4 +1,4 @@
-import { BulwarkError } from '../engine/index.ts';
+import { BulwarkError } from '../engine/errors.ts';
 
 /** Characters typed (or pasted) after the end of one answer: the start of the next one. */
 let pending = '';

@@ -1,23 +1,18 @@
 import { renameSync, existsSync, rmSync } from 'node:fs';
+import { Catalog, isCatalogDamaged } from '../engine/catalog/catalog.ts';
+import { initDefaultRepository } from '../engine/default-repo.ts';
+import { BulwarkError, isBulwarkError } from '../engine/errors.ts';
+import { rebuildCatalog } from '../engine/ops/rebuild.ts';
+import { catalogPathFor, defaultKeyFile, defaultRepositoryDir, localPaths } from '../engine/paths.ts';
+import type { RepoConfig } from '../engine/repo/format.ts';
 import {
-  BulwarkError,
-  Catalog,
-  catalogPathFor,
-  defaultKeyFile,
-  defaultRepositoryDir,
-  initDefaultRepository,
-  isBulwarkError,
-  isCatalogDamaged,
-  localPaths,
-  openStore,
   readConfigVersions,
-  rebuildCatalog,
   Repository,
-  type BlobStore,
   type ConfigVersion,
   type InitOptions,
-  type RepoConfig,
-} from '../engine/index.ts';
+} from '../engine/repo/repository.ts';
+import { openStore } from '../engine/storage/open.ts';
+import type { BlobStore } from '../engine/storage/types.ts';
 import { ensurePrivateDir } from '../engine/paths.ts';
 import { termSafe } from './format.ts';
 import { fileError } from './fs-errors.ts';

@@ -1,4 +1,4 @@
-import { isBulwarkError } from '../engine/index.ts';
+import { isBulwarkError } from '../engine/errors.ts';
 import { termSafe } from './format.ts';
 
 /**

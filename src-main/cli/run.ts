@@ -16,7 +16,8 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv = process.env):
   const app: App = { env, signal: cancel.signal, exitCode: EXIT.OK, out: new Output({ debug }) };
   running.app = app;
   try {
-    await buildProgram(app).parseAsync(argv, { from: 'user' });
+    const program = await buildProgram(app, argv);
+    await program.parseAsync(argv, { from: 'user' });
     return app.exitCode;
   } catch (e) {
     if (e instanceof CommanderError) {

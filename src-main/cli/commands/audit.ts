@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { BulwarkError, readAuditLog, type AuditEntry } from '../../engine/index.ts';
+import { readAuditLog, type AuditEntry } from '../../engine/audit/audit.ts';
+import { BulwarkError } from '../../engine/errors.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { localTime, plural, table, termSafe } from '../format.ts';

@@ -3,15 +3,11 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { isInside } from '../../engine/backup/filter.ts';
-import {
-  backup,
-  BulwarkError,
-  defaultSource,
-  isBulwarkError,
-  localPaths,
-  ScanAhead,
-  type SnapshotManifest,
-} from '../../engine/index.ts';
+import { backup, defaultSource } from '../../engine/backup/backup.ts';
+import { ScanAhead } from '../../engine/backup/stages/scan-ahead.ts';
+import { BulwarkError, isBulwarkError } from '../../engine/errors.ts';
+import { localPaths } from '../../engine/paths.ts';
+import type { SnapshotManifest } from '../../engine/repo/format.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, humanDuration, localTime, plural, termSafe } from '../format.ts';

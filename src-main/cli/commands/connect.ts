@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { BulwarkError, rebuildCatalog, type RebuildResult } from '../../engine/index.ts';
+import { BulwarkError } from '../../engine/errors.ts';
+import { rebuildCatalog } from '../../engine/ops/rebuild.ts';
+import type { RebuildResult } from '../../engine/ops/types.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, localTime, plural, table, termSafe, type Align } from '../format.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { copySnapshots, type CopyResult } from '../../engine/index.ts';
+import { copySnapshots, type CopyResult } from '../../engine/ops/copy.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, localTime, plural, termSafe } from '../format.ts';

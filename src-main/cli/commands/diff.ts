@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { diffSnapshots, type DiffChange } from '../../engine/index.ts';
+import { diffSnapshots } from '../../engine/ops/diff.ts';
+import type { DiffChange } from '../../engine/ops/types.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { termSafe } from '../format.ts';

@@ -2,7 +2,6 @@ import { writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import {
-  BulwarkError,
   drillOutcomeText,
   durationText,
   listDrills,
@@ -11,7 +10,8 @@ import {
   rtoText,
   runDrill,
   type DrillRecord,
-} from '../../engine/index.ts';
+} from '../../engine/drill/index.ts';
+import { BulwarkError } from '../../engine/errors.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, localTime, table, termSafe } from '../format.ts';

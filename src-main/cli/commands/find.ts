@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { findFiles } from '../../engine/index.ts';
+import { findFiles } from '../../engine/history/query.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, localTime, plural, table, termSafe, type Align } from '../format.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { forget, type ForgetResult } from '../../engine/index.ts';
+import { forget, type ForgetResult } from '../../engine/retention/forget.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { localTime, plural, table, termSafe } from '../format.ts';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { BulwarkError, holdSnapshot } from '../../engine/index.ts';
+import { BulwarkError } from '../../engine/errors.ts';
+import { holdSnapshot } from '../../engine/locks/verify-locks.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { plural, termSafe } from '../format.ts';

@@ -1,13 +1,8 @@
 import { Option, type Command } from 'commander';
-import {
-  BulwarkError,
-  catalogPathFor,
-  initRepository,
-  isBulwarkError,
-  localPaths,
-  readConfig,
-  type LockPolicy,
-} from '../../engine/index.ts';
+import { BulwarkError, isBulwarkError } from '../../engine/errors.ts';
+import { catalogPathFor, localPaths } from '../../engine/paths.ts';
+import type { LockPolicy } from '../../engine/repo/format.ts';
+import { initRepository, readConfig } from '../../engine/repo/repository.ts';
 import { begin, type App } from '../app.ts';
 import { termSafe } from '../format.ts';
 import { outputOptions, repoOptions, type CommonOptions } from '../options.ts';

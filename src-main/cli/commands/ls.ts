@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { listSnapshot } from '../../engine/index.ts';
+import { listSnapshot } from '../../engine/ops/ls.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, localTime, modeString, plural, termSafe } from '../format.ts';

@@ -1,14 +1,16 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { BulwarkError } from '../../engine/errors.ts';
 import {
-  BulwarkError,
-  describePolicy,
   listRetentionPolicies,
-  retentionTemplate,
   setRetentionPolicy,
   type PolicyRecord,
-  type RetentionPolicy,
+} from '../../engine/retention/policies.ts';
+import type { RetentionPolicy } from '../../engine/retention/policy.ts';
+import {
+  describePolicy,
+  retentionTemplate,
   type RetentionTemplateId,
-} from '../../engine/index.ts';
+} from '../../engine/retention/templates.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { localTime, termSafe } from '../format.ts';

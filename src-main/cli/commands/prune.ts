@@ -1,16 +1,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import {
-  BulwarkError,
-  Catalog,
-  localPaths,
-  prune,
-  prunePausedReason,
-  setPrunePaused,
-  type PruneLocked,
-  type PruneResult,
-} from '../../engine/index.ts';
+import { Catalog } from '../../engine/catalog/catalog.ts';
+import { BulwarkError } from '../../engine/errors.ts';
+import { localPaths } from '../../engine/paths.ts';
+import { prunePausedReason, setPrunePaused } from '../../engine/retention/marks.ts';
+import { prune, type PruneLocked, type PruneResult } from '../../engine/retention/prune.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, localTime, plural, termSafe } from '../format.ts';

@@ -1,5 +1,9 @@
 import type { Command } from 'commander';
-import { BulwarkError, Catalog, Repository, rebuildCatalog, type RebuildResult } from '../../engine/index.ts';
+import { Catalog } from '../../engine/catalog/catalog.ts';
+import { BulwarkError } from '../../engine/errors.ts';
+import { rebuildCatalog } from '../../engine/ops/rebuild.ts';
+import type { RebuildResult } from '../../engine/ops/types.ts';
+import { Repository } from '../../engine/repo/repository.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { plural, termSafe } from '../format.ts';

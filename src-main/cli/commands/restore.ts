@@ -1,14 +1,9 @@
 import { Option, type Command } from 'commander';
-import {
-  BulwarkError,
-  planItems,
-  planRestore,
-  runRestorePlan,
-  type ConflictPolicy,
-  type PlanItem,
-  type RestorePlan,
-  type RestoreResult,
-} from '../../engine/index.ts';
+import { BulwarkError } from '../../engine/errors.ts';
+import type { ConflictPolicy } from '../../engine/ops/restore-place.ts';
+import { planItems, planRestore, type PlanItem, type RestorePlan } from '../../engine/ops/restore-plan.ts';
+import { runRestorePlan } from '../../engine/ops/restore.ts';
+import type { RestoreResult } from '../../engine/ops/types.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, plural, termSafe } from '../format.ts';

@@ -1,5 +1,7 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { BulwarkError, readConfig, type BlobStore } from '../../engine/index.ts';
+import { BulwarkError } from '../../engine/errors.ts';
+import { readConfig } from '../../engine/repo/repository.ts';
+import type { BlobStore } from '../../engine/storage/types.ts';
 import type { TargetCheck, TargetReport } from '../../engine/target/check.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';

@@ -1,16 +1,16 @@
 import type { Command } from 'commander';
+import { recordAudit } from '../../engine/audit/audit.ts';
+import { BulwarkError } from '../../engine/errors.ts';
 import {
   acknowledgeTampering,
-  BulwarkError,
-  recordAudit,
   verifyLocks,
-  verifyRepository,
   type LockReport,
   type LockViolation,
-  type Repository,
   type TamperEntry,
-  type VerifyReport,
-} from '../../engine/index.ts';
+} from '../../engine/locks/verify-locks.ts';
+import type { VerifyReport } from '../../engine/ops/types.ts';
+import { verifyRepository } from '../../engine/ops/verify.ts';
+import type { Repository } from '../../engine/repo/repository.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, localTime, plural, table, termSafe } from '../format.ts';

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { BulwarkError, fileVersions, type FileVersionInfo } from '../../engine/index.ts';
+import { BulwarkError } from '../../engine/errors.ts';
+import { fileVersions, type FileVersionInfo } from '../../engine/history/query.ts';
 import { begin, type App } from '../app.ts';
 import { EXIT } from '../exit-codes.ts';
 import { humanBytes, localTime, plural, table, termSafe, type Align } from '../format.ts';

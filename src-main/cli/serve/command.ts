@@ -1,4 +1,5 @@
-import { isBulwarkError, localPaths } from '../../engine/index.ts';
+import { isBulwarkError } from '../../engine/errors.ts';
+import { localPaths } from '../../engine/paths.ts';
 import { openHostedService } from '../../host/service.ts';
 import type { Logger } from '../../transport/dispatch.ts';
 import { LOOPBACK_HOST } from '../../transport/http/loopback.ts';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
-import { BulwarkError } from '../../engine/index.ts';
+import { BulwarkError } from '../../engine/errors.ts';
 import { DEFAULT_PORT } from './port.ts';
 import type { Handlers, Logger } from '../../transport/dispatch.ts';
 import { createEventHub, type EventSource } from '../../transport/events.ts';

@@ -12,7 +12,8 @@ import {
 import { dirname, join } from 'node:path';
 
 import { TOKEN_PATTERN } from '../../contract/http.ts';
-import { BulwarkError, type LocalPaths } from '../../engine/index.ts';
+import { BulwarkError } from '../../engine/errors.ts';
+import type { LocalPaths } from '../../engine/paths.ts';
 import { fileError } from '../fs-errors.ts';
 
 /**
