@@ -1,6 +1,7 @@
 /**
- * The engine's public API: the CLI, the headless service and the Electron shell call only this.
- * Plain Node: never imports electron.
+ * The engine's public API, for the Electron shell and the service's host. Plain Node: never imports
+ * electron. The CLI imports the engine module by module instead, so that a command loads only the parts
+ * it uses (cli/program.ts).
  */
 export { BulwarkError, isBulwarkError, fromSystemError, type ErrorCode } from './errors.ts';
 export { DEFAULT_KDF } from './crypto/keys.ts';
