@@ -66,6 +66,16 @@ export interface FilesToWrite {
 }
 
 /**
+ * How many writer threads a restore starts. From a folder this thread only hands out files and every core
+ * can write; from S3 it also downloads (HTTP, the copies into temp files), which takes a core of its own:
+ * on 2 cores a second writer only competed with it (corpus and 16 000 small files from RGW: as fast with
+ * one writer, 15-25 MB less at the peak; docs/DECISIONS.md). Each writer is an isolate of ~25 MB.
+ */
+export function defaultWriters(packsAreLocal: boolean, cores: number): number {
+  return packsAreLocal ? Math.max(2, cores) : Math.max(1, cores - 1);
+}
+
+/**
  * Writes files from their blobs with writer threads. Packs are read in place when the store is a local
  * folder; otherwise the needed span of each pack is downloaded once (in 8 MiB pieces, 4 packs at a time)
  * into a temp file, files are handed to the writers as soon as all their packs are local, and each copy is
@@ -99,11 +109,14 @@ export async function writeFiles(
     cancel,
     ...(opts.testNoSpaceAfter !== undefined ? { testNoSpaceAfter: opts.testNoSpaceAfter } : {}),
   };
-  const n = Math.max(1, Math.min(opts.threads ?? Math.max(2, availableParallelism()), files.length));
+  const local = store.localPath?.bind(store);
+  const n = Math.max(
+    1,
+    Math.min(opts.threads ?? defaultWriters(local !== undefined, availableParallelism()), files.length),
+  );
   // Started first: a thread loads its modules while this one looks up every blob of every file (a tree of
   // many small files: that lookup takes a while). Their listeners are added below, before any event.
   const threads = Array.from({ length: n }, () => new Worker(WORKER_URL, { workerData: init }));
-  const local = store.localPath?.bind(store);
   let resolved: ReturnType<typeof resolveFiles>;
   let cacheDir: string | undefined;
   try {
