@@ -233,11 +233,11 @@ function scan(
 }
 
 /** this thread's job: a reader stores content; the scanner has none of a reader's keys or state */
-const reader = init.role === 'reader' ? new Reader(init) : undefined;
+const thisReader = init.role === 'reader' ? new Reader(init) : undefined;
 
 function readerOnly(what: string): Reader {
-  if (!reader) throw new Error(`the scanner was sent ${what}, a reader's job`);
-  return reader;
+  if (!thisReader) throw new Error(`the scanner was sent ${what}, a reader's job`);
+  return thisReader;
 }
 
 port.on('message', (m: ToWorker) => {
