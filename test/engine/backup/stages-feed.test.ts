@@ -1,6 +1,6 @@
 /** The scan feed and the reader pool on their own: which files are read, batching, results, backpressure. */
 import { EventEmitter } from 'node:events';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
+import { lstatSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -139,7 +139,10 @@ describe('ScanFeed', () => {
     symlinkSync('note.txt', join(dir, 'link'));
     const { tree, feed, reads, tally } = setup(undefined);
     const paths = [join(dir, 'a', 'docs'), join(dir, 'b', 'docs'), join(dir, 'note.txt'), join(dir, 'link')];
-    const roots = feed.roots(paths);
+    const roots = feed.roots(
+      paths,
+      paths.map((p) => lstatSync(p, { bigint: true })),
+    );
     expect(roots).toEqual([
       { path: paths[0], dirId: -1 },
       { path: paths[1], dirId: -2 },

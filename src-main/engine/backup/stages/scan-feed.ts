@@ -3,7 +3,7 @@
  * the parent snapshot holds unchanged keeps its content, any other goes to the readers; folders wait
  * for their own listing from the scanner.
  */
-import { lstatSync, readlinkSync, type BigIntStats } from 'node:fs';
+import { readlinkSync, type BigIntStats } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { TreeNode } from '../../repo/format.ts';
 import { decodeFsName, fsPath } from '../../util/fs-names.ts';
@@ -60,16 +60,12 @@ export class ScanFeed {
 
   /**
    * Root entries: each backed-up path becomes one node of the snapshot's root tree, named by its basename.
-   * Returns the folders the scanner must walk (scanRootsOf). `stats`: each path's lstat, when a scan
-   * started ahead of the run took them (scan-ahead.ts), so both agree on what each path is.
+   * Returns the folders the scanner must walk (scanRootsOf). `stats`: each path's lstat, as the scan took
+   * them (ScanAhead.rootStats), so the run and the scanner agree on what each path is.
    */
-  roots(
-    paths: string[],
-    stats: readonly BigIntStats[] = paths.map((p) => lstatSync(fsPath(p), { bigint: true })),
-  ): ScanRoots {
+  roots(paths: string[], stats: readonly BigIntStats[]): ScanRoots {
     const root = this.tree.root;
     const used = new Set<string>();
-    const scanRoots: ScanRoots = [];
     for (const [i, p] of paths.entries()) {
       let name = basename(p) || 'root';
       for (let k = 2; used.has(name); k++) name = `${basename(p) || 'root'}~${k}`;
@@ -79,14 +75,13 @@ export class ScanFeed {
       root.nodes.push(n);
       if (e.type === 'dir') {
         this.tree.expectRootDir(rootDirId(i), n);
-        scanRoots.push({ path: p, dirId: rootDirId(i) });
       } else if (e.type === 'file') {
         this.file(root, n, e, p);
       } else if (e.type === 'symlink') {
         n.target = decodeFsName(readlinkSync(fsPath(p), { encoding: 'buffer' }));
       }
     }
-    return scanRoots;
+    return scanRootsOf(paths, stats);
   }
 
   /** A folder the scanner listed. */
