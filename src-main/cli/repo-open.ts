@@ -8,6 +8,7 @@ import type { RepoConfig } from '../engine/repo/format.ts';
 import {
   readConfigVersions,
   Repository,
+  SYNC_LISTINGS,
   type ConfigVersion,
   type InitOptions,
 } from '../engine/repo/repository.ts';
@@ -305,15 +306,14 @@ export async function unlockRepository(
   opts: RepoOptions,
   ctx: CommandEnv,
   catalog: Catalog,
+  prefetch: readonly string[] = [],
 ): Promise<OpenedRepository> {
   try {
     const password = loc.password ?? (await repositoryPassword(loc.target, opts, ctx.env));
-    const repo = await Repository.open(
-      loc.store,
-      password,
-      catalog,
-      loc.configVersions ? { configVersions: loc.configVersions } : {},
-    );
+    const repo = await Repository.open(loc.store, password, catalog, {
+      ...(loc.configVersions ? { configVersions: loc.configVersions } : {}),
+      prefetch,
+    });
     for (const w of repo.warnings) ctx.out.warn(`bulwark: warning: ${termSafe(w)}`);
     repo.warnings.length = 0; // said once; commands print what is added while they run
     return {
@@ -340,7 +340,16 @@ export async function unlockRepository(
 export async function openRepository(
   opts: RepoOptions,
   ctx: CommandEnv,
-  { autoInit = false, sync = true }: { autoInit?: boolean; sync?: boolean } = {},
+  {
+    autoInit = false,
+    sync = true,
+    prefetch = sync ? SYNC_LISTINGS : [],
+  }: {
+    autoInit?: boolean;
+    sync?: boolean;
+    /** what the command lists first (S3: asked while the key is derived); the sync's listings with `sync` */
+    prefetch?: readonly string[];
+  } = {},
 ): Promise<OpenedRepository> {
   const loc = await locateRepository(opts, ctx, { autoInit });
   const path = catalogPath(opts, ctx.env, loc.config);
@@ -353,7 +362,7 @@ export async function openRepository(
     await loc.store.close?.();
     throw e;
   }
-  const opened = await unlockRepository(loc, opts, ctx, catalog);
+  const opened = await unlockRepository(loc, opts, ctx, catalog, prefetch);
   if (sync) {
     try {
       await opened.repo.syncIndexes(ctx.signal);
@@ -470,7 +479,7 @@ async function rebuildDamagedCatalog(
 export async function withRepository<T>(
   opts: RepoOptions,
   ctx: CommandEnv,
-  flags: { autoInit?: boolean; sync?: boolean },
+  flags: Parameters<typeof openRepository>[2],
   fn: (r: OpenedRepository) => Promise<T>,
 ): Promise<T> {
   const opened = await openRepository(opts, ctx, flags);

@@ -3,7 +3,7 @@ import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BulwarkError, fromSystemError, isBulwarkError } from '../errors.ts';
 import { packIdFromName, type SnapshotManifest } from '../repo/format.ts';
-import type { Repository } from '../repo/repository.ts';
+import { SYNC_LISTINGS, type Repository } from '../repo/repository.ts';
 import { fsPath } from '../util/fs-names.ts';
 import { recordAudit } from '../audit/audit.ts';
 import { MissingObjectsError } from '../locks/closure.ts';
@@ -184,6 +184,9 @@ interface RunSetup {
   tmpDir: string;
 }
 
+/** What a run's preparation lists (`prepareRun`): the sync's listings and the packs (adoptOrphanPacks). */
+export const BACKUP_LISTINGS: readonly string[] = [...SYNC_LISTINGS, 'packs/'];
+
 async function prepareRun(repo: Repository, opts: BackupOptions, retry: boolean): Promise<RunSetup> {
   const started = repo.clock.now().getTime();
   const paths = opts.paths.map((p) => resolve(p));
@@ -201,12 +204,22 @@ async function prepareRun(repo: Repository, opts: BackupOptions, retry: boolean)
   const signal = opts.signal;
 
   // Someone holding the bucket keys may have replaced the repository's settings (DESIGN §3): refuse
-  // before anything is written, rather than silently back up under a policy nobody chose.
-  await repo.checkConfig();
+  // before anything is written, rather than silently back up under a policy nobody chose. What is known
+  // already refuses at once; the config's fresh look (two round trips on S3) goes on while the catalog
+  // catches up, which only reads the repository, and is awaited before the first write.
   repo.assertLockInvariant();
+  const configChecked = repo.checkConfig();
+  configChecked.catch(() => undefined); // awaited below; a sync failing first is the run's error
+  // The server's clock (S3: a request, then an offset kept for minutes) is asked beside them too: the
+  // locks below and the commit read it. Without a lock it is only warmed: a failure here is met again,
+  // and reported, by the commit's own ask.
+  const serverTime = repo.store.serverTime();
+  serverTime.catch(() => undefined);
   await repo.syncIndexes(signal);
   await adoptOrphanPacks(repo, signal);
   await repo.syncSnapshots(signal);
+  await configChecked;
+  repo.assertLockInvariant();
   const parent = repo.catalog.latestSnapshot(repo.rid, source);
   // After packs were pruned (here or elsewhere), the parent's blob lists may name blobs that are gone:
   // an unchanged file then reuses its blobs only if the catalog still locates every one of them.
@@ -219,7 +232,7 @@ async function prepareRun(repo: Repository, opts: BackupOptions, retry: boolean)
   const lock = repo.config.lock;
   const lockDays = opts.lockDays ?? lock?.days ?? 0;
   const retainUntil = lock
-    ? new Date((await repo.store.serverTime()).getTime() + (lockDays + lock.paddingDays) * DAY)
+    ? new Date((await serverTime).getTime() + (lockDays + lock.paddingDays) * DAY)
     : undefined;
 
   // Packs are built where the store can adopt them without a copy (a folder target's staging folder).

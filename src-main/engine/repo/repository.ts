@@ -230,9 +230,10 @@ interface Unlocked {
  * Opens the master key with the password: every key object (every version of it on a versioned bucket,
  * oldest first, so a delete marker or a newer version put over a key hides nothing) is tried. One that is
  * not a key file, or asks for a key derivation beyond KDF_LIMITS, is skipped with a warning instead of
- * stopping every command: whoever holds the bucket keys can write one.
+ * stopping every command: whoever holds the bucket keys can write one. `whileDeriving` is called once, as
+ * the first key derivation starts (this thread is free until it ends).
  */
-async function unlock(store: BlobStore, password: string): Promise<Unlocked> {
+async function unlock(store: BlobStore, password: string, whileDeriving?: () => void): Promise<Unlocked> {
   const candidates: { label: string; read: () => Promise<Buffer> }[] = [];
   if (isVersioned(store)) {
     const byName = new Map<string, ObjectVersion[]>();
@@ -272,6 +273,8 @@ async function unlock(store: BlobStore, password: string): Promise<Unlocked> {
       continue;
     }
     try {
+      whileDeriving?.();
+      whileDeriving = undefined;
       const key = await unwrapMasterKey(file, password);
       return { ...key, skipped };
     } catch (e) {
@@ -317,6 +320,9 @@ const RECORD_PREFIXES: readonly [string, RecordKind][] = [
   ['audit/', 'audit'],
   ['holds/', 'hold'],
 ];
+
+/** What `syncIndexes` and `syncSnapshots` list (prune records first): a command that syncs prefetches them. */
+export const SYNC_LISTINGS: readonly string[] = ['prune/', 'index/', 'snapshots/'];
 
 /** An unlocked repository plus its catalog: reads and writes objects in the repository format. */
 export class Repository {
@@ -383,6 +389,8 @@ export class Repository {
       clock?: Clock;
       /** the versions of `config` as readConfigVersions just read them from this store */
       configVersions?: readonly ConfigVersion[];
+      /** listings the caller makes next (`SYNC_LISTINGS`, ...): started while the key is derived */
+      prefetch?: readonly string[];
     } = {},
   ): Promise<Repository> {
     const versions = opts.configVersions ?? (await configVersions(store));
@@ -396,9 +404,15 @@ export class Repository {
       if (!isBulwarkError(e, 'REPO_DAMAGED')) throw e;
       damagedConfig = e;
     }
+    // The key's derivation keeps a libuv thread busy for ~0.3 s while this one waits: on S3 the listings
+    // that follow are round trips that need no key, so they go out then (not earlier: the key's own
+    // listing and read come first).
+    const prefetch = opts.prefetch ?? [];
     let key: Unlocked;
     try {
-      key = await unlock(store, password);
+      key = await unlock(store, password, () => {
+        if (prefetch.length > 0) store.prefetchListings?.(prefetch);
+      });
     } catch (e) {
       // no usable key either (or none that is a Bulwark key): the config is what to report first
       if (damagedConfig && !isBulwarkError(e, 'WRONG_PASSWORD')) throw damagedConfig;

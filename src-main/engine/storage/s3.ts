@@ -128,6 +128,8 @@ const RANDOM_NAME_DIRS = ['packs/', 'index/', 'snapshots/'];
 /** pieces in which a file body is read to compute its MD5 */
 const HASH_PIECE = 4 * 1024 * 1024;
 const DEFAULT_MAX_ATTEMPTS = 6;
+/** how long a prefetched listing page may wait for the listing that takes it (`prefetchListings`) */
+const PREFETCH_FRESH_MS = 10_000;
 const NETWORK_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -260,6 +262,8 @@ export class S3Store implements BlobStore {
   private silence: { until: number; error: BulwarkError } | undefined;
   private readonly now: () => number;
   private timeOffset: { offsetMs: number; measuredAt: number } | undefined;
+  /** first pages of listings started ahead (`prefetchListings`), by prefix */
+  private readonly prefetched = new Map<string, { at: number; page: Promise<VersionsPage> }>();
 
   constructor(opts: S3StoreOptions) {
     if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,62}$/.test(opts.bucket)) {
@@ -540,54 +544,94 @@ export class S3Store implements BlobStore {
     setLegalHoldVersion: (name, versionId, on) => this.setLegalHoldOf(name, versionId, on),
   };
 
+  /**
+   * Starts listing the versions under each prefix now, for a command about to spend a while on something
+   * else (deriving the key: ~0.3 s with the main thread idle). The next `listVersions` of such a prefix
+   * begins with that first page instead of asking again, once, and only while it is younger than
+   * `PREFETCH_FRESH_MS`: a listing taken a moment earlier is what a slower network would have given.
+   */
+  prefetchListings(prefixes: readonly string[]): void {
+    for (const prefix of prefixes) {
+      if (this.prefetched.has(prefix)) continue;
+      const page = this.listVersionsPage(prefix, undefined, undefined);
+      // not an unhandled rejection while nobody waits for it: the listing that takes it gets its failure
+      page.catch(() => undefined);
+      this.prefetched.set(prefix, { at: this.now(), page });
+    }
+  }
+
   private async *listVersions(prefix: string, signal?: AbortSignal): AsyncIterable<ObjectVersion> {
     throwIfAborted(signal);
+    const ahead = this.takePrefetched(prefix);
+    let out = ahead
+      ? await untilAborted(ahead, signal)
+      : await this.listVersionsPage(prefix, undefined, signal);
+    for (;;) {
+      yield* out.versions;
+      if (!out.next) return;
+      throwIfAborted(signal);
+      out = await this.listVersionsPage(prefix, out.next, signal);
+    }
+  }
+
+  /**
+   * The prefetched first page of `prefix`, taken once, while fresh. Its failure is this listing's failure:
+   * the same request, sent a moment earlier (asking again would wait out the retries a second time).
+   */
+  private takePrefetched(prefix: string): Promise<VersionsPage> | undefined {
+    const ahead = this.prefetched.get(prefix);
+    if (!ahead) return undefined;
+    this.prefetched.delete(prefix);
+    return this.now() - ahead.at <= PREFETCH_FRESH_MS ? ahead.page : undefined;
+  }
+
+  /** One page of ListObjectVersions, in S3's order (by key, newest first), and where the next one starts. */
+  private async listVersionsPage(
+    prefix: string,
+    from: VersionsPage['next'],
+    signal: AbortSignal | undefined,
+  ): Promise<VersionsPage> {
     if (!/^[A-Za-z0-9._/-]*$/.test(prefix)) {
       throw new BulwarkError('INVALID_ARGUMENT', `invalid list prefix: ${JSON.stringify(prefix)}`);
     }
-    let keyMarker: string | undefined;
-    let versionMarker: string | undefined;
-    for (;;) {
-      const cmd = new ListObjectVersionsCommand({
-        Bucket: this.bucket,
-        Prefix: this.key(prefix),
-        MaxKeys: this.listPageSize,
-        KeyMarker: keyMarker,
-        VersionIdMarker: versionMarker,
+    const cmd = new ListObjectVersionsCommand({
+      Bucket: this.bucket,
+      Prefix: this.key(prefix),
+      MaxKeys: this.listPageSize,
+      KeyMarker: from?.keyMarker,
+      VersionIdMarker: from?.versionMarker,
+    });
+    const out = await this.send((o) => this.sdk.send(cmd, o), 'list', prefix, signal ? { signal } : {});
+    // A page holds versions and delete markers in two lists; merged back into S3's order.
+    const page: ObjectVersion[] = [];
+    for (const v of out.Versions ?? []) {
+      if (v.Key === undefined || !v.Key.startsWith(this.root)) continue;
+      page.push({
+        name: v.Key.slice(this.root.length),
+        versionId: v.VersionId ?? 'null',
+        deleteMarker: false,
+        isLatest: v.IsLatest === true,
+        size: v.Size ?? 0,
+        ...(v.LastModified ? { modified: v.LastModified } : {}),
       });
-      const out = await this.send((o) => this.sdk.send(cmd, o), 'list', prefix, { signal });
-      // A page holds versions and delete markers in two lists; merged back into S3's order (by key, newest first).
-      const page: ObjectVersion[] = [];
-      for (const v of out.Versions ?? []) {
-        if (v.Key === undefined || !v.Key.startsWith(this.root)) continue;
-        page.push({
-          name: v.Key.slice(this.root.length),
-          versionId: v.VersionId ?? 'null',
-          deleteMarker: false,
-          isLatest: v.IsLatest === true,
-          size: v.Size ?? 0,
-          ...(v.LastModified ? { modified: v.LastModified } : {}),
-        });
-      }
-      for (const m of out.DeleteMarkers ?? []) {
-        if (m.Key === undefined || !m.Key.startsWith(this.root)) continue;
-        page.push({
-          name: m.Key.slice(this.root.length),
-          versionId: m.VersionId ?? 'null',
-          deleteMarker: true,
-          isLatest: m.IsLatest === true,
-          size: 0,
-          ...(m.LastModified ? { modified: m.LastModified } : {}),
-        });
-      }
-      page.sort(newestFirstByName);
-      yield* page;
-      if (!out.IsTruncated) return;
-      if (out.NextKeyMarker === undefined) return;
-      keyMarker = out.NextKeyMarker;
-      versionMarker = out.NextVersionIdMarker;
-      throwIfAborted(signal);
     }
+    for (const m of out.DeleteMarkers ?? []) {
+      if (m.Key === undefined || !m.Key.startsWith(this.root)) continue;
+      page.push({
+        name: m.Key.slice(this.root.length),
+        versionId: m.VersionId ?? 'null',
+        deleteMarker: true,
+        isLatest: m.IsLatest === true,
+        size: 0,
+        ...(m.LastModified ? { modified: m.LastModified } : {}),
+      });
+    }
+    page.sort(newestFirstByName);
+    const more = out.IsTruncated === true && out.NextKeyMarker !== undefined;
+    return {
+      versions: page,
+      ...(more ? { next: { keyMarker: out.NextKeyMarker!, versionMarker: out.NextVersionIdMarker } } : {}),
+    };
   }
 
   private async deleteVersion(name: string, versionId: string): Promise<void> {
@@ -1180,6 +1224,23 @@ function putResult(versionId: string | undefined): PutResult {
 }
 
 /** S3's order for versions: by name, then newest first (the current version first). */
+/** `promise`, or CANCELED as soon as `signal` aborts (the promise itself goes on; its outcome is dropped). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  throwIfAborted(signal);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new BulwarkError('CANCELED', 'the operation was canceled'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** One page of a versions listing and the markers of the next, if any. */
+interface VersionsPage {
+  versions: ObjectVersion[];
+  next?: { keyMarker: string; versionMarker: string | undefined };
+}
+
 function newestFirstByName(a: ObjectVersion, b: ObjectVersion): number {
   if (a.name !== b.name) return a.name < b.name ? -1 : 1;
   if (a.isLatest !== b.isLatest) return a.isLatest ? -1 : 1;

@@ -133,6 +133,11 @@ export interface BlobStore {
   localPath?(name: string): string;
   /** the server's idea of "now" (S3: Date header); local adapters use the injected clock */
   serverTime(): Promise<Date>;
+  /**
+   * S3: starts these listings now, for a caller about to be busy elsewhere (deriving the key); the next
+   * listing of each prefix takes the answer, once, while it is fresh. Folder stores list locally: absent.
+   */
+  prefetchListings?(prefixes: readonly string[]): void;
   close?(): Promise<void>;
 }
 

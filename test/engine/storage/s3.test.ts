@@ -195,6 +195,63 @@ describe('S3Store on Ceph RGW', () => {
     expect(lists.slice(1).every((r) => typeof r.query['continuation-token'] === 'string')).toBe(true);
   });
 
+  it('a prefetched listing gives its first page to the next listing of that prefix, once, and paging goes on', async () => {
+    const rec = createRequestRecorder();
+    let now = 0;
+    const store = makeStore({ listPageSize: 3, onRequest: rec.onRequest, now: () => now });
+    const names = Array.from({ length: 7 }, (_, i) => `index/${i}`);
+    for (const n of names) await store.put(n, randomBytes(3));
+    const versionLists = (): RecordedRequest[] =>
+      rec.requests.filter((r) => r.method === 'GET' && 'versions' in r.query);
+    const listNames = async (prefix: string): Promise<string[]> => {
+      const out: string[] = [];
+      for await (const v of store.versions.listVersions(prefix)) out.push(v.name);
+      return out;
+    };
+
+    rec.clear();
+    store.prefetchListings(['index/']);
+    expect(await listNames('index/')).toEqual(names);
+    // 3 + 3 + 1: the first page was the prefetched one (4 requests had the listing asked for it again)
+    expect(versionLists()).toHaveLength(3);
+
+    // taken once: the first page was listed before "index/00" was written (it sorts into that page); the
+    // listing after it asks again and sees it
+    store.prefetchListings(['index/']);
+    await new Promise((res) => setTimeout(res, 300));
+    await store.put('index/00', randomBytes(3));
+    expect(await listNames('index/')).toEqual(names);
+    const withNew = ['index/0', 'index/00', ...names.slice(1)];
+    expect(await listNames('index/')).toEqual(withNew);
+
+    // a prefetched page older than 10 s is not used
+    store.prefetchListings(['index/']);
+    await new Promise((res) => setTimeout(res, 300));
+    await store.put('index/01', randomBytes(3));
+    now += 10_001;
+    expect(await listNames('index/')).toEqual(['index/0', 'index/00', 'index/01', ...names.slice(1)]);
+  });
+
+  it("a prefetched listing's failure is the failure of the listing that takes it", async () => {
+    const r = conn();
+    const missing = new S3Store({
+      bucket: uniqueBucketName('missing'),
+      endpoint: r.endpoint,
+      region: r.region,
+      credentials: { accessKeyId: r.accessKeyId, secretAccessKey: r.secretAccessKey },
+      maxAttempts: 1,
+    });
+    stores.push(missing);
+    const listAll = async (): Promise<void> => {
+      for await (const v of missing.versions.listVersions('index/')) void v;
+    };
+    const without = await codeOf(listAll());
+    expect(without).not.toBe('ok');
+    missing.prefetchListings(['index/']);
+    await new Promise((res) => setTimeout(res, 200)); // failed before anyone asked: no unhandled rejection
+    expect(await codeOf(listAll())).toBe(without);
+  });
+
   it('reads ranges and refuses ranges past the end', async () => {
     const store = makeStore();
     const data = randomBytes(1000);
