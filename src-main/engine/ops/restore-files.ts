@@ -42,6 +42,8 @@ interface PackNeed {
   end: number;
   /** the files that need it, each once (however many of its blobs a file holds), in order */
   files: number[];
+  /** per entry of `files`: where that file's last byte in this pack ends (its blobs here are local then) */
+  ends: number[];
   /** how many of `files` are not written yet (the downloaded copy is deleted at 0) */
   pending: number;
   localPath?: string;
@@ -77,10 +79,11 @@ export function defaultWriters(packsAreLocal: boolean, cores: number): number {
 
 /**
  * Writes files from their blobs with writer threads. Packs are read in place when the store is a local
- * folder; otherwise the needed span of each pack is downloaded once (in 8 MiB pieces, 4 packs at a time)
- * into a temp file, files are handed to the writers as soon as all their packs are local, and each copy is
- * deleted when no pending file needs it. Each pack is fetched once, however many files share it. A file with
- * `linkTo` goes to the writer with the file it is another name of (hard links: restore-worker.ts).
+ * folder; otherwise the needed span of each pack is downloaded once (in 4 MiB pieces, 4 packs at a time)
+ * into a temp file, files are handed to the writers as soon as their blobs are local (a pack's first pieces
+ * serve its first files while the rest downloads), and each copy is deleted when no pending file needs it.
+ * Each pack is fetched once, however many files share it. A file with `linkTo` goes to the writer with the
+ * file it is another name of (hard links: restore-worker.ts).
  */
 export async function writeFiles(
   repo: Repository,
@@ -177,17 +180,21 @@ export async function writeFiles(
     return entry;
   });
 
+  /** Deletes a pack's downloaded copy once the whole span is here and no file waits for it any more. */
+  const unlinkIfDone = (p: PackNeed): void => {
+    if (p.pending !== 0 || !p.downloaded || !p.localPath) return;
+    try {
+      unlinkSync(p.localPath);
+    } catch (e) {
+      // Already gone is fine; any other failure leaves the copy to the removal of the whole cache
+      // folder at the end (rmSync in the finally below), which throws if it cannot remove it either.
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') p.localPath = undefined;
+    }
+  };
   const releasePacks = (seq: number): void =>
     eachPackOf(spots, packs, seq, (p) => {
-      if (--p.pending === 0 && p.downloaded && p.localPath) {
-        try {
-          unlinkSync(p.localPath);
-        } catch (e) {
-          // Already gone is fine; any other failure leaves the copy to the removal of the whole cache
-          // folder at the end (rmSync in the finally below), which throws if it cannot remove it either.
-          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') p.localPath = undefined;
-        }
-      }
+      p.pending--;
+      unlinkIfDone(p);
     });
 
   // unresolved files and their other names are done already
@@ -227,11 +234,26 @@ export async function writeFiles(
       next = 0;
     }
   };
+  /** A pack's files whose blobs in it are all local now (a downloaded pack: all of them). */
   const packReady = (p: PackNeed): void => {
     for (const seq of p.files) {
       if (waiting[seq]! > 0 && --waiting[seq]! === 0) ready.push(seq);
     }
     pump();
+  };
+  /**
+   * A pack is downloaded from its start on, piece after piece: a file whose blobs in it end before what has
+   * arrived goes to a writer now, not once the whole pack is here (a pack of small files is ~30 MB, and
+   * with four downloads side by side the first whole pack came late: the writers waited meanwhile).
+   */
+  const releaseUpTo = (p: PackNeed, byEnd: Int32Array, from: number, arrived: number): number => {
+    let k = from;
+    for (; k < byEnd.length && p.ends[byEnd[k]!]! <= arrived; k++) {
+      const seq = p.files[byEnd[k]!]!;
+      if (waiting[seq]! > 0 && --waiting[seq]! === 0) ready.push(seq);
+    }
+    if (k > from) pump();
+    return k;
   };
   const onAbort = (): void => {
     tellWriters();
@@ -257,6 +279,10 @@ export async function writeFiles(
           p.localPath = join(cacheDir!, p.id);
           const fd = openSync(p.localPath, 'wx', 0o600);
           const into = spare.pop() ?? Buffer.allocUnsafe(PIECE);
+          // the pack's files by where their blobs in it end (mostly in order already: a backup packs a
+          // folder's files in order)
+          const byEnd = Int32Array.from(p.files.keys()).sort((a, b) => p.ends[a]! - p.ends[b]!);
+          let released = 0;
           try {
             for (let off = p.start; off < p.end; off += PIECE) {
               const len = Math.min(PIECE, p.end - off);
@@ -264,13 +290,16 @@ export async function writeFiles(
               const buf = await store.get(objectNames.pack(p.id), range, opts.signal);
               let w = 0;
               while (w < buf.length) w += writeSync(fd, buf, w, buf.length - w, off + w);
+              if (failure === undefined) released = releaseUpTo(p, byEnd, released, off + len);
             }
           } finally {
             spare.push(into);
             closeSync(fd);
           }
           p.downloaded = true;
-          packReady(p);
+          releaseUpTo(p, byEnd, released, p.end);
+          // every file of it may be written already: its copy goes now (releasePacks waited for this)
+          unlinkIfDone(p);
         });
       }
       await pool.drain();
@@ -435,6 +464,7 @@ function resolveFiles(repo: Repository, files: FilesToWrite, local: ((name: stri
           start: loc.offset,
           end: loc.offset + loc.length,
           files: [],
+          ends: [],
           pending: 0,
           downloaded: false,
         };
@@ -446,11 +476,13 @@ function resolveFiles(repo: Repository, files: FilesToWrite, local: ((name: stri
       need.start = Math.min(need.start, loc.offset);
       need.end = Math.max(need.end, loc.offset + loc.length);
       // files are looked at in order: this file is the last one listed if it needed this pack already
+      const end = loc.offset + loc.length;
       if (need.files[need.files.length - 1] !== i) {
         need.files.push(i);
+        need.ends.push(end);
         need.pending++;
         packCount++;
-      }
+      } else if (end > need.ends[need.ends.length - 1]!) need.ends[need.ends.length - 1] = end;
       spots.pack[b] = p;
       spots.offset[b] = loc.offset;
       spots.length[b] = loc.length;
