@@ -604,28 +604,23 @@ export class S3Store implements BlobStore {
     const out = await this.send((o) => this.sdk.send(cmd, o), 'list', prefix, signal ? { signal } : {});
     // A page holds versions and delete markers in two lists; merged back into S3's order.
     const page: ObjectVersion[] = [];
-    for (const v of out.Versions ?? []) {
-      if (v.Key === undefined || !v.Key.startsWith(this.root)) continue;
+    const add = (
+      e: { Key?: string; VersionId?: string; IsLatest?: boolean; LastModified?: Date },
+      deleteMarker: boolean,
+      size: number,
+    ): void => {
+      if (e.Key === undefined || !e.Key.startsWith(this.root)) return;
       page.push({
-        name: v.Key.slice(this.root.length),
-        versionId: v.VersionId ?? 'null',
-        deleteMarker: false,
-        isLatest: v.IsLatest === true,
-        size: v.Size ?? 0,
-        ...(v.LastModified ? { modified: v.LastModified } : {}),
+        name: e.Key.slice(this.root.length),
+        versionId: e.VersionId ?? 'null',
+        deleteMarker,
+        isLatest: e.IsLatest === true,
+        size,
+        ...(e.LastModified ? { modified: e.LastModified } : {}),
       });
-    }
-    for (const m of out.DeleteMarkers ?? []) {
-      if (m.Key === undefined || !m.Key.startsWith(this.root)) continue;
-      page.push({
-        name: m.Key.slice(this.root.length),
-        versionId: m.VersionId ?? 'null',
-        deleteMarker: true,
-        isLatest: m.IsLatest === true,
-        size: 0,
-        ...(m.LastModified ? { modified: m.LastModified } : {}),
-      });
-    }
+    };
+    for (const v of out.Versions ?? []) add(v, false, v.Size ?? 0);
+    for (const m of out.DeleteMarkers ?? []) add(m, true, 0);
     page.sort(newestFirstByName);
     const more = out.IsTruncated === true && out.NextKeyMarker !== undefined;
     return {
