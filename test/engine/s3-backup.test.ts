@@ -377,10 +377,10 @@ describe('backups to an S3 Object Lock bucket (Ceph RGW)', () => {
     await backup(repo, { paths: [small], source: 'prefetch' });
     for (const p of heavy) expect(listed(), `${p} listed again`).not.toContain(p);
 
-    // the next run has nothing prefetched: it lists each of them itself (the assertion above can fail)
+    // the next run (a repository kept open, as the service does) sends them side by side itself, each once
     rec.clear();
     await backup(repo, { paths: [small], source: 'prefetch' });
-    for (const p of heavy) expect(listed()).toContain(p);
+    for (const p of heavy) expect(listed().filter((x) => x === p)).toHaveLength(1);
   });
 
   it('sends Content-MD5 and the Object Lock headers on every PutObject of packs, indexes and snapshots', async () => {

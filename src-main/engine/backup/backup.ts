@@ -208,6 +208,9 @@ async function prepareRun(repo: Repository, opts: BackupOptions, retry: boolean)
   // already refuses at once; the config's fresh look (two round trips on S3) goes on while the catalog
   // catches up, which only reads the repository, and is awaited before the first write.
   repo.assertLockInvariant();
+  // The listings below go out side by side (S3; those a command sent while the key was derived are not
+  // asked twice): the service keeps its repositories open, and each of its runs listed them in turn.
+  repo.rawStore.prefetchListings?.(BACKUP_LISTINGS);
   const configChecked = repo.checkConfig();
   configChecked.catch(() => undefined); // awaited below; a sync failing first is the run's error
   // The server's clock (S3: a request, then an offset kept for minutes) is asked beside them too: the

@@ -115,6 +115,7 @@ export class ThrottledStore implements BlobStore {
     defaultRetention?: string;
   }>;
   readonly close?: () => Promise<void>;
+  readonly prefetchListings?: (prefixes: readonly string[]) => void;
   /** the inner store's version access: reads paid in bandwidth like get, failures seen like the rest */
   readonly versions?: VersionedAccess;
 
@@ -125,13 +126,15 @@ export class ThrottledStore implements BlobStore {
     this.inner = inner;
     this.bucket = bucket;
     this.onError = opts.onError;
-    const { extendRetention, setLegalHold, lockSupport, close } = inner;
+    const { extendRetention, setLegalHold, lockSupport, close, prefetchListings } = inner;
     if (extendRetention)
       this.extendRetention = (name, retainUntil, mode) =>
         this.watch(extendRetention.call(inner, name, retainUntil, mode));
     if (setLegalHold) this.setLegalHold = (name, on) => this.watch(setLegalHold.call(inner, name, on));
     if (lockSupport) this.lockSupport = () => this.watch(lockSupport.call(inner));
     if (close) this.close = () => close.call(inner);
+    // listings carry no file bytes: nothing to take from the bucket (their pages come through listVersions)
+    if (prefetchListings) this.prefetchListings = (prefixes) => prefetchListings.call(inner, prefixes);
     const v = inner.versions;
     if (v) {
       const onError = this.onError;

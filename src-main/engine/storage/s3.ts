@@ -552,7 +552,8 @@ export class S3Store implements BlobStore {
    */
   prefetchListings(prefixes: readonly string[]): void {
     for (const prefix of prefixes) {
-      if (this.prefetched.has(prefix)) continue;
+      const pending = this.prefetched.get(prefix);
+      if (pending && this.now() - pending.at <= PREFETCH_FRESH_MS) continue; // asked already, not yet taken
       const page = this.listVersionsPage(prefix, undefined, undefined);
       // not an unhandled rejection while nobody waits for it: the listing that takes it gets its failure
       page.catch(() => undefined);

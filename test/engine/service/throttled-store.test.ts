@@ -73,6 +73,18 @@ describe('ThrottledStore', () => {
     expect(store.location).toBe(inner.location);
     expect(store.capabilities).toEqual(inner.capabilities);
     expect(typeof store.extendRetention).toBe('function');
+    expect(store.prefetchListings).toBeUndefined(); // the memory store lists locally: nothing to start early
+  });
+
+  it("hands listings to start early to a store that can (S3), at no cost to the bucket's bytes", () => {
+    const asked: (readonly string[])[] = [];
+    const inner = Object.assign(new MemoryStore(), {
+      prefetchListings: (prefixes: readonly string[]) => void asked.push(prefixes),
+    });
+    const bucket = new TokenBucket(1, { burstBytes: 1 });
+    const store = new ThrottledStore(inner, bucket);
+    store.prefetchListings?.(['index/', 'snapshots/']);
+    expect(asked).toEqual([['index/', 'snapshots/']]);
   });
 
   it('reports the inner store failures to onError (and still throws them)', async () => {

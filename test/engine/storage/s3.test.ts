@@ -230,6 +230,18 @@ describe('S3Store on Ceph RGW', () => {
     await store.put('index/01', randomBytes(3));
     now += 10_001;
     expect(await listNames('index/')).toEqual(['index/0', 'index/00', 'index/01', ...names.slice(1)]);
+
+    // a prefetch nobody took goes stale, and asking again replaces it
+    store.prefetchListings(['index/']);
+    await new Promise((res) => setTimeout(res, 300));
+    now += 10_001;
+    await store.put('index/02', randomBytes(3));
+    store.prefetchListings(['index/']);
+    await new Promise((res) => setTimeout(res, 300));
+    rec.clear();
+    const all = ['index/0', 'index/00', 'index/01', 'index/02', ...names.slice(1)];
+    expect(await listNames('index/')).toEqual(all);
+    expect(versionLists()).toHaveLength(3); // 10 names in pages of 3: the first page came from the new one
   });
 
   it("a prefetched listing's failure is the failure of the listing that takes it", async () => {
