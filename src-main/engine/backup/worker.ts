@@ -10,6 +10,7 @@ import { closeSync, fstatSync, type BigIntStats } from 'node:fs';
 import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { Chunker, gearTableFromSeed } from '../chunker/fastcdc.ts';
+import { ChunkWindow } from '../chunker/window.ts';
 import { BlobCompressor } from '../compress.ts';
 import { keyedHashHex } from '../crypto/blob-id.ts';
 import { sealParts } from '../crypto/seal.ts';
@@ -57,7 +58,7 @@ class Reader {
   private readonly idKey: Buffer;
   private readonly chunker: Chunker;
   dedup: DedupTable;
-  private readBuf: Buffer | undefined;
+  private window: ChunkWindow | undefined;
   private compressor: BlobCompressor | undefined;
   private pack: PackWriter | undefined;
   /** New content of the file being read, before and after compression (the ransomware entropy check). */
@@ -108,8 +109,7 @@ class Reader {
    */
   readFile(job: FileJob): FileResult {
     // room for the largest chunk plus 1 MiB, so reads stay large while a chunk waits for its cut
-    this.readBuf ??= Buffer.allocUnsafe(this.init.chunker.max + (1 << 20));
-    const buf = this.readBuf;
+    const w = (this.window ??= new ChunkWindow(this.chunker, this.init.chunker.max + (1 << 20)));
     const unread = (message: string): FileResult => ({
       seq: job.seq,
       bytesRead: 0,
@@ -127,34 +127,11 @@ class Reader {
         const before = opened.stat;
         const reader = new BoundedFileReader(fd, before.size);
         const content: string[] = [];
-        let filled = 0;
-        let start = 0;
-        let eof = false;
-        for (;;) {
-          if (!eof) {
-            if (start > 0) {
-              buf.copyWithin(0, start, filled);
-              filled -= start;
-              start = 0;
-            }
-            while (filled < buf.length) {
-              const n = reader.read(buf, filled, buf.length - filled);
-              if (n === 0) {
-                eof = true;
-                break;
-              }
-              filled += n;
-            }
-          }
-          for (;;) {
-            const avail = filled - start;
-            if (avail === 0) break;
-            const n = this.chunker.nextCut(buf, start, avail, eof);
-            if (n === 0) break;
-            content.push(this.storeChunk(buf.subarray(start, start + n)));
-            start += n;
-          }
-          if (eof && start === filled) break;
+        w.reset();
+        while (!w.done) {
+          for (let at = w.readAt(); at >= 0; at = w.readAt())
+            w.added(reader.read(w.buf, at, w.buf.length - at));
+          for (let chunk = w.next(); chunk; chunk = w.next()) content.push(this.storeChunk(chunk));
         }
         const total = reader.total;
         const after = fstatSync(fd, { bigint: true });

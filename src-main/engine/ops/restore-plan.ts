@@ -10,6 +10,7 @@ import { constants, readlinkSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { Chunker, gearTableFromSeed } from '../chunker/fastcdc.ts';
+import { ChunkWindow } from '../chunker/window.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { keyedHashHex } from '../crypto/blob-id.ts';
 import { BulwarkError, throwIfAborted } from '../errors.ts';
@@ -449,15 +450,14 @@ const O_NONBLOCK = constants.O_NONBLOCK ?? 0;
  * keyed BLAKE3 collision aside); nothing is read from the repository.
  */
 export class ContentReader {
-  private readonly chunker: Chunker;
   private readonly idKey: Buffer;
-  private readonly buf: Buffer;
+  private readonly window: ChunkWindow;
 
   constructor(repo: Repository) {
     const params = repo.config.chunker;
-    this.chunker = new Chunker(params, gearTableFromSeed(repo.key.chunkerSeed));
+    const chunker = new Chunker(params, gearTableFromSeed(repo.key.chunkerSeed));
     this.idKey = repo.key.idKey;
-    this.buf = Buffer.allocUnsafe(params.max + (1 << 20));
+    this.window = new ChunkWindow(chunker, params.max + (1 << 20));
   }
 
   async same(path: string, node: TreeNode, signal: AbortSignal | undefined): Promise<boolean> {
@@ -472,37 +472,15 @@ export class ContentReader {
     try {
       const st = await fh.stat();
       if (!st.isFile() || st.size !== (node.size ?? 0)) return false;
-      const buf = this.buf;
-      let filled = 0;
-      let start = 0;
-      let eof = false;
+      const w = this.window;
+      w.reset();
       let i = 0;
-      for (;;) {
+      while (!w.done) {
         throwIfAborted(signal);
-        if (!eof) {
-          if (start > 0) {
-            buf.copyWithin(0, start, filled);
-            filled -= start;
-            start = 0;
-          }
-          while (filled < buf.length) {
-            const { bytesRead } = await fh.read(buf, filled, buf.length - filled, null);
-            if (bytesRead === 0) {
-              eof = true;
-              break;
-            }
-            filled += bytesRead;
-          }
-        }
-        for (;;) {
-          const avail = filled - start;
-          if (avail === 0) break;
-          const n = this.chunker.nextCut(buf, start, avail, eof);
-          if (n === 0) break;
-          if (content[i++] !== keyedHashHex(this.idKey, buf.subarray(start, start + n))) return false;
-          start += n;
-        }
-        if (eof && start === filled) break;
+        for (let at = w.readAt(); at >= 0; at = w.readAt())
+          w.added((await fh.read(w.buf, at, w.buf.length - at, null)).bytesRead);
+        for (let chunk = w.next(); chunk; chunk = w.next())
+          if (content[i++] !== keyedHashHex(this.idKey, chunk)) return false;
       }
       return i === content.length;
     } finally {
