@@ -18,7 +18,8 @@ import {
 import type { FromWorker, ScannerInit, ToWorker } from '../../../src-main/engine/backup/protocol.ts';
 import { ScanAhead } from '../../../src-main/engine/backup/stages/scan-ahead.ts';
 import { scanRequest } from '../../../src-main/engine/backup/stages/scan-feed.ts';
-import { PIPELINE_WORKER_URL } from '../../../src-main/engine/backup/stages/worker-hub.ts';
+import { RunFailure } from '../../../src-main/engine/backup/stages/run-failure.ts';
+import { PIPELINE_WORKER_URL, WorkerHub } from '../../../src-main/engine/backup/stages/worker-hub.ts';
 import { isBulwarkError } from '../../../src-main/engine/errors.ts';
 import { makeFsRepo, tempDir, type TestRepo } from '../helpers/repo.ts';
 
@@ -69,6 +70,39 @@ describe('ScanAhead', () => {
     // from now on the run's own limit holds
     expect(Atomics.load(ahead.flow, FLOW_ENTRIES_LIMIT)).toBe(FLOW_LIMIT_ENTRIES);
     expect(ahead.handOver()).toBeUndefined(); // once
+  });
+
+  it('the run lets go of what was handed over as it handles it (the caller keeps the hand-over)', async () => {
+    const src = tree({ 'a/1': '', 'b/2': '' });
+    const ahead = ScanAhead.start([src], {});
+    cleanups.push(() => ahead.cancel());
+    await until(() => ahead.walked, 'the end of the walk');
+    const scan = ahead.handOver()!;
+    const handled: string[] = [];
+    let done = false;
+    const hub = new WorkerHub(
+      PIPELINE_WORKER_URL,
+      {
+        dir: (m) => {
+          handled.push(m.path);
+          return Promise.resolve();
+        },
+        scanDone: () => (done = true),
+        files: () => undefined,
+        pack: () => Promise.resolve(),
+        flushed: () => undefined,
+      },
+      new RunFailure(),
+      tempDir('ahead-tmp'),
+    );
+    cleanups.push(() => hub.close());
+    hub.adopt(scan);
+    // a scan that ran ahead during the unlock holds up to 32 000 entries: none may stay alive through
+    // the hand-over object for the rest of the run
+    expect(scan.early).toHaveLength(0);
+    await hub.settled();
+    expect(handled).toEqual(['', 'a', 'b'].map((d) => join(src, d)));
+    expect(done).toBe(true);
   });
 
   it('a backup that takes it over stores what a backup scanning by itself stores', async () => {

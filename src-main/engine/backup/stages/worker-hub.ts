@@ -58,7 +58,9 @@ export class WorkerHub {
    */
   adopt(scan: HandedOverScan): void {
     const w = scan.worker;
-    for (const m of scan.early) this.then(() => this.handle(w, m));
+    // taken out of the hand-over, which its caller's frame keeps for the whole run: each message is let go
+    // once handled (a scan that ran ahead while the key was derived holds up to 32 000 entries, ~10 MB)
+    for (const m of scan.early.splice(0)) this.then(() => this.handle(w, m));
     this.listen(w);
     if (scan.problem) this.failure.fail(scan.problem);
   }
