@@ -47,6 +47,20 @@ const post = (m: FromWorker): void => port.postMessage(m);
 
 const FLAG = [Buffer.from([0]), Buffer.from([1])] as const;
 
+/**
+ * Storing a chunk failed (its pack file: a full temp disk, an I/O error), not reading the file: the run
+ * stops (a 'fatal' message). Reported as the file's own error, the run would go on with the chunk's id
+ * claimed in the shared dedup table and not in any pack: every later file holding the same content would
+ * name a blob the repository never got, and the pack file's offsets could be off after a short write.
+ */
+class StoreFailure extends Error {
+  readonly code: string | undefined;
+  constructor(cause: unknown) {
+    super((cause as Error).message, { cause });
+    this.code = (cause as NodeJS.ErrnoException).code;
+  }
+}
+
 function sameVersion(a: BigIntStats, b: BigIntStats): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ino === b.ino;
 }
@@ -79,13 +93,22 @@ class Reader {
     const hex = keyedHashHex(this.idKey, chunk);
     const id = Buffer.from(hex, 'hex');
     if (this.dedup.claim(id)) {
-      this.compressor ??= new BlobCompressor(this.init.chunker.max);
-      const [flag, body] = this.compressor.compress(chunk);
-      this.freshRaw += chunk.length;
-      this.freshStored += body.length;
-      this.pack ??= new PackWriter(this.init.tmpDir, { md5: this.init.packMd5 });
-      this.pack.addPieces(hex, 'data', sealParts(this.encKey, [FLAG[flag as 0 | 1], body], id), chunk.length);
-      if (this.pack.size >= this.init.packTarget) this.finishPack();
+      try {
+        this.compressor ??= new BlobCompressor(this.init.chunker.max);
+        const [flag, body] = this.compressor.compress(chunk);
+        this.freshRaw += chunk.length;
+        this.freshStored += body.length;
+        this.pack ??= new PackWriter(this.init.tmpDir, { md5: this.init.packMd5 });
+        this.pack.addPieces(
+          hex,
+          'data',
+          sealParts(this.encKey, [FLAG[flag as 0 | 1], body], id),
+          chunk.length,
+        );
+        if (this.pack.size >= this.init.packTarget) this.finishPack();
+      } catch (e) {
+        throw new StoreFailure(e);
+      }
       this.garbage(chunk.length);
     }
     return hex;
@@ -148,6 +171,7 @@ class Reader {
           freshStored: this.freshStored,
         };
       } catch (e) {
+        if (e instanceof StoreFailure) throw e; // the run's failure, not this file's
         return unread((e as Error).message);
       } finally {
         closeSync(fd);

@@ -1,10 +1,12 @@
 /** Stores folder listings (tree blobs): encoded, deduplicated, sealed into tree packs of their own. */
+import { dirname } from 'node:path';
 import { BlobCompressor } from '../../compress.ts';
 import { seal } from '../../crypto/seal.ts';
 import type { Tree } from '../../repo/format.ts';
 import { PackWriter, type FinishedPack } from '../../repo/pack.ts';
 import type { RunDedup } from './run-dedup.ts';
 import { encodeTree } from './tree-nodes.ts';
+import { NO_SPACE_CODES, packSpaceError } from './worker-hub.ts';
 
 /** Where tree blobs go: ids and sealing (the repository's keys), the catalog's tree cache. */
 export interface TreeTarget {
@@ -65,12 +67,26 @@ export class TreeSaver {
     if (this.dedup.claimTree(id, idBuf, this.target.unusable.has(id))) {
       const [flag, body] = (this.compressor ??= new BlobCompressor(64 << 10)).compress(plain);
       const sealed = seal(this.target.encKey, [Buffer.from([flag]), body], idBuf);
-      const pack = (this.pack ??= new PackWriter(this.packs.tmpDir, { md5: this.packs.md5 }));
-      pack.add(id, 'tree', sealed, plain.length);
+      const pack = (this.pack ??= this.packWrite(
+        () => new PackWriter(this.packs.tmpDir, { md5: this.packs.md5 }),
+      ));
+      this.packWrite(() => pack.add(id, 'tree', sealed, plain.length));
       // the upload pool takes failures to the run's failure; its promise only says the upload started
       if (pack.size >= this.packs.target) void this.upload(this.closePack(pack));
     }
     return id;
+  }
+
+  /** Runs a write to the tree pack: a full disk is said in plain words, with where (worker-hub.ts). */
+  private packWrite<T>(write: () => T): T {
+    try {
+      return write();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== undefined && NO_SPACE_CODES.has(code))
+        throw packSpaceError(dirname(this.packs.tmpDir), code);
+      throw e;
+    }
   }
 
   /** Hands the listings kept back to the catalog. */
@@ -82,7 +98,7 @@ export class TreeSaver {
   }
 
   private closePack(pack: PackWriter): FinishedPack {
-    const p = pack.finish(this.target.encKey);
+    const p = this.packWrite(() => pack.finish(this.target.encKey));
     this.pack = undefined;
     return p;
   }

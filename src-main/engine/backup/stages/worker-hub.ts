@@ -13,6 +13,19 @@ import type { HandedOverScan } from './scan-ahead.ts';
 
 export type DirMessage = Extract<FromWorker, { type: 'dir' }>;
 
+/** The system's codes for a full disk (or a user's quota reached). */
+export const NO_SPACE_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
+
+/** What a run that ran out of room for its pack files (built in `tmpBase` before upload) stops with. */
+export function packSpaceError(tmpBase: string, code: string): BulwarkError {
+  const why = code === 'EDQUOT' ? 'your disk quota is used up' : 'the disk is full';
+  return new BulwarkError(
+    'NO_SPACE',
+    `the backup stopped: ${why} where it builds its packs before storing them (${tmpBase}); nothing was lost and no snapshot was made`,
+    { hint: 'Free some space on that disk, then back up again.' },
+  );
+}
+
 /** The pipeline worker's module (worker.ts, or worker.js once built), beside this folder. */
 export const PIPELINE_WORKER_URL = new URL(
   `../worker${extname(fileURLToPath(import.meta.url))}`,
@@ -91,14 +104,8 @@ export class WorkerHub {
       case 'pack':
         return this.handlers.pack(m.pack);
       case 'fatal':
-        throw m.code === 'ENOSPC'
-          ? new BulwarkError(
-              'NO_SPACE',
-              `no space left for temporary pack files in ${this.tmpBase}: ${m.message}`,
-              {
-                hint: 'Free disk space or set a temp folder on a larger disk.',
-              },
-            )
+        throw m.code !== undefined && NO_SPACE_CODES.has(m.code)
+          ? packSpaceError(this.tmpBase, m.code)
           : new BulwarkError('INTERNAL', `backup worker failed: ${m.message}`);
     }
   }
