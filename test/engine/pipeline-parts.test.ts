@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import {
   constants as zlibConstants,
   createZstdCompress,
@@ -131,6 +131,47 @@ describe('PackWriter', () => {
         expect(e.rawLength).toBe(blobs[i]!.length);
       });
     }
+  });
+
+  it('writes small blobs a few at a time, each at the offset its trailer records', () => {
+    const dir = tempDir('pack');
+    dirs.push(dir);
+    const key = randomBytes(32);
+    const w = new PackWriter(dir);
+    // 500 small blobs (batches by piece count), then large ones (by bytes), then small again
+    const blobs = [
+      ...Array.from({ length: 500 }, (_, i) => randomBytes(i % 97)),
+      ...Array.from({ length: 5 }, () => randomBytes(200_000)),
+      ...Array.from({ length: 40 }, () => randomBytes(1000)),
+    ];
+    const ids = blobs.map(() => randomBytes(32));
+    blobs.forEach((b, i) => {
+      w.addPieces(ids[i]!.toString('hex'), 'data', sealParts(key, [b], ids[i]), b.length);
+      if (i === 10) {
+        // a few blobs in, nothing written yet: they wait for the next few blobs' write
+        expect(statSync(w.path).size).toBe(0);
+        expect(w.size).toBeGreaterThan(0);
+      }
+    });
+    const p = w.finish(key);
+    const file = readFileSync(p.path);
+    expect(file.length).toBe(p.size);
+    expect(p.md5).toBe(createHash('md5').update(file).digest('base64'));
+    const tlen = file.readUInt32LE(file.length - 4);
+    const entries = parseTrailer(key, file.subarray(file.length - 4 - tlen, file.length - 4), p.id);
+    expect(entries).toHaveLength(blobs.length);
+    entries.forEach((e, i) => {
+      expect(e.id).toBe(ids[i]!.toString('hex'));
+      expect(open(key, file.subarray(e.offset, e.offset + e.length), ids[i], 'blob').equals(blobs[i]!)).toBe(
+        true,
+      );
+    });
+
+    // an aborted pack leaves no file, whatever it held
+    const a = new PackWriter(dir);
+    a.add(ids[0]!.toString('hex'), 'data', seal(key, [blobs[0]!], ids[0]), blobs[0]!.length);
+    a.abort();
+    expect(existsSync(a.path)).toBe(false);
   });
 });
 

@@ -7,6 +7,12 @@ import type { BlobStore, ByteRange } from '../storage/types.ts';
 import { objectNames, type BlobKind, type PackedBlob } from './format.ts';
 
 const TRAILER_AAD = Buffer.from('bulwark-pack-trailer-v1');
+/**
+ * Blobs are written a few at a time: one writev per blob was a system call per small file (80 000 small
+ * files: ~0.5 s of each reader's time in writev). Pieces wait until this many bytes or pieces are held.
+ */
+const WRITE_BATCH_BYTES = 256 << 10;
+const WRITE_BATCH_PIECES = 64;
 const ENTRY_BYTES = 32 + 1 + 4 + 4 + 4;
 
 export interface FinishedPack {
@@ -38,6 +44,9 @@ export class PackWriter {
   private md5: Hash | undefined;
   private offset = 0;
   private readonly blobs: PackedBlob[] = [];
+  /** pieces added and not written yet (WRITE_BATCH_BYTES), and their bytes */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
 
   constructor(tmpDir: string, opts: PackWriterOptions = {}) {
     this.path = join(tmpDir, `pack-${this.id}`);
@@ -53,23 +62,39 @@ export class PackWriter {
     return this.blobs.length;
   }
 
+  /** Adds one sealed blob (kept, not copied, until written: see addPieces). */
   add(id: string, kind: BlobKind, sealed: Uint8Array, rawLength: number): void {
     this.addPieces(id, kind, [sealed], rawLength);
   }
 
-  /** Adds one sealed blob given as pieces (see sealParts), written with one writev. */
+  /**
+   * Adds one sealed blob given as pieces (see sealParts), kept as they are (not copied) until they are
+   * written with the next few blobs' in one writev: the caller must not change them afterwards.
+   */
   addPieces(id: string, kind: BlobKind, pieces: readonly Uint8Array[], rawLength: number): void {
     const start = this.offset;
-    this.write(pieces);
+    this.hold(pieces);
     this.blobs.push({ id, kind, offset: start, length: this.offset - start, rawLength });
+    if (this.heldBytes >= WRITE_BATCH_BYTES || this.held.length >= WRITE_BATCH_PIECES) this.flush();
   }
 
-  private write(pieces: readonly Uint8Array[]): void {
-    let total = 0;
+  /** Takes pieces at the end of the pack (written by the next flush). */
+  private hold(pieces: readonly Uint8Array[]): void {
     for (const p of pieces) {
-      total += p.length;
+      this.held.push(p);
+      this.heldBytes += p.length;
+      this.offset += p.length;
       this.md5?.update(p);
     }
+  }
+
+  /** Writes the pieces held. */
+  private flush(): void {
+    if (this.held.length === 0) return;
+    const pieces = this.held;
+    const total = this.heldBytes;
+    this.held = [];
+    this.heldBytes = 0;
     let done = pieces.length === 1 ? writeSync(this.fd, pieces[0]!) : writevSync(this.fd, pieces);
     // a short write (rare: signals, full disks report ENOSPC instead) finishes piece by piece
     for (let i = 0, at = 0; done < total && i < pieces.length; at += pieces[i]!.length, i++) {
@@ -81,7 +106,6 @@ export class PackWriter {
         done += n;
       }
     }
-    this.offset += total;
   }
 
   finish(encKey: Buffer): FinishedPack {
@@ -98,7 +122,8 @@ export class PackWriter {
     const sealedTrailer = seal(encKey, [trailer], TRAILER_AAD);
     const len = Buffer.allocUnsafe(4);
     len.writeUInt32LE(sealedTrailer.length, 0);
-    this.write([sealedTrailer, len]);
+    this.hold([sealedTrailer, len]);
+    this.flush();
     closeSync(this.fd);
     this.fd = -1;
     return {
@@ -111,6 +136,8 @@ export class PackWriter {
   }
 
   abort(): void {
+    this.held = [];
+    this.heldBytes = 0;
     if (this.fd >= 0) closeSync(this.fd);
     this.fd = -1;
     try {
