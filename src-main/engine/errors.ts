@@ -38,6 +38,9 @@ export function isBulwarkError(e: unknown, code?: ErrorCode): e is BulwarkError 
   return e instanceof BulwarkError && (code === undefined || e.code === code);
 }
 
+/** System error codes that mean the disk (or the user's quota) is full. */
+export const NO_SPACE_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
+
 /** Maps a Node system error (ENOENT, EACCES, ENOSPC, ...) to a BulwarkError with a useful hint. */
 export function fromSystemError(e: unknown, what: string): BulwarkError {
   if (e instanceof BulwarkError) return e;

@@ -2,7 +2,7 @@
 import type { Placement } from './restore-place.ts';
 
 /** System error codes that mean the disk (or the user's quota) is full: summed up in RestoreResult.noSpace. */
-export const NO_SPACE_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
+export { NO_SPACE_CODES } from '../errors.ts';
 
 /** What an entry that did not fit is reported with (one wording for files, folders and links). */
 export const noSpaceMessage = (code: string): string =>

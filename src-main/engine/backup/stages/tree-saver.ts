@@ -1,12 +1,13 @@
 /** Stores folder listings (tree blobs): encoded, deduplicated, sealed into tree packs of their own. */
 import { dirname } from 'node:path';
 import { BlobCompressor } from '../../compress.ts';
+import { NO_SPACE_CODES } from '../../errors.ts';
 import { seal } from '../../crypto/seal.ts';
 import type { Tree } from '../../repo/format.ts';
 import { PackWriter, type FinishedPack } from '../../repo/pack.ts';
 import type { RunDedup } from './run-dedup.ts';
 import { encodeTree } from './tree-nodes.ts';
-import { NO_SPACE_CODES, packSpaceError } from './worker-hub.ts';
+import { packSpaceError } from './worker-hub.ts';
 
 /** Where tree blobs go: ids and sealing (the repository's keys), the catalog's tree cache. */
 export interface TreeTarget {

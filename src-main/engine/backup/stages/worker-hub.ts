@@ -5,16 +5,13 @@
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { BulwarkError } from '../../errors.ts';
+import { BulwarkError, NO_SPACE_CODES } from '../../errors.ts';
 import type { FinishedPack } from '../../repo/pack.ts';
 import type { FileResult, FromWorker, WorkerInit } from '../protocol.ts';
 import type { RunFailure } from './run-failure.ts';
 import type { HandedOverScan } from './scan-ahead.ts';
 
 export type DirMessage = Extract<FromWorker, { type: 'dir' }>;
-
-/** The system's codes for a full disk (or a user's quota reached). */
-export const NO_SPACE_CODES: ReadonlySet<string> = new Set(['ENOSPC', 'EDQUOT']);
 
 /** What a run that ran out of room for its pack files (built in `tmpBase` before upload) stops with. */
 export function packSpaceError(tmpBase: string, code: string): BulwarkError {
