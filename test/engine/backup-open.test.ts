@@ -4,6 +4,7 @@ import {
   closeSync,
   constants,
   existsSync,
+  fstatSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -157,6 +158,29 @@ describe('BoundedFileReader: a file read never runs on forever', () => {
       expect(r.read(buf, 15, 85)).toBe(0);
       expect(r.read(buf, 15, 85)).toBe(0);
       expect(r.total).toBe(15);
+      // its last look was before the second growth was read: not the file's state at the end
+      expect(r.statAtEnd).toBeUndefined();
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('keeps the look it took at the end when nothing was read after it (no second fstat needed)', () => {
+    const dir = tempDir('bounded-read');
+    dirs.push(dir);
+    const file = join(dir, 'steady.txt');
+    writeFileSync(file, Buffer.alloc(10, 1));
+    const fd = openSync(file, 'r');
+    try {
+      const r = new BoundedFileReader(fd, 10n);
+      const buf = Buffer.alloc(100);
+      expect(r.read(buf, 0, 100)).toBe(10);
+      expect(r.statAtEnd).toBeUndefined(); // not at the end yet as far as it knows
+      expect(r.read(buf, 10, 90)).toBe(0);
+      const end = r.statAtEnd;
+      expect(end).toBeDefined();
+      const now = fstatSync(fd, { bigint: true });
+      expect([end!.size, end!.mtimeNs, end!.ino]).toEqual([now.size, now.mtimeNs, now.ino]);
     } finally {
       closeSync(fd);
     }

@@ -84,6 +84,11 @@ export class BoundedFileReader {
   private ended = false;
   /** bytes read so far */
   total = 0;
+  /**
+   * The file's fstat taken when the reads reached the size at open, if nothing was read after it: the
+   * caller's look after reading needs no second fstat then (one per file of a tree of small files).
+   */
+  statAtEnd: BigIntStats | undefined;
 
   constructor(fd: number, sizeAtOpen: bigint) {
     this.fd = fd;
@@ -95,7 +100,8 @@ export class BoundedFileReader {
     if (this.total >= this.limit) {
       if (!this.rechecked) {
         this.rechecked = true;
-        this.limit = Math.max(this.limit, Number(fstatSync(this.fd, { bigint: true }).size));
+        this.statAtEnd = fstatSync(this.fd, { bigint: true });
+        this.limit = Math.max(this.limit, Number(this.statAtEnd.size));
       }
       if (this.total >= this.limit) {
         this.ended = true;
@@ -104,6 +110,7 @@ export class BoundedFileReader {
     }
     const n = readSync(this.fd, buf, offset, Math.min(length, this.limit - this.total), null);
     if (n === 0) this.ended = true;
+    else this.statAtEnd = undefined; // the file grew since: that look is not the last one
     this.total += n;
     return n;
   }

@@ -157,7 +157,7 @@ class Reader {
           for (let chunk = w.next(); chunk; chunk = w.next()) content.push(this.storeChunk(chunk));
         }
         const total = reader.total;
-        const after = fstatSync(fd, { bigint: true });
+        const after = reader.statAtEnd ?? fstatSync(fd, { bigint: true });
         const changed = !sameVersion(before, after) || BigInt(total) !== after.size;
         if (changed && attempt === 0) continue;
         return {
