@@ -191,6 +191,34 @@ describe.runIf(posix)('restore never writes through a path it checked once', () 
     expect(readFileSync(join(out, 'data', 'd', 'e', 'f.txt'), 'utf8')).toBe('deep');
   });
 
+  it('restores every file mode exactly, those the umask would change and those it would not', async () => {
+    const src = join(temp('modes-src'), 'modes');
+    mkdirSync(src);
+    // 0644, 0600, 0755, 0444, 0400 and 0700 survive the usual umask (022) as they are: created with their
+    // mode; 0666, 0777, 0664 and 0646 do not: set through the descriptor after
+    const modes = [0o644, 0o600, 0o755, 0o444, 0o400, 0o700, 0o666, 0o777, 0o664, 0o646];
+    for (const m of modes) {
+      const f = join(src, `m${m.toString(8)}`);
+      writeFileSync(f, `mode ${m.toString(8)}`);
+      chmodSync(f, m);
+      utimesSync(f, OLD, OLD);
+    }
+    const snap = (await backup(t.repo, { paths: [src] })).id;
+    const out = join(temp('modes'), 'out');
+    const r = await restoreSnapshot(t.repo, { snapshot: snap, target: out });
+    expect(r.errors).toEqual([]);
+    for (const m of modes) {
+      const f = join(out, 'modes', `m${m.toString(8)}`);
+      const st = lstatSync(f);
+      expect({ m: m.toString(8), got: (st.mode & 0o7777).toString(8), mtime: st.mtime.getTime() }).toEqual({
+        m: m.toString(8),
+        got: m.toString(8),
+        mtime: OLD.getTime(),
+      });
+      if (m & 0o400) expect(readFileSync(f, 'utf8')).toBe(`mode ${m.toString(8)}`);
+    }
+  });
+
   it('symlinks planted in the target where a folder or a file goes are never followed', async () => {
     const snap = await makeSnapshot();
     const base = temp('planted');
