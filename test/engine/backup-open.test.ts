@@ -141,14 +141,22 @@ describe('BoundedFileReader: a file read never runs on forever', () => {
   afterEach(() => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
-
-  it('reads what fstat said at open plus what arrived until then, and stops there', () => {
+  /** Runs `body` on a file of ten bytes opened for reading (closed after). */
+  const withTenBytes = (name: string, body: (fd: number, file: string) => void): void => {
     const dir = tempDir('bounded-read');
     dirs.push(dir);
-    const file = join(dir, 'growing.log');
+    const file = join(dir, name);
     writeFileSync(file, Buffer.alloc(10, 1));
     const fd = openSync(file, 'r');
     try {
+      body(fd, file);
+    } finally {
+      closeSync(fd);
+    }
+  };
+
+  it('reads what fstat said at open plus what arrived until then, and stops there', () => {
+    withTenBytes('growing.log', (fd, file) => {
       const r = new BoundedFileReader(fd, 10n);
       const buf = Buffer.alloc(100);
       expect(r.read(buf, 0, 100)).toBe(10);
@@ -160,18 +168,11 @@ describe('BoundedFileReader: a file read never runs on forever', () => {
       expect(r.total).toBe(15);
       // its last look was before the second growth was read: not the file's state at the end
       expect(r.statAtEnd).toBeUndefined();
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('keeps the look it took at the end when nothing was read after it (no second fstat needed)', () => {
-    const dir = tempDir('bounded-read');
-    dirs.push(dir);
-    const file = join(dir, 'steady.txt');
-    writeFileSync(file, Buffer.alloc(10, 1));
-    const fd = openSync(file, 'r');
-    try {
+    withTenBytes('steady.txt', (fd) => {
       const r = new BoundedFileReader(fd, 10n);
       const buf = Buffer.alloc(100);
       expect(r.read(buf, 0, 100)).toBe(10);
@@ -181,26 +182,17 @@ describe('BoundedFileReader: a file read never runs on forever', () => {
       expect(end).toBeDefined();
       const now = fstatSync(fd, { bigint: true });
       expect([end!.size, end!.mtimeNs, end!.ino]).toEqual([now.size, now.mtimeNs, now.ino]);
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('stops at the end of a file that shrank', () => {
-    const dir = tempDir('bounded-read');
-    dirs.push(dir);
-    const file = join(dir, 'shrinking');
-    writeFileSync(file, Buffer.alloc(10, 1));
-    const fd = openSync(file, 'r');
-    try {
+    withTenBytes('shrinking', (fd) => {
       const r = new BoundedFileReader(fd, 1000n);
       const buf = Buffer.alloc(100);
       expect(r.read(buf, 0, 100)).toBe(10);
       expect(r.read(buf, 10, 90)).toBe(0);
       expect(r.total).toBe(10);
-    } finally {
-      closeSync(fd);
-    }
+    });
   });
 
   it('an endless source (/dev/zero, size 0) ends at once', () => {
