@@ -131,8 +131,7 @@ class Reader {
    * open plus what arrived meanwhile, so a growing file or anything swapped in cannot keep the reader forever.
    */
   readFile(job: FileJob): FileResult {
-    // room for the largest chunk plus 1 MiB, so reads stay large while a chunk waits for its cut
-    const w = (this.window ??= new ChunkWindow(this.chunker, this.init.chunker.max + (1 << 20)));
+    const w = (this.window ??= new ChunkWindow(this.chunker));
     const unread = (message: string): FileResult => ({
       seq: job.seq,
       bytesRead: 0,

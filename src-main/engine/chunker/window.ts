@@ -15,7 +15,8 @@ export class ChunkWindow {
   private start = 0;
   private eof = false;
 
-  constructor(chunker: Chunker, bytes: number) {
+  /** `bytes`: by default room for the largest chunk plus 1 MiB, so reads stay large while a chunk waits */
+  constructor(chunker: Chunker, bytes = chunker.params.max + (1 << 20)) {
     if (bytes <= chunker.params.max)
       throw new BulwarkError('INVALID_ARGUMENT', 'a chunk window must hold more than the largest chunk');
     this.chunker = chunker;

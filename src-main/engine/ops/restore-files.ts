@@ -234,11 +234,13 @@ export async function writeFiles(
       next = 0;
     }
   };
-  /** A pack's files whose blobs in it are all local now (a downloaded pack: all of them). */
+  /** One more of the file's packs holds its blobs locally: with the last one it is ready. */
+  const packLocal = (seq: number): void => {
+    if (waiting[seq]! > 0 && --waiting[seq]! === 0) ready.push(seq);
+  };
+  /** A pack's files whose blobs in it are all local now (a folder's pack: all of them). */
   const packReady = (p: PackNeed): void => {
-    for (const seq of p.files) {
-      if (waiting[seq]! > 0 && --waiting[seq]! === 0) ready.push(seq);
-    }
+    for (const seq of p.files) packLocal(seq);
     pump();
   };
   /**
@@ -248,10 +250,7 @@ export async function writeFiles(
    */
   const releaseUpTo = (p: PackNeed, byEnd: Int32Array, from: number, arrived: number): number => {
     let k = from;
-    for (; k < byEnd.length && p.ends[byEnd[k]!]! <= arrived; k++) {
-      const seq = p.files[byEnd[k]!]!;
-      if (waiting[seq]! > 0 && --waiting[seq]! === 0) ready.push(seq);
-    }
+    for (; k < byEnd.length && p.ends[byEnd[k]!]! <= arrived; k++) packLocal(p.files[byEnd[k]!]!);
     if (k > from) pump();
     return k;
   };

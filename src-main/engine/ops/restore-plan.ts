@@ -454,10 +454,9 @@ export class ContentReader {
   private readonly window: ChunkWindow;
 
   constructor(repo: Repository) {
-    const params = repo.config.chunker;
-    const chunker = new Chunker(params, gearTableFromSeed(repo.key.chunkerSeed));
+    const chunker = new Chunker(repo.config.chunker, gearTableFromSeed(repo.key.chunkerSeed));
     this.idKey = repo.key.idKey;
-    this.window = new ChunkWindow(chunker, params.max + (1 << 20));
+    this.window = new ChunkWindow(chunker);
   }
 
   async same(path: string, node: TreeNode, signal: AbortSignal | undefined): Promise<boolean> {

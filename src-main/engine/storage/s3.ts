@@ -1219,7 +1219,6 @@ function putResult(versionId: string | undefined): PutResult {
   return versionId === undefined || versionId === 'null' ? {} : { versionId };
 }
 
-/** S3's order for versions: by name, then newest first (the current version first). */
 /** `promise`, or CANCELED as soon as `signal` aborts (the promise itself goes on; its outcome is dropped). */
 function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
@@ -1237,6 +1236,7 @@ interface VersionsPage {
   next?: { keyMarker: string; versionMarker: string | undefined };
 }
 
+/** S3's order for versions: by name, then newest first (the current version first). */
 function newestFirstByName(a: ObjectVersion, b: ObjectVersion): number {
   if (a.name !== b.name) return a.name < b.name ? -1 : 1;
   if (a.isLatest !== b.isLatest) return a.isLatest ? -1 : 1;
