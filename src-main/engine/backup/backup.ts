@@ -337,6 +337,7 @@ class BackupRun {
     this.tree = new TreeBuilder(
       (t) => this.trees.save(t),
       () => this.tally.dirStored(),
+      (d) => this.feed.filesRead(d),
     );
     this.hub = new WorkerHub(
       PIPELINE_WORKER_URL,

@@ -1,6 +1,9 @@
 /** Shared backpressure counters between the coordinator and the scanner (Int32 slots of a SharedArrayBuffer). */
 export const FLOW_QUEUED_FILES = 0;
-/** entries of folders the scanner reported that the coordinator has not processed yet */
+/**
+ * entries of folders the scanner reported that the coordinator has not processed yet, or whose files are
+ * still being read (such a folder holds its listing and its parent snapshot's: ScanFeed.folder)
+ */
 export const FLOW_QUEUED_ENTRIES = 1;
 /** how many entries may wait (FLOW_QUEUED_ENTRIES) before the scanner pauses; 0 means FLOW_LIMIT_ENTRIES */
 export const FLOW_ENTRIES_LIMIT = 2;
@@ -12,9 +15,10 @@ export const FLOW_SLOTS = 3;
  */
 export const FLOW_LIMIT_FILES = 4_000;
 /**
- * ...and while more folder entries than this wait for the coordinator: a walk is faster than the
- * coordinator when it must first load the dedup table or parent trees, and every waiting folder message
- * is a few hundred bytes per entry on the main thread's heap (a million-file re-scan held ~1 GB of them).
+ * ...and while more folder entries than this wait for the coordinator or for their folder's files to be
+ * read: a walk is faster than the coordinator when it must first load the dedup table or parent trees, and
+ * every waiting entry is a few hundred bytes on the main thread's heap (a million-file re-scan held ~1 GB
+ * of folder messages; one with a change in each folder of 1 000, ~300 MB of folders waiting for a read).
  */
 export const FLOW_LIMIT_ENTRIES = 8_000;
 /**

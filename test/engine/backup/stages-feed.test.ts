@@ -109,9 +109,10 @@ describe('ScanFeed', () => {
   const setup = (prevContent: Map<string, TreeNode> | undefined) => {
     const flow = newFlow();
     const tally = new RunTally();
-    const tree = new TreeBuilder(
+    const tree: TreeBuilder = new TreeBuilder(
       () => 'tree',
       () => tally.dirStored(),
+      (d) => feed.filesRead(d),
     );
     const parents: ParentListings = {
       reusable: (prev, e): prev is TreeNode & { content: string[] } =>
@@ -175,7 +176,8 @@ describe('ScanFeed', () => {
       entries: [entry('same.txt', 'file'), entry('new.txt', 'file'), entry('sub', 'dir')],
       skipped: [{ path: '/src/top/gone', message: 'vanished' }],
     });
-    expect(Atomics.load(flow, FLOW_QUEUED_ENTRIES)).toBe(1);
+    // the folder waits for new.txt: the scanner's flow still counts its entries and itself
+    expect(Atomics.load(flow, FLOW_QUEUED_ENTRIES)).toBe(5);
     expect(reads.map((r) => [r.path, r.isNew])).toEqual([['/src/top/new.txt', true]]);
     expect(folders).toEqual(['/src/top']);
     expect(tally.stats).toMatchObject({ files: 2, filesUnchanged: 1, errorCount: 1 });
@@ -192,6 +194,11 @@ describe('ScanFeed', () => {
     );
     expect(d.nodes.map((n) => n.name)).toEqual(['same.txt', 'sub']);
     expect(tally.stats).toMatchObject({ files: 1, errorCount: 2 });
+    tree.fileDone(d); // its last file is done (the subfolder still waits): the flow lets them go
+    expect(Atomics.load(flow, FLOW_QUEUED_ENTRIES)).toBe(1);
+    expect(d.pending).toBe(1);
+    feed.filesRead(d); // said twice: counted off once
+    expect(Atomics.load(flow, FLOW_QUEUED_ENTRIES)).toBe(1);
   });
 
   it('a folder the scanner names before its parent fails, and still frees the flow', async () => {

@@ -26,12 +26,14 @@ describe('TreeBuilder', () => {
   it('stores a folder once its files are read and its subfolders stored, the root last and sorted', async () => {
     const saved: Tree[] = [];
     let dirsStored = 0;
+    const filesRead: string[] = [];
     const tree = new TreeBuilder(
       (t) => {
         saved.push(structuredClone(t));
         return `tree${saved.length}`;
       },
       () => dirsStored++,
+      (d) => filesRead.push(d.path),
     );
     const top = node('top', 'dir');
     tree.root.nodes.push(top);
@@ -46,8 +48,11 @@ describe('TreeBuilder', () => {
     d.nodes.push(file, sub);
     tree.expectDir(d, sub);
     tree.expectFile(d);
+    tree.expectFile(d);
     tree.listed(d);
     expect(saved).toHaveLength(0);
+    tree.fileDone(d);
+    expect(filesRead).toEqual([]); // one of its two files is still being read
 
     const s = tree.open(2, '/src/top/sub', tree.locate(1, 2, 'sub', '/src/top/sub').parent, sub, undefined);
     s.nodes.push(node('z', 'file'), node('a', 'file'));
@@ -57,6 +62,7 @@ describe('TreeBuilder', () => {
 
     tree.scanFinished();
     tree.fileDone(d); // the last read ends: top, then the root
+    expect(filesRead).toEqual(['/src/top']);
     expect(top.subtree).toBe('tree2');
     expect(saved[1]?.nodes.map((n) => n.name)).toEqual(['b.txt', 'sub']);
     expect(await tree.rootTree).toBe('tree3');

@@ -16,6 +16,10 @@ export interface DirState {
   childDirs: Map<string, TreeNode>;
   /** files still being read and subfolders not yet stored */
   pending: number;
+  /** of `pending`, the files still being read */
+  filesPending: number;
+  /** entries the scanner's flow still counts for this folder until its files are read (ScanFeed) */
+  heldEntries: number;
   /** the parent snapshot's listing of this folder, by name */
   prev: Map<string, TreeNode> | undefined;
   /** that listing's id, when it may stand for this folder if nothing in it changed */
@@ -35,6 +39,8 @@ const newDir = (
   nodes: [],
   childDirs: new Map(),
   pending: 0,
+  filesPending: 0,
+  heldEntries: 0,
   prev: undefined,
   prevId: undefined,
 });
@@ -51,10 +57,17 @@ export class TreeBuilder {
   readonly rootTree: Promise<string> = new Promise((res) => (this.resolveRoot = res));
   private readonly save: (tree: Tree) => string;
   private readonly onDirStored: () => void;
+  private readonly onFilesRead: (d: DirState) => void;
 
-  constructor(save: (tree: Tree) => string, onDirStored: () => void) {
+  /** `onFilesRead`: the last file of a folder that had files to read was read (its subfolders may still wait) */
+  constructor(
+    save: (tree: Tree) => string,
+    onDirStored: () => void,
+    onFilesRead: (d: DirState) => void = () => undefined,
+  ) {
     this.save = save;
     this.onDirStored = onDirStored;
+    this.onFilesRead = onFilesRead;
   }
 
   /** A backed-up folder: a node of the root tree, scanned as `dirId`. */
@@ -72,6 +85,7 @@ export class TreeBuilder {
   /** A file of `d` sent to the readers: `d` waits for it. */
   expectFile(d: DirState): void {
     d.pending++;
+    d.filesPending++;
   }
 
   /** The parent the scanner named for a folder, and the folder's node in it. */
@@ -107,6 +121,7 @@ export class TreeBuilder {
   /** A file of `d` was read (or dropped as unreadable). */
   fileDone(d: DirState): void {
     d.pending--;
+    if (--d.filesPending === 0) this.onFilesRead(d);
     if (d.pending === 0) this.finishIfComplete(d);
   }
 
