@@ -75,6 +75,12 @@ type BlobsInStatement = Database.Statement<unknown[], [number, string, number, n
 
 /** the catalog's SQLite page cache per connection (KiB) */
 const CATALOG_CACHE_KIB = 4096;
+/**
+ * Pages the write-ahead log may hold before a commit copies them into the database (SQLite's default is
+ * 1 000). A pack's blob rows land on as many random pages as it has blobs, so with 1 000 every pack's
+ * commit checkpointed, with two fsyncs; see `Catalog.open`.
+ */
+export const CATALOG_WAL_PAGES = 16_384;
 
 /**
  * The local catalog (better-sqlite3, WAL). A cache of what the repository holds, so a backup knows which
@@ -139,6 +145,14 @@ export class Catalog {
       if (!opts.readonly) {
         db.pragma('journal_mode = WAL');
         db.pragma('synchronous = NORMAL');
+        // Checkpoint every ~64 MiB of log, not every 4 MiB: each checkpoint fsyncs the log and the
+        // database, and a backup's pack of ~8 000 small blobs dirties ~8 000 pages. 80 000 small files:
+        // 3.95-4.85 s -> 3.96-4.24 s; a million: 29-33 s -> 28.7-29.7 s (alternating pairs). The log is
+        // cut back to 64 MiB after a checkpoint, and a clean close folds it in and removes it, as before.
+        // What a power cut may take back is at most that log, never consistency: the catalog is a cache of
+        // the repository, and a pack it did not record is adopted by the next backup.
+        db.pragma(`wal_autocheckpoint = ${CATALOG_WAL_PAGES}`);
+        db.pragma(`journal_size_limit = ${CATALOG_WAL_PAGES * 4096}`);
         migrate(db);
       }
       const cat = new Catalog(db, clock);
