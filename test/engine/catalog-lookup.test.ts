@@ -73,4 +73,29 @@ describe('Catalog.lookupBlobs', () => {
       c.close();
     }
   });
+
+  it('keeps the first location of a blob listed twice, in one pack or in a later one', () => {
+    const c = Catalog.open(path.join(tmp, 'catalog-first.db'));
+    try {
+      const blob = (id: string, offset: number) =>
+        ({ id, kind: 'data', offset, length: 10, rawLength: 10 }) as const;
+      // rows go in in id order: the two copies of blob 7 sort next to each other, and the first stays first
+      const ids = Array.from({ length: 50 }, (_, i) => blobId(i));
+      c.addPack(
+        1,
+        {
+          id: 'a'.padEnd(64, '0'),
+          size: 1000,
+          blobs: [...ids.map((id, i) => blob(id, i * 10)), blob(blobId(7), 900)],
+        },
+        null,
+        null,
+      );
+      c.addPack(1, { id: 'b'.padEnd(64, '0'), size: 10, blobs: [blob(blobId(7), 0)] }, null, null);
+      expect(c.lookupBlob(1, blobId(7))).toMatchObject({ pack: 'a'.padEnd(64, '0'), offset: 70 });
+      expect(ids.map((id) => c.lookupBlob(1, id)?.offset)).toEqual(ids.map((_, i) => i * 10));
+    } finally {
+      c.close();
+    }
+  });
 });
