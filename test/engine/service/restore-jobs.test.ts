@@ -246,6 +246,10 @@ describe('restore jobs of the service', () => {
     const { svc, data, dir } = setup();
     const s = await svc.addSource({ name: 'Office', paths: [data] });
     const backup = await svc.waitForJob(svc.runNow(s.id).id);
+    // The target's reads are slowed to 8 MiB/s (its bandwidth limit): the 24 MiB file takes ~3 s, so the
+    // cancel below lands in its middle. Unlimited, a loaded machine could finish it before the first
+    // progress event with bytes was handled, and the job then rightly succeeded.
+    svc.updateTarget(s.targetId, { bytesPerSecond: 8 << 20 });
     const out = join(dir, 'out');
     const { planId } = await svc.planRestore({
       sourceId: s.id,
