@@ -1,7 +1,7 @@
 /**
  * Catalog.lookupBlobs answers many blob lookups in a few queries: in the order asked, an id asked twice
  * answered twice, an unknown id (or another repository's) undefined, across batch boundaries, the same
- * locations as lookupBlob one by one.
+ * locations as lookupBlob one by one. And the blob rows addPack and addPackInSlices write.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Catalog } from '../../src-main/engine/catalog/catalog.ts';
+import type { PackedBlob } from '../../src-main/engine/repo/format.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-lookup-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -94,6 +95,58 @@ describe('Catalog.lookupBlobs', () => {
       c.addPack(1, { id: 'b'.padEnd(64, '0'), size: 10, blobs: [blob(blobId(7), 0)] }, null, null);
       expect(c.lookupBlob(1, blobId(7))).toMatchObject({ pack: 'a'.padEnd(64, '0'), offset: 70 });
       expect(ids.map((id) => c.lookupBlob(1, id)?.offset)).toEqual(ids.map((_, i) => i * 10));
+    } finally {
+      c.close();
+    }
+  });
+
+  it('addPackInSlices: the same rows, the event loop turning between slices, one transaction, one at a time', async () => {
+    const c = Catalog.open(path.join(tmp, 'catalog-sliced.db'));
+    try {
+      const blob = (i: number, offset: unknown = i) =>
+        ({ id: blobId(i), kind: 'data', offset, length: 10, rawLength: 10 }) as PackedBlob;
+      const packA = {
+        id: 'a'.padEnd(64, '0'),
+        size: 100,
+        blobs: Array.from({ length: 9 }, (_, i) => blob(i)),
+      };
+      const packB = { id: 'b'.padEnd(64, '0'), size: 100, blobs: [blob(20), blob(21)] };
+      let turns = 0;
+      const between: boolean[] = [];
+      const tick = (): void => {
+        turns++;
+        between.push(c.db.inTransaction);
+        // written between two slices: commits with the pack
+        if (turns === 1) c.putTrees(1, [[blobId(99), Buffer.from('{"nodes":[]}')]]);
+        if (turns < 3) setImmediate(tick);
+      };
+      setImmediate(tick);
+      const a = c.addPackInSlices(1, packA, null, null, 2); // 5 slices
+      const b = c.addPackInSlices(1, packB, null, null, 2); // waits for a
+      await Promise.all([a, b]);
+      expect(turns).toBe(3);
+      expect(between).toEqual([true, true, true]);
+      expect(c.db.inTransaction).toBe(false);
+      expect(packA.blobs.map((x) => c.lookupBlob(1, x.id)?.offset)).toEqual(packA.blobs.map((x) => x.offset));
+      expect(c.lookupBlob(1, blobId(21))?.pack).toBe(packB.id);
+      expect(c.getTree(1, blobId(99))?.toString()).toBe('{"nodes":[]}');
+
+      // a row that cannot be written, in the last slice (its id sorts last): nothing of the pack stays
+      const bad = { id: 'c'.padEnd(64, '0'), size: 100, blobs: [blob(30), blob(31), blob(32), blob(33)] };
+      const last = bad.blobs.toSorted((x, y) => (x.id < y.id ? -1 : 1)).at(-1)!;
+      (last as { offset: unknown }).offset = { not: 'a number' };
+      await expect(c.addPackInSlices(1, bad, null, null, 2)).rejects.toThrow();
+      expect(c.db.inTransaction).toBe(false);
+      expect(c.hasPack(1, bad.id)).toBe(false);
+      expect(bad.blobs.map((x) => c.lookupBlob(1, x.id))).toEqual([
+        undefined,
+        undefined,
+        undefined,
+        undefined,
+      ]);
+      // and the next one goes in
+      await c.addPackInSlices(1, { id: 'd'.padEnd(64, '0'), size: 1, blobs: [blob(40)] }, null, null, 2);
+      expect(c.lookupBlob(1, blobId(40))?.offset).toBe(40);
     } finally {
       c.close();
     }

@@ -12,7 +12,7 @@ import type { ReaderInit } from './protocol.ts';
 import { commitSnapshot } from './stages/commit.ts';
 import { applyFileResult, type FileRead } from './stages/file-result.ts';
 import { IndexWriter } from './stages/index-writer.ts';
-import { PackUploader, packSender } from './stages/pack-uploader.ts';
+import { PackRecords, PackUploader, packSender } from './stages/pack-uploader.ts';
 import { ParentTrees } from './stages/parent-trees.ts';
 import { ReaderPool } from './stages/reader-pool.ts';
 import { RunDedup } from './stages/run-dedup.ts';
@@ -309,12 +309,17 @@ class BackupRun {
       opts.indexBlobs ?? INDEX_BLOBS,
       failure,
     );
-    const send = packSender(repo, setup.putOpts, setup.retainUntil, opts.signal, (pack) => {
+    // two packs at most wait for the catalog (PackRecords): the next upload waits for room
+    const records = new PackRecords(
+      (pack) => catalog.addPackInSlices(rid, pack, setup.retainUntil ?? null, null),
+      2,
+    );
+    const send = packSender(repo, setup.putOpts, setup.retainUntil, opts.signal, records, (pack) => {
       this.index.add({ id: pack.id, size: pack.size, blobs: pack.blobs });
       this.tally.packStored(pack.size, pack.blobs.length);
       this.progress.bytesAdded = this.tally.stats.bytesAdded;
     });
-    this.uploader = new PackUploader(opts.uploadConcurrency ?? 4, send, failure);
+    this.uploader = new PackUploader(opts.uploadConcurrency ?? 4, send, failure, records);
     this.dedup = new RunDedup(
       {
         count: () => catalog.blobCount(rid),

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { PackedBlob } from '../../../src-main/engine/repo/format.ts';
 import type { FinishedPack } from '../../../src-main/engine/repo/pack.ts';
 import { IndexWriter, type IndexedPack } from '../../../src-main/engine/backup/stages/index-writer.ts';
-import { PackUploader } from '../../../src-main/engine/backup/stages/pack-uploader.ts';
+import { PackRecords, PackUploader } from '../../../src-main/engine/backup/stages/pack-uploader.ts';
 import { RunFailure } from '../../../src-main/engine/backup/stages/run-failure.ts';
 
 const blobs = (n: number): PackedBlob[] =>
@@ -89,6 +89,43 @@ describe('PackUploader', () => {
     await uploader.drain();
     expect(sent.sort()).toEqual(['a', 'b', 'c', 'd']);
     expect(most).toBe(2);
+  });
+
+  it('waits for room in the catalog: the next upload starts only while fewer than N packs are recorded', async () => {
+    const release = new Map<string, () => void>();
+    const recorded: string[] = [];
+    const records = new PackRecords(
+      (p) =>
+        new Promise<void>((res, rej) =>
+          release.set(p.id, () => {
+            if (p.id === 'b') rej(new Error('catalog full'));
+            else {
+              recorded.push(p.id);
+              res();
+            }
+          }),
+        ),
+      2,
+    );
+    const failure = new RunFailure();
+    const uploader = new PackUploader(4, (p) => records.add(p), failure, records);
+    const turn = (): Promise<void> => new Promise((r) => setTimeout(r, 5));
+    await uploader.upload(finished('a'));
+    await uploader.upload(finished('b'));
+    await turn();
+    let cStarted = false;
+    const c = uploader.upload(finished('c')).then(() => (cStarted = true));
+    await turn();
+    expect(cStarted).toBe(false); // a and b are being recorded
+    release.get('b')?.(); // a failed record frees its place too (and fails the run)
+    await c;
+    expect(cStarted).toBe(true);
+    await expect(failure.failed).rejects.toThrow('catalog full');
+    await turn();
+    release.get('a')?.();
+    release.get('c')?.();
+    await expect(uploader.drain()).rejects.toThrow('catalog full');
+    expect(recorded).toEqual(['a', 'c']);
   });
 
   it('a failed upload fails the run at once and again at the drain', async () => {

@@ -11,18 +11,26 @@ export class PackUploader {
   private readonly pool: TaskPool;
   private readonly send: (pack: FinishedPack) => Promise<void>;
   private readonly failure: RunFailure;
+  private readonly records: PackRecords | undefined;
 
-  constructor(concurrency: number, send: (pack: FinishedPack) => Promise<void>, failure: RunFailure) {
+  constructor(
+    concurrency: number,
+    send: (pack: FinishedPack) => Promise<void>,
+    failure: RunFailure,
+    records?: PackRecords,
+  ) {
     this.pool = new TaskPool(concurrency);
     this.send = send;
     this.failure = failure;
+    this.records = records;
   }
 
   /**
-   * Resolves once the upload has started (backpressure). A failed upload stops the whole run at once
-   * (reading on would only fill the temp folder).
+   * Resolves once the upload has started and the catalog has room (backpressure). A failed upload stops
+   * the whole run at once (reading on would only fill the temp folder).
    */
-  upload(pack: FinishedPack): Promise<void> {
+  async upload(pack: FinishedPack): Promise<void> {
+    await this.records?.room();
     return this.pool.add(async () => {
       try {
         await this.send(pack);
@@ -39,12 +47,46 @@ export class PackUploader {
   }
 }
 
+/**
+ * Records stored packs in the catalog while the coordinator goes on (`Catalog.addPackInSlices`), and says
+ * when too many wait for it: each holds its list of blobs (~5 MB for a pack of 27 000 small files), so the
+ * next pack's upload waits (`room`) while `max` are being recorded.
+ */
+export class PackRecords {
+  private waiting = 0;
+  private wakers: (() => void)[] = [];
+  private readonly record: (pack: FinishedPack) => Promise<void>;
+  private readonly max: number;
+
+  constructor(record: (pack: FinishedPack) => Promise<void>, max: number) {
+    this.record = record;
+    this.max = max;
+  }
+
+  async add(pack: FinishedPack): Promise<void> {
+    this.waiting++;
+    try {
+      await this.record(pack);
+    } finally {
+      this.waiting--;
+      const wakers = this.wakers.splice(0);
+      for (const w of wakers) w();
+    }
+  }
+
+  /** Resolves once fewer than `max` packs are being recorded. */
+  async room(): Promise<void> {
+    while (this.waiting >= this.max) await new Promise<void>((res) => this.wakers.push(res));
+  }
+}
+
 /** Stores a pack in the repository and the catalog, then calls `onStored` (index writer, counters). */
 export function packSender(
   repo: Repository,
   putOpts: PutOptions,
   retainUntil: Date | undefined,
   signal: AbortSignal | undefined,
+  records: PackRecords,
   onStored: (pack: FinishedPack) => void,
 ): (pack: FinishedPack) => Promise<void> {
   return async (pack) => {
@@ -57,7 +99,7 @@ export function packSender(
         ...(signal ? { signal } : {}),
       },
     );
-    repo.catalog.addPack(repo.rid, pack, retainUntil ?? null, null);
+    await records.add(pack);
     onStored(pack);
     rmSync(pack.path, { force: true }); // gone already when the store adopted it
   };
