@@ -502,8 +502,8 @@ export class Catalog {
   /**
    * `addPack` without holding the thread: the rows go in `sliceRows` at a time, the event loop turning
    * between slices, all in one transaction (the pack counts as recorded at its commit, as with addPack).
-   * A backup's coordinator records packs while it hands files to its readers: a pack of ~27 000 small
-   * blobs into a catalog of a million took 1.7–3 s at a stretch, and the readers ran dry meanwhile.
+   * A backup's coordinator records packs while it hands files to its readers: recording packs of ~27 000
+   * small blobs into a catalog of a million took it 1.7–3 s at a stretch, and the readers ran dry meanwhile.
    * One at a time (they share the connection's transaction); whatever else this connection writes between
    * two slices (synchronous transactions become savepoints) commits with it.
    */

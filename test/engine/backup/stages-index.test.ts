@@ -117,15 +117,38 @@ describe('PackUploader', () => {
     const c = uploader.upload(finished('c')).then(() => (cStarted = true));
     await turn();
     expect(cStarted).toBe(false); // a and b are being recorded
-    release.get('b')?.(); // a failed record frees its place too (and fails the run)
+    release.get('a')?.();
     await c;
     expect(cStarted).toBe(true);
-    await expect(failure.failed).rejects.toThrow('catalog full');
     await turn();
-    release.get('a')?.();
     release.get('c')?.();
+    release.get('b')?.(); // a failed record frees its place too, and fails the run
+    await expect(failure.failed).rejects.toThrow('catalog full');
     await expect(uploader.drain()).rejects.toThrow('catalog full');
     expect(recorded).toEqual(['a', 'c']);
+  });
+
+  it('a pack that waited for room while the run failed is not sent', async () => {
+    let release!: () => void;
+    const records = new PackRecords(() => new Promise<void>((res) => (release = res)), 1);
+    const failure = new RunFailure();
+    const sent: string[] = [];
+    const uploader = new PackUploader(
+      4,
+      (p) => {
+        sent.push(p.id);
+        return records.add(p);
+      },
+      failure,
+      records,
+    );
+    await uploader.upload(finished('a'));
+    const b = uploader.upload(finished('b'));
+    failure.fail(new Error('reader died'));
+    release();
+    await b;
+    await uploader.drain();
+    expect(sent).toEqual(['a']);
   });
 
   it('a failed upload fails the run at once and again at the drain', async () => {

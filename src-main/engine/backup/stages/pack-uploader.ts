@@ -31,6 +31,8 @@ export class PackUploader {
    */
   async upload(pack: FinishedPack): Promise<void> {
     await this.records?.room();
+    // the run failed while this pack waited: it is not sent (the run's folder, with it, is removed)
+    if (this.failure.hasFailed) return;
     return this.pool.add(async () => {
       try {
         await this.send(pack);
