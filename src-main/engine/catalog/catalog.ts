@@ -496,16 +496,18 @@ export class Catalog {
     indexId: string | null,
   ): void {
     const rows = this.packRows(rid, pack, retainUntil, indexId);
-    this.db.transaction(() => rows(0, Infinity))();
+    this.db.transaction(() => rows(0, Infinity, true))();
   }
 
   /**
-   * `addPack` without holding the thread: the rows go in `sliceRows` at a time, the event loop turning
-   * between slices, all in one transaction (the pack counts as recorded at its commit, as with addPack).
-   * A backup's coordinator records packs while it hands files to its readers: recording packs of ~27 000
+   * `addPack` without holding the thread: the blob rows go in `sliceRows` at a time, each slice its own
+   * transaction with the event loop turning between them, and the pack's own row with the last slice. A
+   * backup's coordinator records packs while it hands files to its readers: recording packs of ~27 000
    * small blobs into a catalog of a million took it 1.7–3 s at a stretch, and the readers ran dry meanwhile.
-   * One at a time (they share the connection's transaction); whatever else this connection writes between
-   * two slices (synchronous transactions become savepoints) commits with it.
+   * No transaction stays open across turns of the event loop (whatever else writes meanwhile commits on
+   * its own). Until the last slice the pack is not recorded: were the process to die in between, the next
+   * backup adopts it as a pack the catalog does not know (its trailer lists every blob again; the rows
+   * already there are the same). One pack at a time.
    */
   addPackInSlices(
     rid: number,
@@ -516,16 +518,11 @@ export class Catalog {
   ): Promise<void> {
     const run = this.slicedWrites.then(async () => {
       const rows = this.packRows(rid, pack, retainUntil, indexId);
-      this.db.prepare('BEGIN IMMEDIATE').run();
-      try {
-        for (let from = 0; from < pack.blobs.length || from === 0; from += sliceRows) {
-          if (from > 0) await new Promise<void>((res) => setImmediate(res));
-          rows(from, from + sliceRows);
-        }
-        this.db.prepare('COMMIT').run();
-      } catch (e) {
-        if (this.db.open && this.db.inTransaction) this.db.prepare('ROLLBACK').run();
-        throw e;
+      const n = pack.blobs.length;
+      for (let from = 0; from === 0 || from < n; from += sliceRows) {
+        if (from > 0) await new Promise<void>((res) => setImmediate(res));
+        const last = from + sliceRows >= n;
+        this.db.transaction(() => rows(from, from + sliceRows, last))();
       }
     });
     // the next sliced write waits for this one, failed or not (its failure is the caller's)
@@ -536,21 +533,17 @@ export class Catalog {
     return run;
   }
 
-  /** Writes a pack's row (with `from` 0) and its blob rows `from`..`to` in id order; call in a transaction. */
+  /** A pack's rows: its blob rows `from`..`to` in id order, and with `withPack` its own; call in a transaction. */
   private packRows(
     rid: number,
     pack: { id: string; size: number; blobs: PackedBlob[] },
     retainUntil: Date | null,
     indexId: string | null,
-  ): (from: number, to: number) => void {
+  ): (from: number, to: number, withPack: boolean) => void {
     const now = this.clock.now().getTime();
     // a stable sort: were an id listed twice, its first location still comes first
     const byId = pack.blobs.toSorted((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return (from, to) => {
-      if (from === 0) {
-        this.stmts.packPut.run(rid, pack.id, pack.size, retainUntil?.getTime() ?? null, indexId, now);
-        if (retainUntil) this.stmts.lockPut.run(rid, objectNames.pack(pack.id), retainUntil.getTime());
-      }
+    return (from, to, withPack) => {
       for (const b of byId.slice(from, to))
         this.stmts.blobPut.run(
           rid,
@@ -561,6 +554,9 @@ export class Catalog {
           b.rawLength,
           b.kind === 'tree' ? 1 : 0,
         );
+      if (!withPack) return;
+      this.stmts.packPut.run(rid, pack.id, pack.size, retainUntil?.getTime() ?? null, indexId, now);
+      if (retainUntil) this.stmts.lockPut.run(rid, objectNames.pack(pack.id), retainUntil.getTime());
     };
   }
 
