@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { failure, haveGnuTime, run, type RunResult } from './proc.ts';
+import { failure, haveGnuTime, run, tarThrough, type RunResult } from './proc.ts';
 import { fmt, MB, table, type Row } from './report.ts';
 import { buildBulwark, ensurePrograms } from './setup.ts';
 import { bulwarkSpec, resticSpec, type ToolSpec } from './tools.ts';
@@ -122,17 +122,7 @@ async function main(): Promise<void> {
     for (const [t, spec] of tools.entries()) {
       // Every tool starts with the tree in the page cache: whichever ran first read a million files from
       // the disk while the other found them cached (after the main bench: 63 s against 26 s warm).
-      const warm = await run(
-        'bash',
-        [
-          '-c',
-          'set -o pipefail; tar cf - -C "$1" "$2" | cat > /dev/null',
-          '_',
-          path.dirname(tree.root),
-          path.basename(tree.root),
-        ],
-        { env, timeoutMs: 3600_000, rss: false },
-      );
+      const warm = await tarThrough(tree.root, 'cat > /dev/null', { env, timeoutMs: 3600_000 });
       if (warm.code !== 0) throw new Error(`warm-up read of ${tree.root}: ${warm.stderr.trim().slice(-300)}`);
       log(`warm-up read of the tree before ${spec.name}: ${(warm.ms / 1000).toFixed(1)} s`);
       const dir = path.join(scratch, spec.name);

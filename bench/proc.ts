@@ -292,3 +292,19 @@ export async function duBytes(p: string, env: NodeJS.ProcessEnv): Promise<number
   const r = await mustRun('du', ['-sb', p], { env, timeoutMs: 120_000 });
   return Number(r.stdout.split(/\s/)[0]);
 }
+
+/**
+ * Streams the tree `dir` as `tar cf -` into `sink` (a shell command: `cat > /dev/null`, `sha256sum`):
+ * a warm-up read that leaves the tree in the page cache, and the benchmark's read floor.
+ */
+export function tarThrough(
+  dir: string,
+  sink: string,
+  opts: { env: NodeJS.ProcessEnv; timeoutMs: number },
+): Promise<RunResult> {
+  return run(
+    'bash',
+    ['-c', `set -o pipefail; tar cf - -C "$1" "$2" | ${sink}`, '_', path.dirname(dir), path.basename(dir)],
+    { ...opts, rss: false },
+  );
+}

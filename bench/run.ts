@@ -17,7 +17,16 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { runLocalRep, type BenchContext, type LocalRep, type Step } from './local.ts';
 import { CORPUS_SCRIPT } from './corpus.ts';
-import { abortAll, abortReason, haveGnuTime, killAllSync, run, waitForQuiet, GNU_TIME } from './proc.ts';
+import {
+  abortAll,
+  abortReason,
+  haveGnuTime,
+  killAllSync,
+  run,
+  tarThrough,
+  waitForQuiet,
+  GNU_TIME,
+} from './proc.ts';
 import { MB, MiB, median, ratio, table, type Row } from './report.ts';
 import { runS3, type S3Rep, type S3Result } from './s3.ts';
 import { buildBulwark, ensureCorpus, ensurePrograms, type CorpusInfo, type CorpusSpec } from './setup.ts';
@@ -424,14 +433,8 @@ async function readFloorProbe(
   problems: string[],
   log: (s: string) => void,
 ): Promise<{ result: ReadFloor; measure: () => Promise<void> }> {
-  const parent = path.dirname(corpus.dir);
   const name = path.basename(corpus.dir);
-  const tarRun = (sink: string) =>
-    run('bash', ['-c', `set -o pipefail; tar cf - -C "$1" "$2" | ${sink}`, '_', parent, name], {
-      env: ctx.env,
-      timeoutMs: ctx.timeoutMs,
-      rss: false,
-    });
+  const tarRun = (sink: string) => tarThrough(corpus.dir, sink, { env: ctx.env, timeoutMs: ctx.timeoutMs });
   const warm = await tarRun('cat > /dev/null');
   const result: ReadFloor = { warmupSeconds: warm.ms / 1000, runs: [], median: null, catMedian: null };
   const measure = async (): Promise<void> => {
