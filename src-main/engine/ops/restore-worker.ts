@@ -349,13 +349,13 @@ function createdExactly(mode: number): boolean {
 }
 
 /**
- * Opens `path` itself for writing (see DIRECT_MAX); undefined when the name is taken (two names that differ
- * only in case, on a file system that ignores case): the temporary name and commit() decide as for any
- * other taken name.
+ * Opens `path` itself for writing (see DIRECT_MAX), created with `createMode`; undefined when the name is
+ * taken (two names that differ only in case, on a file system that ignores case): the temporary name and
+ * commit() decide as for any other taken name.
  */
-function openFresh(path: string, mode: number): number | undefined {
+function openFresh(path: string, createMode: number): number | undefined {
   try {
-    return openSync(fsPath(path), TEMP_FLAGS, createdExactly(mode) ? mode & 0o777 : 0o600);
+    return openSync(fsPath(path), TEMP_FLAGS, createMode);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
     throw e;
@@ -370,9 +370,11 @@ function writeFile(t: FileTask, to: FileName): Taken {
     : { how: 'replace', changed: false };
   // decided before a byte is written: what the policy leaves alone is not read either
   if (taking.how === 'skip') return { skipped: true, changed: true };
+  // created with its mode when the umask leaves it whole: no fchmod below
+  const exactMode = createdExactly(t.mode);
   const freshFd =
     to.fresh === true && t.size <= DIRECT_MAX && (!to.place || (taking.how === 'create' && !taking.changed))
-      ? openFresh(to.path, t.mode)
+      ? openFresh(to.path, exactMode ? t.mode & 0o777 : 0o600)
       : undefined;
   const { fd, tmp } = freshFd !== undefined ? { fd: freshFd, tmp: to.path } : createTemp(to.path);
   let fdOpen = true;
@@ -398,7 +400,7 @@ function writeFile(t: FileTask, to: FileName): Taken {
     }
     if (end < pos) ftruncateSync(fd, pos); // a hole at the end: the size comes from here
     // Mode (setuid/setgid already cleared by restore.ts) and times through the descriptor, not the path.
-    if (freshFd === undefined || !createdExactly(t.mode)) fchmodSync(fd, t.mode & 0o7777);
+    if (freshFd === undefined || !exactMode) fchmodSync(fd, t.mode & 0o7777);
     const time = utimeArg(t.mtimeNs);
     futimesSync(fd, time, time);
     fdOpen = false;
