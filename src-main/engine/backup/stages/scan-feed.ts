@@ -76,7 +76,7 @@ export class ScanFeed {
       if (e.type === 'dir') {
         this.tree.expectRootDir(rootDirId(i), n);
       } else if (e.type === 'file') {
-        this.file(root, n, e, p);
+        this.file(root, n, e, p, true);
       } else if (e.type === 'symlink') {
         n.target = decodeFsName(readlinkSync(fsPath(p), { encoding: 'buffer' }));
       }
@@ -111,7 +111,7 @@ export class ScanFeed {
       for (const e of m.entries) {
         const n = nodeFromEntry(e);
         d.nodes.push(n);
-        if (e.type === 'file') this.file(d, n, e, join(m.path, e.name));
+        if (e.type === 'file') this.file(d, n, e, m.path, false);
         else if (e.type === 'dir') this.tree.expectDir(d, n);
       }
       this.hooks.folderDone(m.path);
@@ -136,14 +136,19 @@ export class ScanFeed {
     Atomics.notify(this.flow, FLOW_QUEUED_ENTRIES);
   }
 
-  private file(d: DirState, n: TreeNode, e: ScannedEntry, path: string): void {
+  /**
+   * `at`: the file's folder, or with `isRoot` the backed-up file's own path. A file's path is joined only
+   * when it must be read: a re-scan keeps most files, and 20 000 joins were ~10 % of a no-change run's work
+   * after the key derivation.
+   */
+  private file(d: DirState, n: TreeNode, e: ScannedEntry, at: string, isRoot: boolean): void {
     this.tally.fileSeen(e.name);
     const prev = d.prev?.get(e.name);
     if (this.parents.reusable(prev, e)) {
       n.content = prev.content;
       this.tally.fileUnchanged(e.size);
     } else {
-      this.hooks.read(d, n, path, prev === undefined, e);
+      this.hooks.read(d, n, isRoot ? at : join(at, e.name), prev === undefined, e);
     }
   }
 }
