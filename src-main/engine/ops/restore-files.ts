@@ -36,6 +36,22 @@ const DOWNLOADS = 4;
 /** blob ids looked up together (a chunk of files; Catalog.lookupBlobs batches them further) */
 const LOOKUP_IDS = 1024;
 
+/** What a writer holds: files handed to it and not done yet, and their bytes (+4 KiB each). */
+export interface WriterLoad {
+  queued: number;
+  queuedFiles: number;
+}
+
+/** The least busy writer (by bytes) among those with room (WRITER_BYTES, WRITER_FILES); none if all are full. */
+export function writerWithRoom<W extends WriterLoad>(writers: readonly W[]): W | undefined {
+  let best: W | undefined;
+  for (const w of writers) {
+    if (w.queued >= WRITER_BYTES || w.queuedFiles >= WRITER_FILES) continue;
+    if (best === undefined || w.queued < best.queued) best = w;
+  }
+  return best;
+}
+
 interface PackNeed {
   id: string;
   start: number;
@@ -221,11 +237,16 @@ export async function writeFiles(
   let ready: number[] = [];
   let next = 0;
   const stopped = (): boolean => opts.signal?.aborted === true || failure !== undefined;
-  /** Hands waiting files to the writers that have room, the least busy first. */
+  /**
+   * Hands waiting files to the writers that have room, the least busy first. Only a writer with room is
+   * chosen: when the least busy one by bytes was full by count the loop stopped while another writer had
+   * room, and that one was then refilled a few files at a time (a restore of 80 000 small files sent
+   * ~19 000 batches of 1-6 files instead of ~2 500 of 32, each a message both ways).
+   */
   const pump = (): void => {
     while (next < ready.length && !stopped()) {
-      const e = writers.reduce((a, b) => (b.queued < a.queued ? b : a));
-      if (e.queued >= WRITER_BYTES || e.queuedFiles >= WRITER_FILES) break;
+      const e = writerWithRoom(writers);
+      if (e === undefined) break;
       dispatch(ready[next++]!, e);
     }
     for (const e of writers) flush(e);
