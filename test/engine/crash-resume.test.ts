@@ -30,12 +30,18 @@ describe('crash safety and disaster recovery', () => {
   const cleanups: (() => void)[] = [];
   afterAll(() => cleanups.forEach((c) => c()));
 
-  it('kill -9 during a backup: the next backup completes, verifies, and uploads nothing twice', async () => {
-    const t: TestRepo = await makeFsRepo('crash');
+  /** A folder repository and a corpus of `scale` beside it, both removed after the tests. */
+  async function repoAndCorpus(tag: string, scale: number): Promise<{ t: TestRepo; corpus: string }> {
+    const t = await makeFsRepo(tag);
     cleanups.push(() => t.cleanup());
-    const corpus = join(tempDir('crash-data'), 'corpus');
+    const corpus = join(tempDir(`${tag}-data`), 'corpus');
     cleanups.push(() => rmSync(join(corpus, '..'), { recursive: true, force: true }));
-    makeCorpus(corpus, 0.1);
+    makeCorpus(corpus, scale);
+    return { t, corpus };
+  }
+
+  it('kill -9 during a backup: the next backup completes, verifies, and uploads nothing twice', async () => {
+    const { t, corpus } = await repoAndCorpus('crash', 0.1);
     t.repo.catalog.close();
 
     // Small packs so several are uploaded before the kill.
@@ -90,11 +96,7 @@ describe('crash safety and disaster recovery', () => {
     // What a kill between two of addPackInSlices' transactions leaves: the pack in the repository, some of
     // its blob rows in the catalog, not its own row. Emulated in-process: the first half of the rows goes in,
     // then the run fails as a killed one would stop.
-    const t: TestRepo = await makeFsRepo('sliced');
-    cleanups.push(() => t.cleanup());
-    const src = join(tempDir('sliced-data'), 'corpus');
-    cleanups.push(() => rmSync(join(src, '..'), { recursive: true, force: true }));
-    makeCorpus(src, 0.02);
+    const { t, corpus: src } = await repoAndCorpus('sliced', 0.02);
     const catalog = t.repo.catalog;
     const real = catalog.addPackInSlices.bind(catalog);
     const cut: string[] = [];
@@ -140,10 +142,7 @@ describe('crash safety and disaster recovery', () => {
   });
 
   it('deleting the catalog and rebuilding it gives back every snapshot; restore and incremental backup work', async () => {
-    const t: TestRepo = await makeFsRepo('rebuild');
-    cleanups.push(() => t.cleanup());
-    const src = join(tempDir('rebuild-data'), 'corpus');
-    makeCorpus(src, 0.02);
+    const { t, corpus: src } = await repoAndCorpus('rebuild', 0.02);
     const s1 = await backup(t.repo, { paths: [src] });
     const s2 = await backup(t.repo, { paths: [src], tags: ['second'] });
     const expected = t.repo.catalog.snapshots(t.repo.rid);
