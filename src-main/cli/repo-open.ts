@@ -205,6 +205,10 @@ export async function locateRepository(
   const target = resolveTarget(opts, ctx.env);
   securePrivateFolders(ctx);
   const store = await openTargetStore(target, opts);
+  // The key's listing is the round trip after the config's (unlockRepository): on S3 it goes out beside
+  // them now. A location without a repository leaves it untaken; one taken later than 10 s (a password
+  // typed at the prompt) is asked again.
+  store.prefetchListings?.(['keys/']);
   try {
     const { config, versions } = await readConfigVersions(store);
     return { target, store, config, configVersions: versions, created: false };

@@ -1,13 +1,15 @@
 /**
  * Disaster recovery from an S3 repository with Object Lock on the real Ceph RGW of the test run: a fresh
  * BULWARK_HOME (a new computer that knows only the bucket, its keys and the password) runs `bulwark connect`,
- * then `bulwark restore`, and gets the source back byte for byte; a drill there passes.
+ * then `bulwark restore`, and gets the source back byte for byte; a drill there passes. And what a command
+ * sends before it derives the key, seen through a proxy that holds every request.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { startFaultProxy } from '../harness/fault-proxy.ts';
 import { acquireRgw, uniqueBucketName, type RgwHandle } from '../harness/rgw.ts';
 import { runBulwark, type Result } from './helpers.ts';
 import { treeOf } from './tree.ts';
@@ -30,8 +32,11 @@ afterAll(async () => {
 });
 
 const s3 = (home: string, cmd: string, ...rest: string[]): Promise<Result> =>
+  s3At(rgw.endpoint, repo, home, cmd, ...rest);
+
+const s3At = (endpoint: string, at: string, home: string, cmd: string, ...rest: string[]): Promise<Result> =>
   runBulwark(
-    [cmd, '--repo', repo, '--endpoint', rgw.endpoint, ...rest],
+    [cmd, '--repo', at, '--endpoint', endpoint, ...rest],
     { home: path.join(tmp, home), tmp },
     {
       AWS_ACCESS_KEY_ID: rgw.accessKeyId,
@@ -68,5 +73,34 @@ describe('bulwark connect on an S3 repository (Ceph RGW, Object Lock)', () => {
     const d = await s3('new', 'drill', '--json', '--rto', '60');
     expect(d.code, d.stderr).toBe(0);
     expect(JSON.parse(d.stdout)).toMatchObject({ passed: true, filesTested: 7, rtoVerdict: 'met' });
+  });
+});
+
+describe('a command on an S3 repository', () => {
+  it("asks for the key's listing beside the config's, not after it (one round trip less before the key)", async () => {
+    const at = `${repo}-trips`;
+    expect((await s3At(rgw.endpoint, at, 'trips', 'init')).code).toBe(0);
+    // every request held 40 ms on its way: the order of arrival shows which request waited for which
+    const proxy = await startFaultProxy({
+      target: rgw.endpoint,
+      rates: { delay: 1 },
+      delayMs: { min: 40, max: 40 },
+      upstreamKeepAlive: false,
+    });
+    try {
+      const r = await s3At(proxy.endpoint, at, 'trips', 'snapshots', '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const urls = proxy.log.map((e) => `${e.method} ${decodeURIComponent(e.url)}`);
+      const keysListed = urls.findIndex(
+        (u) =>
+          /^GET \/[^/?]+\/?\?/.test(u) && u.includes('versions') && u.includes('prefix=office-trips/keys/'),
+      );
+      const configRead = urls.findIndex((u) => /^GET \/[^/?]+\/office-trips\/config(\?|$)/.test(u));
+      expect(keysListed, urls.join('\n')).toBeGreaterThanOrEqual(0);
+      expect(configRead, urls.join('\n')).toBeGreaterThanOrEqual(0);
+      expect(keysListed, urls.join('\n')).toBeLessThan(configRead);
+    } finally {
+      await proxy.close();
+    }
   });
 });
