@@ -184,8 +184,11 @@ interface RunSetup {
   tmpDir: string;
 }
 
-/** What a run's preparation lists (`prepareRun`): the sync's listings and the packs (adoptOrphanPacks). */
-export const BACKUP_LISTINGS: readonly string[] = [...SYNC_LISTINGS, 'packs/'];
+/**
+ * What a run's preparation lists (`prepareRun`): the sync's listings, the packs (adoptOrphanPacks) and the
+ * config's versions (its fresh look, `checkConfig`: a listing, then a read of each version).
+ */
+export const BACKUP_LISTINGS: readonly string[] = [...SYNC_LISTINGS, 'packs/', 'config'];
 
 async function prepareRun(repo: Repository, opts: BackupOptions, retry: boolean): Promise<RunSetup> {
   const started = repo.clock.now().getTime();
