@@ -304,19 +304,25 @@ export interface OpenedRepository extends Located {
   close(): Promise<void>;
 }
 
+/**
+ * What a command lists first (S3: asked while the key is derived); a function when that depends on the
+ * repository's settings (the config as read before the key: it only chooses what is asked early).
+ */
+export type Prefetch = readonly string[] | ((config: RepoConfig) => readonly string[]);
+
 /** Unlocks a located repository with its password and the given catalog (closed on failure). */
 export async function unlockRepository(
   loc: Located,
   opts: RepoOptions,
   ctx: CommandEnv,
   catalog: Catalog,
-  prefetch: readonly string[] = [],
+  prefetch: Prefetch = [],
 ): Promise<OpenedRepository> {
   try {
     const password = loc.password ?? (await repositoryPassword(loc.target, opts, ctx.env));
     const repo = await Repository.open(loc.store, password, catalog, {
       ...(loc.configVersions ? { configVersions: loc.configVersions } : {}),
-      prefetch,
+      prefetch: typeof prefetch === 'function' ? prefetch(loc.config) : prefetch,
     });
     for (const w of repo.warnings) ctx.out.warn(`bulwark: warning: ${termSafe(w)}`);
     repo.warnings.length = 0; // said once; commands print what is added while they run
@@ -352,7 +358,7 @@ export async function openRepository(
     autoInit?: boolean;
     sync?: boolean;
     /** what the command lists first (S3: asked while the key is derived); the sync's listings with `sync` */
-    prefetch?: readonly string[];
+    prefetch?: Prefetch;
   } = {},
 ): Promise<OpenedRepository> {
   const loc = await locateRepository(opts, ctx, { autoInit });

@@ -3,7 +3,7 @@ import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { isInside } from '../../engine/backup/filter.ts';
-import { BACKUP_LISTINGS, backup, defaultSource } from '../../engine/backup/backup.ts';
+import { backup, backupListings, defaultSource } from '../../engine/backup/backup.ts';
 import { ScanAhead } from '../../engine/backup/stages/scan-ahead.ts';
 import { BulwarkError, isBulwarkError } from '../../engine/errors.ts';
 import { localPaths } from '../../engine/paths.ts';
@@ -74,7 +74,7 @@ async function backupInto(
   return withRepository(
     opts,
     ctx,
-    { autoInit: true, sync: false, prefetch: BACKUP_LISTINGS },
+    { autoInit: true, sync: false, prefetch: backupListings },
     async ({ repo, catalog, target, created }) => {
       if (target.isDefault && !created)
         out.note(`bulwark: using the default repository in ${termSafe(target.location)}`);

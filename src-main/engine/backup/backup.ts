@@ -2,7 +2,7 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } fr
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BulwarkError, fromSystemError, isBulwarkError } from '../errors.ts';
-import { packIdFromName, type SnapshotManifest } from '../repo/format.ts';
+import { packIdFromName, type RepoConfig, type SnapshotManifest } from '../repo/format.ts';
 import { SYNC_LISTINGS, type Repository } from '../repo/repository.ts';
 import { fsPath } from '../util/fs-names.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -190,6 +190,15 @@ interface RunSetup {
  */
 export const BACKUP_LISTINGS: readonly string[] = [...SYNC_LISTINGS, 'packs/', 'config'];
 
+/**
+ * What a run on this repository lists: BACKUP_LISTINGS, and with locks the keys too (the commit's lock
+ * extension names them: locks/closure.ts). A listing sent early is used only while under 10 s old
+ * (S3Store.prefetchListings): the key listing serves a short run's commit; a long run's lists again.
+ */
+export function backupListings(config: Pick<RepoConfig, 'lock'>): readonly string[] {
+  return config.lock ? [...BACKUP_LISTINGS, 'keys/'] : BACKUP_LISTINGS;
+}
+
 async function prepareRun(repo: Repository, opts: BackupOptions, retry: boolean): Promise<RunSetup> {
   const started = repo.clock.now().getTime();
   const paths = opts.paths.map((p) => resolve(p));
@@ -213,7 +222,7 @@ async function prepareRun(repo: Repository, opts: BackupOptions, retry: boolean)
   repo.assertLockInvariant();
   // The listings below go out side by side (S3; those a command sent while the key was derived are not
   // asked twice): the service keeps its repositories open, and each of its runs listed them in turn.
-  repo.rawStore.prefetchListings?.(BACKUP_LISTINGS);
+  repo.rawStore.prefetchListings?.(backupListings(repo.config));
   const configChecked = repo.checkConfig();
   configChecked.catch(() => undefined); // awaited below; a sync failing first is the run's error
   // The server's clock (S3: a request, then an offset kept for minutes) is asked beside them too: the
