@@ -306,9 +306,11 @@ export interface OpenedRepository extends Located {
 
 /**
  * What a command lists first (S3: asked while the key is derived); a function when that depends on the
- * repository's settings (the config as read before the key: it only chooses what is asked early).
+ * repository's settings (the config as read before the key: it only chooses what is asked early), which
+ * may also ask for the server's clock then.
  */
-export type Prefetch = readonly string[] | ((config: RepoConfig) => readonly string[]);
+export type Prefetch =
+  readonly string[] | ((config: RepoConfig) => { listings: readonly string[]; serverTime?: boolean });
 
 /** Unlocks a located repository with its password and the given catalog (closed on failure). */
 export async function unlockRepository(
@@ -320,9 +322,11 @@ export async function unlockRepository(
 ): Promise<OpenedRepository> {
   try {
     const password = loc.password ?? (await repositoryPassword(loc.target, opts, ctx.env));
+    const ahead = typeof prefetch === 'function' ? prefetch(loc.config) : { listings: prefetch };
     const repo = await Repository.open(loc.store, password, catalog, {
       ...(loc.configVersions ? { configVersions: loc.configVersions } : {}),
-      prefetch: typeof prefetch === 'function' ? prefetch(loc.config) : prefetch,
+      prefetch: ahead.listings,
+      serverTime: ahead.serverTime === true,
     });
     for (const w of repo.warnings) ctx.out.warn(`bulwark: warning: ${termSafe(w)}`);
     repo.warnings.length = 0; // said once; commands print what is added while they run

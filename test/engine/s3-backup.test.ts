@@ -379,6 +379,11 @@ describe('backups to an S3 Object Lock bucket (Ceph RGW)', () => {
     rec.clear();
     await backup(repo, { paths: [small], source: 'prefetch' });
     for (const p of heavy) expect(listed(), `${p} listed again`).not.toContain(p);
+    // the config's fresh look lists its versions; the authenticated one is not read again
+    const configReads = rec.requests.filter(
+      (r) => r.method === 'GET' && r.path.endsWith(`/${root}config`) && !('versions' in r.query),
+    );
+    expect(configReads).toEqual([]);
 
     // the next run (a repository kept open, as the service does) sends them side by side itself, each once
     rec.clear();

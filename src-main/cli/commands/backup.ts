@@ -74,7 +74,12 @@ async function backupInto(
   return withRepository(
     opts,
     ctx,
-    { autoInit: true, sync: false, prefetch: backupListings },
+    {
+      autoInit: true,
+      sync: false,
+      // the run's listings and the server's clock (new objects' locks, the snapshot's time)
+      prefetch: (config) => ({ listings: backupListings(config), serverTime: true }),
+    },
     async ({ repo, catalog, target, created }) => {
       if (target.isDefault && !created)
         out.note(`bulwark: using the default repository in ${termSafe(target.location)}`);

@@ -60,9 +60,13 @@ export interface ConfigVersion {
 
 /**
  * Every version of `config`, newest first. On a versioned bucket the oldest one is what `init` wrote:
- * whoever holds the keys can only add newer versions (or delete markers) over it.
+ * whoever holds the keys can only add newer versions (or delete markers) over it. `known`: a version whose
+ * bytes were read and authenticated already; a version never changes, so it is not read again.
  */
-async function configVersions(store: BlobStore): Promise<ConfigVersion[]> {
+async function configVersions(
+  store: BlobStore,
+  known?: { versionId: string; bytes: Buffer },
+): Promise<ConfigVersion[]> {
   if (!isVersioned(store)) {
     try {
       return [{ bytes: await store.get(objectNames.config) }];
@@ -86,7 +90,9 @@ async function configVersions(store: BlobStore): Promise<ConfigVersion[]> {
     const bytes =
       v.versionId === 'null'
         ? await store.get(objectNames.config)
-        : await store.versions.getVersion(objectNames.config, v.versionId);
+        : v.versionId === known?.versionId
+          ? known.bytes
+          : await store.versions.getVersion(objectNames.config, v.versionId);
     out.push({ ...base, bytes });
   }
   return out;
@@ -391,6 +397,8 @@ export class Repository {
       configVersions?: readonly ConfigVersion[];
       /** listings the caller makes next (`SYNC_LISTINGS`, ...): started while the key is derived */
       prefetch?: readonly string[];
+      /** the caller needs the server's clock next (a backup): asked while the key is derived */
+      serverTime?: boolean;
     } = {},
   ): Promise<Repository> {
     const versions = opts.configVersions ?? (await configVersions(store));
@@ -412,6 +420,8 @@ export class Repository {
     try {
       key = await unlock(store, password, () => {
         if (prefetch.length > 0) store.prefetchListings?.(prefetch);
+        // its failure is met again, and reported, where the clock is asked for
+        if (opts.serverTime) store.serverTime().catch(() => undefined);
       });
     } catch (e) {
       // no usable key either (or none that is a Bulwark key): the config is what to report first
@@ -447,10 +457,15 @@ export class Repository {
 
   /**
    * Re-reads the config object (one listing, or one small read on a folder) and records any version that is
-   * not the authenticated one. Backups call it before they write.
+   * not the authenticated one. Backups call it before they write. The authenticated version itself is not
+   * read again (a version's bytes never change): on S3 the look is the listing alone, unless another
+   * version appeared.
    */
   async checkConfig(): Promise<void> {
-    this.checkConfigVersions(await configVersions(this.rawStore));
+    const ours = this.pins?.pinned(objectNames.config);
+    const known =
+      ours !== undefined && ours !== 'null' ? { versionId: ours, bytes: this.configBytes } : undefined;
+    this.checkConfigVersions(await configVersions(this.rawStore, known));
   }
 
   private checkConfigVersions(versions: readonly ConfigVersion[]): void {

@@ -796,6 +796,14 @@ export class S3Store implements BlobStore {
     if (cached && now - cached.measuredAt >= 0 && now - cached.measuredAt < this.serverTimeTtlMs) {
       return new Date(now + cached.offsetMs);
     }
+    // one request for everyone who asks while it is out (a command warms the clock while the key is derived)
+    this.timeAsked ??= this.askServerTime().finally(() => (this.timeAsked = undefined));
+    return this.timeAsked;
+  }
+
+  private timeAsked: Promise<Date> | undefined;
+
+  private async askServerTime(): Promise<Date> {
     const before = this.clock.now().getTime();
     const cmd = new HeadBucketCommand({ Bucket: this.bucket });
     let date: Date | undefined;
