@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { dateHeader } from './http-date.ts';
-import { open, stat } from 'node:fs/promises';
+import { open, stat, type FileHandle } from 'node:fs/promises';
 
 import {
   DeleteObjectCommand,
@@ -411,9 +410,19 @@ export class S3Store implements BlobStore {
       input.ContentMD5 = await md5OfFile(name, file, opts.signal);
     }
     input.ContentLength = file.size;
-    // A streamed body can be sent once: every attempt gets a fresh stream.
+    // A streamed body can be sent once: every attempt gets a fresh stream. The file is opened here, not
+    // by the stream: a file gone by a retry (a failed run removes its pack folder) is then this attempt's
+    // failure; a stream opening it would emit an 'error' nobody listens to yet, which ends the process.
     return this.retrying(opts.signal, async () => {
-      const stream = createReadStream(file.path, { highWaterMark: 1024 * 1024 });
+      let handle: FileHandle;
+      try {
+        handle = await open(file.path, 'r');
+      } catch (e) {
+        throw fromSystemError(e, `reading ${file.path}`);
+      }
+      const stream = handle.createReadStream({ highWaterMark: 1024 * 1024 });
+      let readError: unknown;
+      stream.on('error', (e) => (readError ??= e));
       try {
         const out = await this.sendOnce(
           (o) => this.sdk.send(new PutObjectCommand({ ...input, Body: stream }), o),
@@ -421,9 +430,15 @@ export class S3Store implements BlobStore {
           name,
           { signal: opts.signal, put: input },
         );
+        if (readError !== undefined) throw fromSystemError(readError, `reading ${file.path}`);
         return putResult(out.VersionId);
+      } catch (e) {
+        // what stopped the body is the cause, not the request that went without it
+        if (readError !== undefined && !(e instanceof BulwarkError && e.code === 'CANCELED'))
+          throw fromSystemError(readError, `reading ${file.path}`);
+        throw e;
       } finally {
-        stream.destroy();
+        stream.destroy(); // closes the file
       }
     });
   }

@@ -555,6 +555,33 @@ describe('S3Store on Ceph RGW', () => {
     expect(sha256(await store.get('packs/retried'))).toBe(file.sha);
   });
 
+  it('a file gone before a put is retried fails that put in words, and nothing else (no stray stream error)', async () => {
+    const file = makeFile(1 * MiB);
+    let failures = 1;
+    const store = makeStore({
+      onRequest: (req) => {
+        if (req.method === 'PUT' && failures > 0) {
+          failures--;
+          fs.rmSync(file.path); // a failed run removes its pack folder while this upload waits for its retry
+          throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+        }
+      },
+    });
+    // an 'error' event nobody listens to ends the process; vitest would only report it after the test
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown): void => void uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const err = await errorOf(store.put('packs/gone', { path: file.path, size: file.size }));
+      expect(err.code).toBe('NOT_FOUND');
+      expect(err.message).toContain(file.path);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
+
   it('takes the time from the server and caches the offset', async () => {
     const rec = createRequestRecorder();
     const store = makeStore({ onRequest: rec.onRequest });
