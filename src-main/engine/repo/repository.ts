@@ -462,9 +462,9 @@ export class Repository {
    * version appeared.
    */
   async checkConfig(): Promise<void> {
+    // the version pinned is the one whose bytes matched at open (a 'null' version is read in any case)
     const ours = this.pins?.pinned(objectNames.config);
-    const known =
-      ours !== undefined && ours !== 'null' ? { versionId: ours, bytes: this.configBytes } : undefined;
+    const known = ours === undefined ? undefined : { versionId: ours, bytes: this.configBytes };
     this.checkConfigVersions(await configVersions(this.rawStore, known));
   }
 

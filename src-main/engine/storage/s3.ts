@@ -411,8 +411,9 @@ export class S3Store implements BlobStore {
     }
     input.ContentLength = file.size;
     // A streamed body can be sent once: every attempt gets a fresh stream. The file is opened here, not
-    // by the stream: a file gone by a retry (a failed run removes its pack folder) is then this attempt's
-    // failure; a stream opening it would emit an 'error' nobody listens to yet, which ends the process.
+    // by the stream: a stream opens on the thread pool after it is made, and when a failed attempt had
+    // destroyed it and its run removed the pack folder meanwhile, that open's error still came, with
+    // nobody listening, and ended the process. A file gone is now this attempt's failure.
     return this.retrying(opts.signal, async () => {
       let handle: FileHandle;
       try {
@@ -430,7 +431,7 @@ export class S3Store implements BlobStore {
           name,
           { signal: opts.signal, put: input },
         );
-        if (readError !== undefined) throw fromSystemError(readError, `reading ${file.path}`);
+        if (readError !== undefined) throw readError; // reported below, like a failed request's
         return putResult(out.VersionId);
       } catch (e) {
         // what stopped the body is the cause, not the request that went without it
