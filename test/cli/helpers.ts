@@ -10,10 +10,16 @@ export interface Result {
   stderr: string;
 }
 
-/** Runs the CLI (src-main/cli/main.ts) with exactly `env`, stdin closed; collects its output and exit code. */
-export function runMain(args: string[], env: NodeJS.ProcessEnv): Promise<Result> {
+/**
+ * Runs the CLI (src-main/cli/main.ts) with exactly `env`, stdin closed; collects its output and exit code.
+ * `nodeArgs` go to node before the script (V8 flags, as the shebang passes them).
+ */
+export function runMain(args: string[], env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs, MAIN, ...args], {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -31,6 +37,7 @@ export function runBulwark(
   args: string[],
   ctx: { home: string; tmp: string },
   env: Record<string, string | undefined> = {},
+  nodeArgs: string[] = [],
 ): Promise<Result> {
   const full: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('BULWARK_')) full[k] = v;
@@ -45,5 +52,5 @@ export function runBulwark(
     if (v === undefined) delete full[k];
     else full[k] = v;
   }
-  return runMain(args, full);
+  return runMain(args, full, nodeArgs);
 }
