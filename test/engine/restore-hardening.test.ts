@@ -18,7 +18,8 @@ import { basename, join } from 'node:path';
 import { afterEach, beforeAll, afterAll, describe, expect, it } from 'vitest';
 import { backup } from '../../src-main/engine/backup/backup.ts';
 import { isBulwarkError } from '../../src-main/engine/errors.ts';
-import { restoreSnapshot } from '../../src-main/engine/ops/restore.ts';
+import { restoreSnapshot, runRestorePlan } from '../../src-main/engine/ops/restore.ts';
+import { planRestore, type PlanEntry } from '../../src-main/engine/ops/restore-plan.ts';
 import { restoreName, windowsName } from '../../src-main/engine/ops/walk.ts';
 import { makeFsRepo, tempDir, type TestRepo } from './helpers/repo.ts';
 
@@ -152,6 +153,38 @@ describe('restore names: the one path-safety rule, and the Windows escaping', ()
     expect(windowsName('100%.txt')).toBe('100%.txt');
     expect(restoreName('a\\b.txt', 'win32')).toBe('a%5Cb.txt');
     for (const bad of ['', '.', '..', 'a/b', 'nul\0byte']) expect(restoreName(bad, 'win32')).toBeUndefined();
+  });
+});
+
+describe('a plan altered after it was made', () => {
+  it('never writes an entry whose name is not one plain name: "..", "a/b" are refused by the run itself', async () => {
+    const src = join(temp('plain-src'), 'data');
+    mkdirSync(join(src, 'sub'), { recursive: true });
+    writeFileSync(join(src, 'x.txt'), 'x');
+    writeFileSync(join(src, 'sub', 'y.txt'), 'y');
+    writeFileSync(join(src, 'z.txt'), 'z');
+    const snap = await backup(t.repo, { paths: [src], source: 'plain-names' });
+    const outer = temp('plain-out');
+    const target = join(outer, 'target');
+    const plan = await planRestore(t.repo, {
+      snapshot: snap.id,
+      paths: [''],
+      destination: { kind: 'folder', path: target },
+      layout: 'contents',
+    });
+    // the run trusts no name: the plan may have come through another hand (a service, an app)
+    const entry = (name: string): PlanEntry => plan.entries.find((e) => e.name === name)!;
+    entry('x.txt').name = '..';
+    entry('sub').name = 'up/../..';
+    const r = await runRestorePlan(t.repo, plan);
+    const refused = r.errors.filter((e) => e.message.includes('outside the destination folder'));
+    expect(refused.map((e) => e.path).sort()).toEqual(['data/sub', 'data/x.txt'].sort());
+    // the folder's error counts the file in it that was not restored either
+    expect(refused.find((e) => e.path === 'data/sub')!.message).toContain('(1 file in it not restored)');
+    // z.txt is restored; nothing of the two lands beside or above the target
+    expect(readFileSync(join(target, 'data', 'z.txt'), 'utf8')).toBe('z');
+    expect(readdirSync(outer)).toEqual(['target']);
+    expect(readdirSync(join(target, 'data')).sort()).toEqual(['z.txt']);
   });
 });
 

@@ -108,6 +108,8 @@ export async function writeFiles(
     signal?: AbortSignal;
     threads?: number;
     onFileDone: (index: number, outcome: Omit<FileOutcome, 'seq'>) => void;
+    /** after the files a writer answered for together were each given to onFileDone (to report once) */
+    onFilesDone?: () => void;
     /** bytes of a large file written so far (reported every few MiB) */
     onFileProgress?: (index: number, bytes: number) => void;
     /** tests only (RestoreWorkerInit.testNoSpaceAfter) */
@@ -146,6 +148,7 @@ export async function writeFiles(
       opts.onFileDone(u.index, { error: u.error });
       for (const l of resolved.links.get(u.index) ?? []) opts.onFileDone(l.seq, { error: u.error });
     }
+    if (resolved.unresolved.length > 0) opts.onFilesDone?.();
     cacheDir = local ? undefined : mkdtempSync(join(tmpdir(), 'bulwark-restore-'));
   } catch (e) {
     // nothing was handed to the threads yet: stopped at once
@@ -180,6 +183,7 @@ export async function writeFiles(
         opts.onFileDone(r.seq, r);
         releasePacks(r.seq);
       }
+      opts.onFilesDone?.();
       pump();
       if (outstanding === 0) {
         for (const r of idle) r();
@@ -284,7 +288,7 @@ export async function writeFiles(
 
   try {
     // Files without any blob (empty files) need no pack.
-    for (const [seq, w] of waiting.entries()) if (w === 0) ready.push(seq);
+    for (let seq = 0; seq < waiting.length; seq++) if (waiting[seq] === 0) ready.push(seq);
     pump();
     if (local) {
       for (const p of packs) packReady(p);
@@ -470,10 +474,10 @@ function resolveFiles(repo: Repository, files: FilesToWrite, local: ((name: stri
     at += content.length;
     let packCount = 0;
     let missing: string | undefined;
-    for (const [k, id] of content.entries()) {
+    for (let k = 0; k < content.length; k++) {
       const loc = locs[base + k];
       if (!loc) {
-        missing = `blob ${id.slice(0, 12)} is in no index`;
+        missing = `blob ${content[k]!.slice(0, 12)} is in no index`;
         break;
       }
       let p = packIndex.get(loc.pack);

@@ -19,7 +19,7 @@ import type { Repository } from '../repo/repository.ts';
 import { decodeFsName, fsErrorText, fsPath } from '../util/fs-names.ts';
 import { DAMAGED_FOLDER, loadTreeOrDamage } from './damage.ts';
 import { stateAt, type NameState } from './restore-place.ts';
-import { findNode, restoreName } from './walk.ts';
+import { childPath, findNode, restoreName } from './walk.ts';
 
 export type RestoreDestination = { kind: 'original' } | { kind: 'folder'; path: string };
 export type PlanAction = 'create' | 'identical' | 'conflict';
@@ -291,7 +291,8 @@ export async function planRestore(repo: Repository, opts: RestorePlanOptions): P
         continue;
       }
       seen.add(key);
-      await addNode(node, root, [...segs, name], rel, parent);
+      // the names on the way matter only to an entry of a root folder (claim); below it, its own name
+      await addNode(node, root, parent < 0 ? [...segs, name] : [name], rel, parent);
     }
   };
 
@@ -382,27 +383,33 @@ export async function planRestore(repo: Repository, opts: RestorePlanOptions): P
  */
 async function classify(repo: Repository, plan: RestorePlan, signal: AbortSignal | undefined): Promise<void> {
   let reader: ContentReader | undefined;
-  // Folders found missing: nothing can be inside them, so their files need no look of their own (a
-  // restore into a new folder otherwise asked the disk about every one of tens of thousands of names).
-  const folderMissing = new Map<string, boolean>();
-  const missingFolder = (dir: string): boolean => {
-    let missing = folderMissing.get(dir);
-    if (missing === undefined) {
-      missing = stateAt(dir) === null;
-      folderMissing.set(dir, missing);
-    }
-    return missing;
+  // Per folder entry: where it goes (joined once, its files' paths onto it), and whether it is missing on
+  // disk. Nothing can be inside a missing folder, so its files need no look of their own, nor do the folders
+  // below it (a restore into a new folder otherwise asked the disk about every one of tens of thousands of
+  // names). Entries come in walk order: a folder before what it holds.
+  const dirDest: string[] = [];
+  const dirMissing: (boolean | undefined)[] = [];
+  const rootMissing: (boolean | undefined)[] = [];
+  const folderDest = (e: PlanEntry): string =>
+    e.parent < 0 ? plan.roots[e.root]!.folder : dirDest[e.parent]!;
+  /** Whether the folder entry `e` goes into is missing; throws what looking at a folder on the way threw. */
+  const folderMissing = (e: PlanEntry): boolean => {
+    if (e.parent < 0) return (rootMissing[e.root] ??= stateAt(plan.roots[e.root]!.folder) === null);
+    return (dirMissing[e.parent] ??=
+      folderMissing(plan.entries[e.parent]!) || stateAt(dirDest[e.parent]!) === null);
   };
-  for (const [i, e] of plan.entries.entries()) {
+  for (let i = 0; i < plan.entries.length; i++) {
+    const e = plan.entries[i]!;
+    if (e.kind === 'dir') dirDest[i] = childPath(folderDest(e), e.name);
     if (e.kind !== 'file' && e.kind !== 'symlink') continue;
     if (i % 1000 === 999) {
       throwIfAborted(signal);
       await new Promise<void>((r) => setImmediate(r));
     }
-    const dest = entryDestination(plan, e);
+    const dest = childPath(folderDest(e), e.name);
     let now: NameState | null;
     try {
-      now = missingFolder(dirname(dest)) ? null : stateAt(dest);
+      now = folderMissing(e) ? null : stateAt(dest);
     } catch (err) {
       // no permission on a folder on the way: it could not be written either
       plan.errors.push({ path: e.path, message: `cannot look at ${dest}: ${fsErrorText(err)}` });

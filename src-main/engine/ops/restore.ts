@@ -17,7 +17,7 @@ import {
   utimesSync,
   type Stats,
 } from 'node:fs';
-import { basename, dirname, isAbsolute, join, parse, relative, sep } from 'node:path';
+import { basename, dirname, join, parse, sep } from 'node:path';
 import { recordAudit } from '../audit/audit.ts';
 import { systemClock } from '../clock.ts';
 import { BulwarkError, fromSystemError, isBulwarkError, throwIfAborted } from '../errors.ts';
@@ -39,6 +39,7 @@ import { planRestore, type PlanAction, type PlanEntry, type RestorePlan } from '
 import { NO_SPACE_CODES, noSpaceMessage } from './restore-protocol.ts';
 import type { RestoreOptions, RestoreProgress, RestoreResult, RestoreRunOptions } from './types.ts';
 import { utimeArg } from './times.ts';
+import { childPath, isPlainName } from './walk.ts';
 
 /** Set-user-id and set-group-id: never restored on files whose owner is not restored (see runPlan). */
 const SET_ID = 0o6000;
@@ -97,7 +98,7 @@ class PlannedFiles implements FilesToWrite {
 
   path(i: number): string {
     const e = this.entry(i);
-    return join(e.parent >= 0 ? this.dirPath[e.parent]! : this.roots[e.root]!, e.name);
+    return childPath(e.parent >= 0 ? this.dirPath[e.parent]! : this.roots[e.root]!, e.name);
   }
 
   /** its path in the snapshot (what reports show) */
@@ -273,7 +274,9 @@ async function runPlan(repo: Repository, plan: RestorePlan, opts: RestoreRunOpti
   const createPlace: Readonly<Placement> = { expect: null, beside: false, onChange: policy ?? 'fail', label };
   const files = new PlannedFiles(plan, dirPath, roots, createPlace);
 
-  for (const [i, e] of plan.entries.entries()) {
+  // indexed: an [index, entry] pair per entry was ~40 MB of garbage over 80 000 files
+  for (let i = 0; i < plan.entries.length; i++) {
+    const e = plan.entries[i]!;
     if (i % 1000 === 999) throwIfAborted(opts.signal);
     created[i] = false;
     const above = e.parent >= 0 ? (blockedBy[e.parent] ?? (failedDir.has(e.parent) ? e.parent : -1)) : -1;
@@ -284,14 +287,16 @@ async function runPlan(repo: Repository, plan: RestorePlan, opts: RestoreRunOpti
     }
     const root = roots[e.root]!;
     const folder = e.parent >= 0 ? dirPath[e.parent]! : root;
-    const p = join(folder, e.name);
-    if (e.kind === 'dir') dirPath[i] = p;
-    const r = relative(root, p);
-    // "..config" is a name inside the folder; only ".." itself or "../..." leaves it.
-    if (r === '..' || r.startsWith(`..${sep}`) || isAbsolute(r)) {
+    // A plain name (never "..", never a separator: "..config" is a name) in a folder inside the root stays
+    // inside it; the plan gives only such names, and a plan from elsewhere is held to it here.
+    if (!isPlainName(e.name)) {
       fail(e.path, 'would be written outside the destination folder: skipped');
+      // what it holds is not restored either (counted in its error, as for a folder that failed)
+      if (e.kind === 'dir') failedDir.set(i, { error: result.errors.length - 1, files: 0 });
       continue;
     }
+    const p = childPath(folder, e.name);
+    if (e.kind === 'dir') dirPath[i] = p;
     const fresh = e.parent >= 0 && created[e.parent] === true;
     switch (e.kind) {
       case 'dir': {
@@ -399,6 +404,7 @@ async function runPlan(repo: Repository, plan: RestorePlan, opts: RestoreRunOpti
     opts.onProgress?.({ ...progress });
   };
   report();
+  let lastDone = -1; // the file last written, shown as the current path when the batch is reported
 
   await writeFiles(repo, files, {
     ...(opts.signal ? { signal: opts.signal } : {}),
@@ -440,7 +446,12 @@ async function runPlan(repo: Repository, plan: RestorePlan, opts: RestoreRunOpti
       progress.filesDone++;
       progress.bytesDone += size - (partial.get(i) ?? 0);
       partial.delete(i);
-      progress.currentPath = files.path(i);
+      lastDone = i;
+    },
+    // once per writer's answer (up to 32 small files), not per file: a progress report (with its ETA
+    // sample and copy) per file was ~25 MB of garbage in a restore of 80 000 small files
+    onFilesDone: () => {
+      if (lastDone >= 0) progress.currentPath = files.path(lastDone);
       report();
     },
   });

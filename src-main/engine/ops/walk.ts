@@ -1,3 +1,4 @@
+import { sep } from 'node:path';
 import { damagedFolderText, loadTreeOrDamage } from './damage.ts';
 import type { Tree, TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
@@ -12,6 +13,20 @@ import { BulwarkError } from '../errors.ts';
  */
 export function isSafeName(name: string): boolean {
   return name !== '' && name !== '.' && name !== '..' && !name.includes('/') && !name.includes('\0');
+}
+
+/** A name a restore writes into a folder as is: safe (isSafeName) and without this system's separator. */
+export function isPlainName(name: string): boolean {
+  return isSafeName(name) && (sep === '/' || !name.includes(sep));
+}
+
+/**
+ * The path of `name` in folder `dir`, for a name restoreName gave (one plain name): joined without
+ * normalizing, which path.join does character by character (a restore of 80 000 small files joined its
+ * paths a few times each: ~450 MB of short-lived strings on the main thread).
+ */
+export function childPath(dir: string, name: string): string {
+  return dir.endsWith(sep) ? dir + name : dir + sep + name;
 }
 
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[1-9¹²³]|lpt[1-9¹²³])$/i;
