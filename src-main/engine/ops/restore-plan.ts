@@ -16,10 +16,10 @@ import { keyedHashHex } from '../crypto/blob-id.ts';
 import { BulwarkError, throwIfAborted } from '../errors.ts';
 import type { SnapshotManifest, TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
-import { decodeFsName, fsErrorText, fsPath } from '../util/fs-names.ts';
+import { childPath, decodeFsName, fsErrorText, fsPath } from '../util/fs-names.ts';
 import { DAMAGED_FOLDER, loadTreeOrDamage } from './damage.ts';
 import { stateAt, type NameState } from './restore-place.ts';
-import { childPath, findNode, restoreName } from './walk.ts';
+import { findNode, restoreName } from './walk.ts';
 
 export type RestoreDestination = { kind: 'original' } | { kind: 'folder'; path: string };
 export type PlanAction = 'create' | 'identical' | 'conflict';

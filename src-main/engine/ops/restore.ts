@@ -23,7 +23,7 @@ import { systemClock } from '../clock.ts';
 import { BulwarkError, fromSystemError, isBulwarkError, throwIfAborted } from '../errors.ts';
 import type { TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
-import { fsErrorText, fsPath, hasEscapedBytes } from '../util/fs-names.ts';
+import { childPath, fsErrorText, fsPath, hasEscapedBytes } from '../util/fs-names.ts';
 import { writeFiles, type FilesToWrite } from './restore-files.ts';
 import { RestoreEta } from './restore-eta.ts';
 import {
@@ -39,7 +39,7 @@ import { planRestore, type PlanAction, type PlanEntry, type RestorePlan } from '
 import { NO_SPACE_CODES, noSpaceMessage } from './restore-protocol.ts';
 import type { RestoreOptions, RestoreProgress, RestoreResult, RestoreRunOptions } from './types.ts';
 import { utimeArg } from './times.ts';
-import { childPath, isPlainName } from './walk.ts';
+import { isPlainName } from './walk.ts';
 
 /** Set-user-id and set-group-id: never restored on files whose owner is not restored (see runPlan). */
 const SET_ID = 0o6000;

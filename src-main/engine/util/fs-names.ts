@@ -12,6 +12,7 @@
  * so an escape cannot be confused with a real character and every byte sequence round-trips.
  */
 import { isUtf8 } from 'node:buffer';
+import { sep } from 'node:path';
 import { getSystemErrorMessage } from 'node:util';
 
 /** An escaped byte; the `u` flag matches lone surrogates only, never the low half of a real pair (💀). */
@@ -19,6 +20,16 @@ const ESCAPE = /[\udc80-\udcff]/u;
 const ESCAPE_RUNS = /([\udc80-\udcff]+)/u;
 
 /** The Bulwark name of a name's bytes (see above): the plain string when the bytes are valid UTF-8. */
+/**
+ * The path of `name` in folder `dir`, for one plain name (a directory entry as listed, or a name a restore
+ * accepts: never "", "." or "..", no separator): joined without normalizing, which path.join does
+ * character by character (a restore of 80 000 small files joined its paths a few times each: ~450 MB of
+ * short-lived strings on the main thread; an initial backup of them ~90 MB).
+ */
+export function childPath(dir: string, name: string): string {
+  return dir.endsWith(sep) ? dir + name : dir + sep + name;
+}
+
 export function decodeFsName(buf: Uint8Array): string {
   if (isUtf8(buf)) return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
   const units: number[] = [];
