@@ -1,6 +1,6 @@
 /**
  * How many writer threads a restore starts (every core from a folder, one core left to the downloads from
- * S3), and which of them gets the next file.
+ * S3 unless the files are small), and which of them gets the next file.
  */
 import { describe, expect, it } from 'vitest';
 import { defaultWriters, writerWithRoom } from '../../src-main/engine/ops/restore-files.ts';
@@ -12,6 +12,13 @@ describe('defaultWriters', () => {
 
   it('from S3: one core left to the downloads, at least one writer', () => {
     expect([1, 2, 4, 16].map((cores) => defaultWriters(false, cores))).toEqual([1, 1, 3, 15]);
+    expect([1, 2, 4, 16].map((cores) => defaultWriters(false, cores, 64 << 10))).toEqual([1, 1, 3, 15]);
+  });
+
+  it('from S3 with small files (under 32 KiB on average): one per core, the writers are behind', () => {
+    expect([1, 2, 4, 16].map((cores) => defaultWriters(false, cores, 10_000))).toEqual([1, 2, 4, 16]);
+    expect(defaultWriters(false, 2, (32 << 10) - 1)).toBe(2);
+    expect(defaultWriters(false, 2, 32 << 10)).toBe(1);
   });
 });
 
