@@ -9,6 +9,8 @@ import type { Repository } from '../repo/repository.ts';
 import { TaskPool } from '../util/pool.ts';
 
 export const DAY_MS = 86_400_000;
+/** blob ids looked up together (Catalog.lookupBlobs batches them further) */
+const LOOKUP_IDS = 1024;
 
 /** Names of every object snapshot `m` needs, except the snapshot object itself. */
 export async function snapshotClosure(
@@ -19,14 +21,24 @@ export async function snapshotClosure(
   const { catalog, rid } = repo;
   const packs = new Set<string>();
   const seenTrees = new Set<string>();
+  // Blob ids are looked up a batch at a time (Catalog.lookupBlobs): one query each was ~5 µs, the whole of
+  // a snapshot's walk on every commit of a locked repository (~20 ms for 4 000 files, seconds for a million).
+  const pending: string[] = [];
+  const lookUp = (): void => {
+    const locs = catalog.lookupBlobs(rid, pending);
+    for (const [i, loc] of locs.entries()) {
+      if (!loc)
+        throw new BulwarkError(
+          'REPO_DAMAGED',
+          `blob ${pending[i]!.slice(0, 12)} of snapshot ${m.id.slice(0, 8)} is in no index`,
+        );
+      packs.add(loc.pack);
+    }
+    pending.length = 0;
+  };
   const blobPack = (id: string): void => {
-    const loc = catalog.lookupBlob(rid, id);
-    if (!loc)
-      throw new BulwarkError(
-        'REPO_DAMAGED',
-        `blob ${id.slice(0, 12)} of snapshot ${m.id.slice(0, 8)} is in no index`,
-      );
-    packs.add(loc.pack);
+    pending.push(id);
+    if (pending.length >= LOOKUP_IDS) lookUp();
   };
   const walk = async (treeId: string): Promise<void> => {
     if (seenTrees.has(treeId)) return;
@@ -39,6 +51,7 @@ export async function snapshotClosure(
     }
   };
   await walk(m.tree);
+  lookUp();
   const names = new Set<string>([objectNames.config]);
   for await (const k of repo.store.list('keys/', signal)) names.add(k.name);
   const indexOf = new Map(catalog.packs(rid).map((p) => [p.id, p.indexId]));
