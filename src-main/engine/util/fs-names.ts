@@ -21,10 +21,9 @@ const ESCAPE_RUNS = /([\udc80-\udcff]+)/u;
 
 /** The Bulwark name of a name's bytes (see above): the plain string when the bytes are valid UTF-8. */
 /**
- * The path of `name` in folder `dir`, for one plain name (a directory entry as listed, or a name a restore
- * accepts: never "", "." or "..", no separator): joined without normalizing, which path.join does
- * character by character (a restore of 80 000 small files joined its paths a few times each: ~450 MB of
- * short-lived strings on the main thread; an initial backup of them ~90 MB).
+ * The path of `name` in folder `dir`, for one plain name (a name a restore accepts: never "", ".", "..",
+ * no separator): joined without normalizing, which path.join does character by character (a restore of
+ * 80 000 small files joined its paths a few times each: ~450 MB of short-lived strings on the main thread).
  */
 export function childPath(dir: string, name: string): string {
   return dir.endsWith(sep) ? dir + name : dir + sep + name;

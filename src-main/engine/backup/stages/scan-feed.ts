@@ -4,9 +4,9 @@
  * for their own listing from the scanner.
  */
 import { readlinkSync, type BigIntStats } from 'node:fs';
-import { basename, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import type { TreeNode } from '../../repo/format.ts';
-import { childPath, decodeFsName, fsPath } from '../../util/fs-names.ts';
+import { decodeFsName, fsPath } from '../../util/fs-names.ts';
 import { nodeType, scannedEntry } from '../entry.ts';
 import { FLOW_QUEUED_ENTRIES } from '../flow.ts';
 import type { ScannedEntry, ToWorker } from '../protocol.ts';
@@ -148,7 +148,7 @@ export class ScanFeed {
       n.content = prev.content;
       this.tally.fileUnchanged(e.size);
     } else {
-      this.hooks.read(d, n, isRoot ? at : childPath(at, e.name), prev === undefined, e);
+      this.hooks.read(d, n, isRoot ? at : join(at, e.name), prev === undefined, e);
     }
   }
 }
