@@ -20,15 +20,6 @@ const ESCAPE = /[\udc80-\udcff]/u;
 const ESCAPE_RUNS = /([\udc80-\udcff]+)/u;
 
 /** The Bulwark name of a name's bytes (see above): the plain string when the bytes are valid UTF-8. */
-/**
- * The path of `name` in folder `dir`, for one plain name (a name a restore accepts: never "", ".", "..",
- * no separator): joined without normalizing, which path.join does character by character (a restore of
- * 80 000 small files joined its paths a few times each: ~450 MB of short-lived strings on the main thread).
- */
-export function childPath(dir: string, name: string): string {
-  return dir.endsWith(sep) ? dir + name : dir + sep + name;
-}
-
 export function decodeFsName(buf: Uint8Array): string {
   if (isUtf8(buf)) return Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength).toString('utf8');
   const units: number[] = [];
@@ -119,4 +110,13 @@ export function fsErrorText(e: unknown): string {
     return `${err.code}: ${text}${err.syscall ? ` (${err.syscall})` : ''}`;
   }
   return e instanceof Error ? e.message : String(e);
+}
+
+/**
+ * The path of `name` in folder `dir`, for one plain name (a name a restore accepts: never "", ".", "..",
+ * no separator): joined without normalizing, which path.join does character by character (a restore of
+ * 80 000 small files joined its paths a few times each: ~450 MB of short-lived strings on the main thread).
+ */
+export function childPath(dir: string, name: string): string {
+  return dir.endsWith(sep) ? dir + name : dir + sep + name;
 }
