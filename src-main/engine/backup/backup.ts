@@ -186,9 +186,10 @@ interface RunSetup {
 
 /**
  * What a run's preparation lists (`prepareRun`): the sync's listings, the packs (adoptOrphanPacks) and the
- * config's versions (its fresh look, `checkConfig`: a listing, then a read of each version).
+ * config's versions (its fresh look, `checkConfig`: a listing, then a read of any version other than the
+ * one authenticated at open).
  */
-export const BACKUP_LISTINGS: readonly string[] = [...SYNC_LISTINGS, 'packs/', 'config'];
+const BACKUP_LISTINGS: readonly string[] = [...SYNC_LISTINGS, 'packs/', 'config'];
 
 /**
  * What a run on this repository lists: BACKUP_LISTINGS, and with locks the keys too (the commit's lock
