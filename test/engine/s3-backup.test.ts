@@ -251,7 +251,18 @@ describe('backups to an S3 Object Lock bucket (Ceph RGW)', () => {
   }, 60_000);
 
   it('fails with NETWORK when the server goes away mid-backup; the next backup uploads nothing twice', async () => {
-    const proxy = await startProxy({ target: conn().endpoint, seed: 5 });
+    // Pack PUTs after the third are held (never reach RGW): however fast this machine uploads, the server
+    // goes away with packs still to send, so the next backup has some to upload and can show it reuses
+    // the rest.
+    const isPackPut = (e: { method: string; url: string }): boolean =>
+      e.method === 'PUT' && e.url.includes('/packs/');
+    let packPutsSeen = 0;
+    let holding = true;
+    const proxy = await startProxy({
+      target: conn().endpoint,
+      seed: 5,
+      hold: (r) => holding && isPackPut(r) && ++packPutsSeen > 3,
+    });
     const rec = createRequestRecorder();
     const { repo, prefix } = await makeRepo('gone', {
       endpoint: proxy.endpoint,
@@ -271,12 +282,15 @@ describe('backups to an S3 Object Lock bucket (Ceph RGW)', () => {
       () => (settled = true),
       () => (settled = true),
     );
-    const packPutsDone = (): number =>
-      proxy.log.filter((e) => e.method === 'PUT' && e.url.includes('/packs/') && e.status === 200).length;
+    const packPutsDone = (): number => proxy.log.filter((e) => isPackPut(e) && e.status === 200).length;
+    const packPutsHeld = (): number => proxy.log.filter((e) => e.held === true).length;
     const deadline = Date.now() + 30_000;
-    while (packPutsDone() < 3) {
+    while (packPutsDone() < 3 || packPutsHeld() === 0) {
       if (settled) throw new Error('the backup ended before the server could be taken away');
-      if (Date.now() > deadline) throw new Error('fewer than 3 packs uploaded within 30 s');
+      if (Date.now() > deadline)
+        throw new Error(
+          `within 30 s: ${packPutsDone()} packs uploaded (3 wanted), ${packPutsHeld()} held (1 wanted)`,
+        );
       await new Promise((r) => setTimeout(r, 5));
     }
     await proxy.down();
@@ -298,6 +312,7 @@ describe('backups to an S3 Object Lock bucket (Ceph RGW)', () => {
     expect(failMs).toBeLessThan(20_000);
 
     // Nothing was committed; the packs that did arrive stay and are reused.
+    holding = false;
     await proxy.up();
     for await (const o of direct.list('snapshots/')) throw new Error(`${o.name} was committed`);
     const before = await packSizes(direct);

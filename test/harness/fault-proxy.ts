@@ -10,6 +10,10 @@
  *   internal-error      500 InternalError with an S3 XML error body
  *   delay               (independent of the above) a pause before the request is handled
  *
+ * `hold` parks the requests it picks: never answered nor forwarded, their connections open until `down()`
+ * resets them. A test that must take the server away between two given requests holds the second one,
+ * so how fast the machine is cannot decide which requests got through.
+ *
  * `down()` makes the server "gone": every open connection is reset and new ones are refused
  * (ECONNREFUSED) — or, with `down('reset')`, accepted and reset at once; `up()` brings it back on the same
  * port. Bodies are streamed both ways (never buffered: packs are up to 64 MiB).
@@ -60,6 +64,11 @@ export interface FaultProxyOptions {
    */
   override?: (req: { method: string; url: string; seq: number }) => InjectedFault | null | undefined;
   /**
+   * Requests for which this says true are parked: never forwarded nor answered (no fault is drawn for
+   * them), until `down()` resets their connections. Logged with `held: true`.
+   */
+  hold?: (req: { method: string; url: string; seq: number }) => boolean;
+  /**
    * Reuse connections to the server (default false: one connection per forwarded request). Ceph RGW's
    * beast frontend without `tcp_nodelay=1` stalls ~40 ms (Nagle + delayed ACK) on every small response
    * over a reused connection; a fresh connection answers in ~3 ms on 127.0.0.1.
@@ -75,6 +84,8 @@ export interface ProxyLogEntry {
   fault?: InjectedFault;
   /** status of a response relayed to the client in full (forwarded requests only) */
   status?: number;
+  /** parked by `hold`: never forwarded */
+  held?: boolean;
 }
 
 export interface FaultProxyStats {
@@ -352,6 +363,11 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     // always draw both numbers, so a request's fate depends only on the seed and its position
     const u = random();
     const d = random();
+    if (opts.hold?.({ method, url, seq: requestSeq })) {
+      entry.held = true;
+      req.pause(); // the body stays unread: the server never sees this request
+      return;
+    }
     const eligible = opts.eligible?.({ method, url }) ?? true;
     const forced = opts.override?.({ method, url, seq: requestSeq });
     const kind = forced === null ? undefined : (forced ?? (eligible ? pick(u) : undefined));
