@@ -77,6 +77,48 @@ function scrypt(password: string, salt: Buffer, p: Omit<KdfParams, 'name' | 'sal
   );
 }
 
+/**
+ * A key derivation started before the repository is opened (deriveKeyAhead): the command line knows the
+ * password and the key file before it has loaded what opens a repository, and the derivation (~0.25 s on a
+ * thread of libuv's pool) runs while it loads.
+ */
+let ahead: { password: string; kdf: Omit<KdfParams, 'name'>; kek: Promise<Buffer> } | undefined;
+
+/**
+ * Starts deriving the key-encryption key of `file` with `password`. The next unwrapMasterKey of a key with
+ * exactly these parameters and this password takes the result instead of deriving again: the same inputs
+ * give the same key, and any other inputs derive their own, so a guess made ahead can cost time, never
+ * open a key it should not. Throws as parseKeyFile would for a cost beyond KDF_LIMITS.
+ */
+export function deriveKeyAhead(file: KeyFile, password: string): void {
+  assertKdfWithinLimits(file.kdf);
+  const { N, r, p, salt } = file.kdf;
+  const kek = scrypt(password, Buffer.from(salt, 'base64'), { N, r, p });
+  // Not a swallowed error: whoever takes this derivation awaits it and meets the error; one nobody takes
+  // derives again (unwrapMasterKey) and reports its own.
+  kek.catch(() => undefined);
+  ahead = { password, kdf: { N, r, p, salt }, kek };
+}
+
+/**
+ * The derivation started ahead for these inputs, taken (it is used once). Another one still running is
+ * waited for first and dropped: two derivations side by side would need twice the memory (64 MiB each).
+ */
+async function derivedAhead(password: string, kdf: KdfParams): Promise<Buffer | undefined> {
+  const a = ahead;
+  if (a === undefined) return undefined;
+  ahead = undefined;
+  const same =
+    a.password === password &&
+    a.kdf.salt === kdf.salt &&
+    a.kdf.N === kdf.N &&
+    a.kdf.r === kdf.r &&
+    a.kdf.p === kdf.p;
+  if (same) return a.kek;
+  await a.kek.catch(() => undefined); // its error belongs to a key nobody is opening
+  return undefined;
+}
+
 export function newMasterKey(): MasterKey {
   return { encKey: randomBytes(32), idKey: randomBytes(32), chunkerSeed: randomBytes(32) };
 }
@@ -227,7 +269,9 @@ export async function unwrapMasterKey(file: KeyFile, password: string): Promise<
     );
   }
   assertKdfWithinLimits(file.kdf);
-  const kek = await scrypt(password, Buffer.from(file.kdf.salt, 'base64'), file.kdf);
+  const kek =
+    (await derivedAhead(password, file.kdf)) ??
+    (await scrypt(password, Buffer.from(file.kdf.salt, 'base64'), file.kdf));
   let plain: Buffer;
   try {
     plain = open(kek, Buffer.from(file.data, 'base64'), KEY_AAD, 'key');
