@@ -74,6 +74,7 @@ export function guessUnlock(argv: readonly string[], env: NodeJS.ProcessEnv): Ah
   const end = args.indexOf('--');
   const opts = end < 0 ? args : args.slice(0, end);
   if (opts.some((a) => a === '--help' || a === '-h' || a === '--version' || a === '-V')) return undefined;
+  if (command === 'drill' && opts.includes('--report')) return undefined; // the catalog only, no password
 
   const repo = optionValue(opts, '--repo', '-r') ?? (env.BULWARK_REPOSITORY || undefined);
   const passwordFile = optionValue(opts, '--password-file');

@@ -96,6 +96,8 @@ describe('guessUnlock', () => {
     expect(guessUnlock(['copy', ...repo, '--to-repo', '/b'], env)).toBeUndefined(); // two repositories
     expect(guessUnlock(['backup', ...repo, '--help'], env)).toBeUndefined();
     expect(guessUnlock(['backup', '-h', ...repo], env)).toBeUndefined();
+    expect(guessUnlock(['drill', ...repo, '--report'], env)).toBeUndefined(); // past drills: no unlock
+    expect(guessUnlock(['drill', ...repo], env)?.keyPath).toBe(keyPath);
     expect(guessUnlock(['backup', '--', '--repo', repoDir], env)).toBeUndefined(); // a path, not an option
     expect(guessUnlock(['backup', '--repo', 's3://bucket/prefix', '/p'], env)).toBeUndefined();
     expect(guessUnlock(['backup', '--repo', '', '/p'], env)).toBeUndefined();
