@@ -18,6 +18,7 @@ import { ensurePrivateDir } from '../engine/paths.ts';
 import { termSafe } from './format.ts';
 import { fileError } from './fs-errors.ts';
 import type { Output } from './output.ts';
+import { saveKeyHint } from './unlock-ahead.ts';
 import { readDefaultKey, readPassword, type PasswordOptions } from './password.ts';
 
 export interface RepoOptions extends PasswordOptions {
@@ -330,6 +331,13 @@ export async function unlockRepository(
     });
     for (const w of repo.warnings) ctx.out.warn(`bulwark: warning: ${termSafe(w)}`);
     repo.warnings.length = 0; // said once; commands print what is added while they run
+    if (isS3(loc.target.location) && repo.unlockedKey !== undefined) {
+      const failed = saveKeyHint(ctx.env, loc.target.location, repo.unlockedKey);
+      if (failed !== undefined)
+        ctx.out.note(
+          `bulwark: could not keep a copy of the key to unlock faster next time: ${termSafe(failed)}`,
+        );
+    }
     return {
       ...loc,
       repo,

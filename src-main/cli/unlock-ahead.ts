@@ -5,15 +5,17 @@
  * command and the engine: started from here, the derivation runs while they load. A no-change backup of
  * the corpus took ~0.40 s, a quarter of it before the derivation began.
  *
- * Only the plain cases are guessed: a command that unlocks one repository, a folder repository (an S3 one
- * needs the S3 client to read its key) holding exactly one key, and a password that needs no prompt. The
- * guess only ever starts a derivation: the repository is opened later exactly as without it, and takes the
- * result only for the same key file and password (deriveKeyAhead), so a wrong guess costs time, never
- * correctness.
+ * Only the plain cases are guessed: a command that unlocks one repository, a password that needs no
+ * prompt, and a folder repository holding exactly one key, or an S3 repository whose key this computer
+ * kept from the last command that opened it (keyHintPath: reaching the bucket needs the S3 client, which
+ * is most of what loads meanwhile, and two round trips). The guess only ever starts a derivation: the
+ * repository is opened later exactly as without it, and takes the result only for the same key and
+ * password (deriveKeyAhead), so a wrong guess (a key since replaced) costs time, never correctness.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deriveKeyAhead, parseKeyFile } from '../engine/crypto/keys.ts';
+import { deriveKeyAhead, parseKeyFile, type KeyFile } from '../engine/crypto/keys.ts';
 import { defaultKeyFile, defaultRepositoryDir, localPaths } from '../engine/paths.ts';
 
 /** Commands that open one repository with its password (program.ts registers them). */
@@ -81,7 +83,7 @@ export function guessUnlock(argv: readonly string[], env: NodeJS.ProcessEnv): Ah
   let location: string;
   let password: string | undefined;
   if (repo !== undefined) {
-    if (repo === '' || repo.startsWith('s3://')) return undefined;
+    if (repo === '') return undefined;
     location = repo;
     password = passwordFile !== undefined ? firstLine(passwordFile) : env.BULWARK_PASSWORD || undefined;
   } else {
@@ -92,6 +94,10 @@ export function guessUnlock(argv: readonly string[], env: NodeJS.ProcessEnv): Ah
   }
   if (password === undefined) return undefined;
 
+  if (location.startsWith('s3://')) {
+    const keyPath = keyHintPath(env, location);
+    return existsSync(keyPath) ? { keyPath, password } : undefined;
+  }
   const keysDir = join(location, 'keys');
   let names: string[];
   try {
@@ -116,5 +122,39 @@ export function unlockAhead(argv: readonly string[], env: NodeJS.ProcessEnv): bo
     return true;
   } catch {
     return false; // see above: the open reads this key again and reports what is wrong with it
+  }
+}
+
+/**
+ * Where this computer keeps the key object that last opened an S3 repository: in the private cache folder,
+ * named by a hash of the location as given. Not a secret (the bucket holds the same object, sealed by the
+ * password); only ever used to start a derivation ahead.
+ */
+export function keyHintPath(env: NodeJS.ProcessEnv, location: string): string {
+  const name = createHash('sha256').update(location).digest('hex').slice(0, 32);
+  return join(localPaths(env).cacheDir, 'key-hints', `${name}.json`);
+}
+
+/**
+ * Keeps `key` as the hint for `location` (keyHintPath), unless it is already the one kept. Returns what
+ * went wrong, for the caller to say: a hint that cannot be written only means the next command derives its
+ * key once it has reached the bucket, as before.
+ */
+export function saveKeyHint(env: NodeJS.ProcessEnv, location: string, key: KeyFile): string | undefined {
+  const path = keyHintPath(env, location);
+  const text = JSON.stringify(key);
+  try {
+    if (readFileSync(path, 'utf8') === text) return undefined;
+  } catch {
+    // no hint yet (or an unreadable one): written below, which says what is wrong if anything is
+  }
+  try {
+    mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, text, { mode: 0o600 });
+    renameSync(tmp, path);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
   }
 }

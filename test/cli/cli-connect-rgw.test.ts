@@ -104,3 +104,36 @@ describe('a command on an S3 repository', () => {
     }
   });
 });
+
+describe('the key kept for the next command (cli/unlock-ahead.ts)', () => {
+  const hintsOf = (home: string): string[] => {
+    const dir = path.join(tmp, home, 'cache', 'key-hints');
+    return fs.existsSync(dir) ? fs.readdirSync(dir) : [];
+  };
+
+  it('init keeps the key it stored; a kept key since replaced still opens with the right key', async () => {
+    const at = `${repo}-hint`;
+    expect((await s3At(rgw.endpoint, at, 'hint', 'init')).code).toBe(0);
+    const kept = hintsOf('hint');
+    expect(kept).toHaveLength(1);
+    const hintFile = path.join(tmp, 'hint', 'cache', 'key-hints', kept[0] as string);
+    const hint = JSON.parse(fs.readFileSync(hintFile, 'utf8')) as { kdf: { salt: string } };
+    const src = path.join(tmp, 'hint-src');
+    fs.mkdirSync(src, { recursive: true });
+    fs.writeFileSync(path.join(src, 'a.txt'), 'kept key\n');
+    const b = await s3At(rgw.endpoint, at, 'hint', 'backup', src);
+    expect(b.code, b.stderr).toBe(0);
+
+    // The kept copy replaced by another repository's key (same password): only time is lost.
+    const other = `${repo}-hint-other`;
+    expect((await s3At(rgw.endpoint, other, 'hint-other', 'init')).code).toBe(0);
+    const otherHint = path.join(tmp, 'hint-other', 'cache', 'key-hints', hintsOf('hint-other')[0] as string);
+    fs.copyFileSync(otherHint, hintFile);
+    expect(JSON.parse(fs.readFileSync(hintFile, 'utf8'))).not.toMatchObject({ kdf: { salt: hint.kdf.salt } });
+    const s = await s3At(rgw.endpoint, at, 'hint', 'snapshots', '--json');
+    expect(s.code, s.stderr).toBe(0);
+    expect((JSON.parse(s.stdout) as { id: string }[]).map((x) => x.id)).toEqual([b.stdout.trim()]);
+    // and the open put the key that opened back in its place
+    expect(JSON.parse(fs.readFileSync(hintFile, 'utf8'))).toMatchObject({ kdf: { salt: hint.kdf.salt } });
+  });
+});

@@ -4,13 +4,13 @@
  * derivation made ahead never opens a key for a password other than its own.
  */
 import type * as NodeCrypto from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { guessUnlock, unlockAhead } from '../../src-main/cli/unlock-ahead.ts';
+import { guessUnlock, keyHintPath, saveKeyHint, unlockAhead } from '../../src-main/cli/unlock-ahead.ts';
 import { Catalog } from '../../src-main/engine/catalog/catalog.ts';
-import { newMasterKey, wrapMasterKey } from '../../src-main/engine/crypto/keys.ts';
+import { newMasterKey, parseKeyFile, wrapMasterKey } from '../../src-main/engine/crypto/keys.ts';
 import { initDefaultRepository } from '../../src-main/engine/default-repo.ts';
 import { isBulwarkError } from '../../src-main/engine/errors.ts';
 import { defaultKeyFile, defaultRepositoryDir, localPaths } from '../../src-main/engine/paths.ts';
@@ -105,6 +105,24 @@ describe('guessUnlock', () => {
     expect(guessUnlock(['backup', ...repo, '/p'], {})).toBeUndefined();
     expect(guessUnlock(['backup', ...repo, '/p'], { BULWARK_PASSWORD: '' })).toBeUndefined();
     expect(guessUnlock(['backup', '--repo', join(home, 'no-repo-here'), '/p'], env)).toBeUndefined();
+  });
+
+  it('an S3 repository: the key this computer kept (saveKeyHint), else nothing', () => {
+    const env3 = { BULWARK_PASSWORD: PASSWORD, BULWARK_HOME: join(home, 's3-hints') };
+    const at = 's3://office-bucket/backups';
+    const argv3 = ['snapshots', '--repo', at, '--endpoint', 'http://127.0.0.1:9'];
+    expect(guessUnlock(argv3, env3)).toBeUndefined(); // nothing kept yet
+    const key = parseKeyFile(readFileSync(keyPath), 'key');
+    expect(saveKeyHint(env3, at, key)).toBeUndefined();
+    const hint = keyHintPath(env3, at);
+    expect(statSync(hint).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(hint, 'utf8'))).toEqual(key);
+    expect(guessUnlock(argv3, env3)).toEqual({ keyPath: hint, password: PASSWORD });
+    // another bucket or prefix has no hint of its own
+    expect(guessUnlock(['snapshots', '--repo', `${at}-2`], env3)).toBeUndefined();
+    // a cache folder that cannot be written is said, not thrown
+    writeFileSync(join(home, 'not-a-folder'), '');
+    expect(saveKeyHint({ BULWARK_HOME: join(home, 'not-a-folder') }, at, key)).toMatch(/ENOTDIR|EEXIST/);
   });
 
   it('guesses nothing for a repository with two keys', async () => {

@@ -13,6 +13,7 @@ import {
   unwrapMasterKey,
   wrapMasterKey,
   DEFAULT_KDF,
+  type KeyFile,
   type MasterKey,
 } from '../crypto/keys.ts';
 import { open, seal } from '../crypto/seal.ts';
@@ -48,6 +49,8 @@ export interface InitOptions {
   lock?: LockPolicy | null;
   /** scrypt cost; tests use a cheap one */
   kdf?: { N: number; r: number; p: number };
+  /** told the key object once it is stored (the CLI keeps a copy: cli/unlock-ahead.ts) */
+  keyStored?: (key: KeyFile) => void;
 }
 
 /** One version of the `config` object (a folder has exactly one, without an id). */
@@ -198,6 +201,7 @@ export async function initRepository(
       }
     : {};
   await store.put(objectNames.key(newObjectId()), Buffer.from(JSON.stringify(keyFile, null, 2)), putOpts);
+  opts.keyStored?.(keyFile);
   await store.put(objectNames.config, Buffer.from(configText), putOpts);
   return config;
 }
@@ -230,6 +234,8 @@ interface Unlocked {
   config?: string;
   /** key objects that could not be tried (not a key file, a cost beyond the limits): skipped, said */
   skipped: string[];
+  /** the key object that opened */
+  file: KeyFile;
 }
 
 /**
@@ -282,7 +288,7 @@ async function unlock(store: BlobStore, password: string, whileDeriving?: () => 
       whileDeriving?.();
       whileDeriving = undefined;
       const key = await unwrapMasterKey(file, password);
-      return { ...key, skipped };
+      return { ...key, skipped, file };
     } catch (e) {
       if (!isBulwarkError(e, 'WRONG_PASSWORD')) throw e;
       // The password did not open it. A key whose structure is broken cannot tell "wrong password" from
@@ -356,6 +362,11 @@ export class Repository {
   private readonly pinBroken: string | undefined;
   /** the config object is damaged in place (not JSON): said instead of "replaced" (Repository.open) */
   private configDamage: string | undefined;
+  /**
+   * The key object the password opened, as read (not secret: it is sealed by the password). The CLI keeps
+   * a copy to start the next command's key derivation before it reaches the repository (cli/unlock-ahead.ts).
+   */
+  unlockedKey: KeyFile | undefined;
 
   private constructor(
     raw: BlobStore,
@@ -440,6 +451,7 @@ export class Repository {
     const config = parseConfig(store, configBytes);
     const repo = new Repository(store, config, configBytes, key.master, catalog, opts.clock ?? systemClock);
     repo.warnings.push(...key.skipped);
+    repo.unlockedKey = key.file;
     repo.checkConfigVersions(versions);
     if (damagedConfig) {
       repo.configDamage = damagedConfig.message;
