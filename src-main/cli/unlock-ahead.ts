@@ -13,7 +13,7 @@
  * password (deriveKeyAhead), so a wrong guess (a key since replaced) costs time, never correctness.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deriveKeyAhead, parseKeyFile, type KeyFile } from '../engine/crypto/keys.ts';
 import { defaultKeyFile, defaultRepositoryDir, localPaths } from '../engine/paths.ts';
@@ -68,7 +68,8 @@ function firstLine(file: string): string | undefined {
 
 /**
  * What `argv` (without "node main.ts") will unlock, or undefined when it is not plain: another command,
- * help or version asked for, an S3 repository, a password to be typed at a prompt, no key or several keys.
+ * help or version asked for, a password to be typed at a prompt, a folder with no key or several keys, an
+ * S3 repository whose key this computer has not kept.
  */
 export function guessUnlock(argv: readonly string[], env: NodeJS.ProcessEnv): AheadGuess | undefined {
   const [command, ...args] = argv;
@@ -148,13 +149,16 @@ export function saveKeyHint(env: NodeJS.ProcessEnv, location: string, key: KeyFi
   } catch {
     // no hint yet (or an unreadable one): written below, which says what is wrong if anything is
   }
+  const tmp = `${path}.${process.pid}.tmp`;
+  let written = false;
   try {
     mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, text, { mode: 0o600 });
+    written = true;
     renameSync(tmp, path);
     return undefined;
   } catch (e) {
+    if (written) rmSync(tmp, { force: true });
     return (e as Error).message;
   }
 }

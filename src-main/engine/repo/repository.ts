@@ -362,11 +362,17 @@ export class Repository {
   private readonly pinBroken: string | undefined;
   /** the config object is damaged in place (not JSON): said instead of "replaced" (Repository.open) */
   private configDamage: string | undefined;
+  /** the key object the password opened (unlockedKey) */
+  private openedWith: KeyFile | undefined;
+
   /**
-   * The key object the password opened, as read (not secret: it is sealed by the password). The CLI keeps
-   * a copy to start the next command's key derivation before it reaches the repository (cli/unlock-ahead.ts).
+   * The key object the password opened, as read (not secret: the bucket holds it, sealed by the password).
+   * The CLI keeps a copy to start the next command's key derivation before it reaches the repository
+   * (cli/unlock-ahead.ts).
    */
-  unlockedKey: KeyFile | undefined;
+  get unlockedKey(): KeyFile | undefined {
+    return this.openedWith;
+  }
 
   private constructor(
     raw: BlobStore,
@@ -451,7 +457,7 @@ export class Repository {
     const config = parseConfig(store, configBytes);
     const repo = new Repository(store, config, configBytes, key.master, catalog, opts.clock ?? systemClock);
     repo.warnings.push(...key.skipped);
-    repo.unlockedKey = key.file;
+    repo.openedWith = key.file;
     repo.checkConfigVersions(versions);
     if (damagedConfig) {
       repo.configDamage = damagedConfig.message;
