@@ -76,4 +76,18 @@ describe('useAlertsStore', () => {
     await failing;
     expect(sel.actionError(store.getState())?.code).toBe('NOT_FOUND');
   });
+
+  it('an alert raised or cleared while the list was on its way is not taken back by it', async () => {
+    const { client, calls } = fakeClient();
+    const store = createAlertsStore(() => client);
+    const loading = store.getState().load();
+    store.getState().applyAlert(alert(5, { kind: 'backup-failed', severity: 'error' }));
+    store.getState().applyAlert(alert(2, { active: false, clearedAt: at }));
+    calls[0]?.resolve(ok({ alerts: [alert(2), alert(1)] })); // computed before both
+    await loading;
+    const items = sel.items(store.getState());
+    expect(items.map((a) => a.id)).toEqual([5, 2, 1]);
+    expect(items.find((a) => a.id === 2)?.active).toBe(false);
+    expect(sel.activeCount(store.getState())).toBe(2);
+  });
 });

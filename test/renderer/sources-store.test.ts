@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import type { SourceStatus } from '../../src-main/contract/model.ts';
+import type { Job, SourceStatus } from '../../src-main/contract/model.ts';
 import { err, ok } from '../../src-main/contract/result.ts';
 import { sourcesSelectors as sel } from '../../src-renderer/src/stores/sources/selectors.ts';
 import { createSourcesStore } from '../../src-renderer/src/stores/sources/store.ts';
@@ -147,6 +147,42 @@ describe('useSourcesStore', () => {
     store.getState().applyChanged({ sourceId: 'a', removed: true });
     expect(sel.count(store.getState())).toBe(0);
   });
+  it('load: what events and answers changed while the list was on its way is not taken back by it', async () => {
+    const { store, calls } = setup();
+    const first = store.getState().load();
+    calls[0]?.resolve(ok({ sources: [source('a'), source('b')] }));
+    await first;
+
+    // The service computes the list, then a source is added and its backup starts, then b is removed:
+    // the events arrive before the list does.
+    const loading = store.getState().load();
+    const job: Job = {
+      id: 'j1',
+      kind: 'backup',
+      sourceId: 'new',
+      reason: 'manual',
+      state: 'running',
+      changes: 0,
+      queuedAt: at,
+    };
+    store.getState().applyChanged({ sourceId: 'new', removed: false, source: source('new') });
+    store.getState().applyChanged({ sourceId: 'new', removed: false, source: source('new', { job }) });
+    store.getState().applyChanged({ sourceId: 'b', removed: true });
+    calls[1]?.resolve(ok({ sources: [source('a', { rpoState: 'ok' }), source('b')] }));
+    await loading;
+    const s = store.getState();
+    expect(s.items.map((x) => x.id)).toEqual(['a', 'new']);
+    expect(s.items.find((x) => x.id === 'new')?.job).toMatchObject({ id: 'j1', state: 'running' });
+    expect(s.items.find((x) => x.id === 'a')?.rpoState).toBe('ok'); // the list's own news kept
+
+    // once the list is in, later changes are no longer replayed on the next one
+    store.getState().applyChanged({ sourceId: 'a', removed: true });
+    const again = store.getState().load();
+    calls[2]?.resolve(ok({ sources: [source('a')] }));
+    await again;
+    expect(store.getState().items.map((x) => x.id)).toEqual(['a']);
+  });
+
   it('update: changes a source (the form gets the error); refuses a relative folder before calling', async () => {
     const { store, calls } = setup();
     store.getState().applyChanged({ sourceId: 'a', removed: false, source: source('a') });

@@ -3,6 +3,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Alert } from '../../../../src-main/contract/model.ts';
 import type { ResultError } from '../../../../src-main/contract/result.ts';
 import type { BulwarkClient } from '../../api/client.ts';
+import { ChangesSinceLoad } from '../changes-since-load.ts';
 
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';
 
@@ -59,16 +60,23 @@ function upsert(items: readonly Alert[], alert: Alert): Alert[] {
 
 export function createAlertsStore(getClient: () => BulwarkClient): StoreApi<AlertsStore> {
   let generation = 0;
+  const sinceLoad = new ChangesSinceLoad<Alert>();
   return createStore<AlertsStore>()((set) => ({
     ...initialState,
 
     async load() {
       const mine = ++generation;
+      sinceLoad.begin();
       set({ status: 'loading', error: undefined });
       const result = await getClient().call('bulwark:alerts.list', { limit: ALERTS_LIMIT });
       if (mine !== generation) return;
-      if (result.ok) set({ status: 'ready', items: [...result.value.alerts].sort((a, b) => b.id - a.id) });
-      else set({ status: 'error', error: result.error });
+      if (result.ok) {
+        const listed = [...result.value.alerts].sort((a, b) => b.id - a.id);
+        set({ status: 'ready', items: sinceLoad.finish(listed) });
+      } else {
+        sinceLoad.drop();
+        set({ status: 'error', error: result.error });
+      }
     },
 
     async acknowledge(alertId) {
@@ -76,18 +84,21 @@ export function createAlertsStore(getClient: () => BulwarkClient): StoreApi<Aler
       const result = await getClient().call('bulwark:alerts.acknowledge', { alertId });
       set((s) => {
         const { [alertId]: _done, ...acknowledging } = s.acknowledging;
-        return result.ok
-          ? { acknowledging, items: upsert(s.items, result.value.alert) }
-          : { acknowledging, actionError: result.error };
+        if (!result.ok) return { acknowledging, actionError: result.error };
+        const acknowledged = result.value.alert;
+        sinceLoad.record((items) => upsert(items, acknowledged));
+        return { acknowledging, items: upsert(s.items, acknowledged) };
       });
     },
 
     applyAlert(alert) {
+      sinceLoad.record((items) => upsert(items, alert));
       set((s) => ({ items: upsert(s.items, alert) }));
     },
 
     reset() {
       generation++;
+      sinceLoad.drop();
       set(initialState);
     },
   }));

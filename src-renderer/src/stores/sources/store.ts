@@ -5,6 +5,7 @@ import type { SourceStatus } from '../../../../src-main/contract/model.ts';
 import type { ResultError } from '../../../../src-main/contract/result.ts';
 import { checkRequest } from '../../../../src-main/contract/validation.ts';
 import type { BulwarkClient } from '../../api/client.ts';
+import { ChangesSinceLoad, type ListChange } from '../changes-since-load.ts';
 import { initialState, type SourceAction, type SourcesState } from './initialState.ts';
 
 export interface SourcesActions {
@@ -50,7 +51,13 @@ function invalid(
 
 export function createSourcesStore(getClient: () => BulwarkClient): StoreApi<SourcesStore> {
   let generation = 0;
-  return createStore<SourcesStore>()((set, get) => {
+  const sinceLoad = new ChangesSinceLoad<SourceStatus>();
+  return createStore<SourcesStore>()((set) => {
+    function change(f: ListChange<SourceStatus>): void {
+      set((s) => ({ items: f(s.items) }));
+      sinceLoad.record(f);
+    }
+
     async function act(sourceId: string, action: SourceAction, run: () => Promise<ResultError | undefined>) {
       set((s) => ({
         busy: { ...s.busy, [sourceId]: action },
@@ -68,11 +75,15 @@ export function createSourcesStore(getClient: () => BulwarkClient): StoreApi<Sou
 
       async load() {
         const mine = ++generation;
+        sinceLoad.begin();
         set({ status: 'loading', error: undefined });
         const result = await getClient().call('bulwark:sources.list', {});
         if (mine !== generation) return;
-        if (result.ok) set({ status: 'ready', items: result.value.sources });
-        else set({ status: 'error', error: result.error });
+        if (result.ok) set({ status: 'ready', items: sinceLoad.finish(result.value.sources) });
+        else {
+          sinceLoad.drop();
+          set({ status: 'error', error: result.error });
+        }
       },
 
       async add(request) {
@@ -87,7 +98,9 @@ export function createSourcesStore(getClient: () => BulwarkClient): StoreApi<Sou
           set({ adding: 'error', addError: result.error });
           return false;
         }
-        set((s) => ({ adding: 'idle', items: upsert(s.items, result.value.source) }));
+        const added = result.value.source;
+        set({ adding: 'idle' });
+        change((items) => upsert(items, added));
         return true;
       },
 
@@ -95,7 +108,7 @@ export function createSourcesStore(getClient: () => BulwarkClient): StoreApi<Sou
         await act(sourceId, 'remove', async () => {
           const result = await getClient().call('bulwark:sources.remove', { sourceId });
           if (!result.ok) return result.error;
-          set((s) => ({ items: s.items.filter((x) => x.id !== sourceId) }));
+          change((items) => items.filter((x) => x.id !== sourceId));
           return undefined;
         });
       },
@@ -106,7 +119,7 @@ export function createSourcesStore(getClient: () => BulwarkClient): StoreApi<Sou
           if (!result.ok) return result.error;
           const job = result.value.job;
           // the job shows at once; source.changed brings the rest of the status
-          set((s) => ({ items: s.items.map((x) => (x.id === sourceId && !x.job ? { ...x, job } : x)) }));
+          change((items) => items.map((x) => (x.id === sourceId && !x.job ? { ...x, job } : x)));
           return undefined;
         });
       },
@@ -122,7 +135,7 @@ export function createSourcesStore(getClient: () => BulwarkClient): StoreApi<Sou
             return undefined; // the form shows it, not the row
           }
           const source = result.value.source;
-          set((s) => ({ items: upsert(s.items, source) }));
+          change((items) => upsert(items, source));
           return undefined;
         });
         return failure;
@@ -133,19 +146,18 @@ export function createSourcesStore(getClient: () => BulwarkClient): StoreApi<Sou
           const result = await getClient().call('bulwark:sources.update', { sourceId, enabled });
           if (!result.ok) return result.error;
           const source = result.value.source;
-          set((s) => ({ items: upsert(s.items, source) }));
+          change((items) => upsert(items, source));
           return undefined;
         });
       },
 
       applyChanged(event) {
         if (event.removed || !event.source) {
-          if (get().items.some((x) => x.id === event.sourceId))
-            set((s) => ({ items: s.items.filter((x) => x.id !== event.sourceId) }));
+          change((items) => items.filter((x) => x.id !== event.sourceId));
           return;
         }
         const source = event.source;
-        set((s) => ({ items: upsert(s.items, source) }));
+        change((items) => upsert(items, source));
       },
 
       clearAddError() {
@@ -154,6 +166,7 @@ export function createSourcesStore(getClient: () => BulwarkClient): StoreApi<Sou
 
       reset() {
         generation++;
+        sinceLoad.drop();
         set(initialState);
       },
     };
