@@ -207,6 +207,10 @@ describe('the Snapshots page against Ceph RGW', () => {
       await dialog.waitFor();
       await dialog.getByText('Accounting (10 years)', { exact: true }).click();
       const preview = dialog.getByRole('table', { name: /Preview/ });
+      // the preview of the choice just made (busy until its answer is in: never the previous choice's)
+      await expect
+        .poll(() => dialog.getByTestId('retention-preview').getAttribute('aria-busy'), { timeout: 30_000 })
+        .toBe('false');
       await preview.waitFor();
       await expect.poll(() => dialog.getByTestId('preview-counts').textContent()).toMatch(/^1 kept/);
       expect(await preview.locator('tbody tr').count()).toBe(1);

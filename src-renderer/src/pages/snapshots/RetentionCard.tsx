@@ -212,7 +212,12 @@ function RetentionDialog({
           {template === 'custom' && custom ? (
             <CustomPolicy policy={custom} onChange={(p) => setCustom(p)} />
           ) : null}
-          <section className="retention__preview-section" aria-labelledby="retention-preview-title">
+          <section
+            className="retention__preview-section"
+            aria-labelledby="retention-preview-title"
+            aria-busy={preview.loading}
+            data-testid="retention-preview"
+          >
             <h3 id="retention-preview-title" className="upkeep__heading">
               Preview with your backups
             </h3>

@@ -15,39 +15,48 @@ export interface Loaded<T> {
 /**
  * Calls a channel when the request changes (keyed by its JSON) and keeps the latest answer; an answer to
  * an older request that arrives late is dropped. `request: undefined` calls nothing (nothing chosen yet).
+ * The answer kept is that of the request it was asked for: from the render in which the request changes
+ * (a choice clicked), `loading` is true until the new answer is in, and an older request's error is not
+ * this one's, so nobody reads a preview of settings no longer chosen as the preview of the new ones.
  */
 export function useChannel<C extends ChannelName>(
   channel: C,
   request: RequestOf<C> | undefined,
 ): Loaded<ResponseOf<C>> {
-  const [value, setValue] = useState<ResponseOf<C> | undefined>(undefined);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<ResultError | undefined>(undefined);
+  const [answer, setAnswer] = useState<{ key: string; value: ResponseOf<C> } | undefined>(undefined);
+  const [failure, setFailure] = useState<{ key: string; error: ResultError } | undefined>(undefined);
+  const [pending, setPending] = useState(false);
   const [generation, setGeneration] = useState(0);
   const latest = useRef(0);
   const key = request === undefined ? undefined : JSON.stringify(request);
 
   useEffect(() => {
     if (key === undefined) {
-      setValue(undefined);
+      setAnswer(undefined);
       return;
     }
     const ticket = ++latest.current;
-    setLoading(true);
+    setPending(true);
     void getClient()
       .call(channel, JSON.parse(key) as RequestOf<C>)
       .then((r) => {
         if (ticket !== latest.current) return;
-        setLoading(false);
+        setPending(false);
         if (r.ok) {
-          setValue(r.value);
-          setError(undefined);
-        } else setError(r.error);
+          setAnswer({ key, value: r.value });
+          setFailure(undefined);
+        } else setFailure({ key, error: r.error });
       });
   }, [channel, key, generation]);
 
   const reload = useCallback(() => setGeneration((g) => g + 1), []);
-  return { value, loading, error, reload };
+  const answered = key !== undefined && (answer?.key === key || failure?.key === key);
+  return {
+    value: answer?.value,
+    loading: pending || (key !== undefined && !answered),
+    error: failure !== undefined && failure.key === key ? failure.error : undefined,
+    reload,
+  };
 }
 
 /** One action's call: its pending state and error, for a button and the message under it. */
