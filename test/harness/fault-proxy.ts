@@ -64,8 +64,9 @@ export interface FaultProxyOptions {
    */
   override?: (req: { method: string; url: string; seq: number }) => InjectedFault | null | undefined;
   /**
-   * Requests for which this says true are parked: never forwarded nor answered (no fault is drawn for
-   * them), until `down()` resets their connections. Logged with `held: true`.
+   * Requests for which this says true are parked: never forwarded nor answered, until `down()` resets
+   * their connections; nothing is injected into them (their random numbers are still drawn, so the other
+   * requests' faults stay those of the seed). Logged with `held: true`.
    */
   hold?: (req: { method: string; url: string; seq: number }) => boolean;
   /**
