@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { BulwarkError } from '../engine/errors.ts';
+import { firstLine } from '../engine/util/first-line.ts';
 import { fileError } from './fs-errors.ts';
 import { promptHidden } from './prompt.ts';
 
@@ -19,7 +20,7 @@ export function readFirstLine(file: string, what: string): string {
   } catch (e) {
     throw fileError(e, what);
   }
-  return /^[^\r\n]*/.exec(text)?.[0] ?? '';
+  return firstLine(text);
 }
 
 /**

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import { deriveKeyAhead, parseKeyFile, type KeyFile } from '../engine/crypto/keys.ts';
 import { defaultKeyFile, defaultRepositoryDir, localPaths } from '../engine/paths.ts';
+import { firstLine } from '../engine/util/first-line.ts';
 
 /** Commands that open one repository with its password (program.ts registers them). */
 const UNLOCKING = new Set([
@@ -54,15 +55,15 @@ function optionValue(args: readonly string[], long: string, short?: string): str
   return value;
 }
 
-/** A file's first line (as password.ts reads it); undefined when it cannot be read or is empty. */
-function firstLine(file: string): string | undefined {
+/** The password a file holds (its first line, as password.ts reads it); undefined when unreadable or empty. */
+function passwordIn(file: string): string | undefined {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
     return undefined; // the command reads it again and says what is wrong
   }
-  const line = /^[^\r\n]*/.exec(text)?.[0] ?? '';
+  const line = firstLine(text);
   return line === '' ? undefined : line;
 }
 
@@ -86,12 +87,12 @@ export function guessUnlock(argv: readonly string[], env: NodeJS.ProcessEnv): Ah
   if (repo !== undefined) {
     if (repo === '') return undefined;
     location = repo;
-    password = passwordFile !== undefined ? firstLine(passwordFile) : env.BULWARK_PASSWORD || undefined;
+    password = passwordFile !== undefined ? passwordIn(passwordFile) : env.BULWARK_PASSWORD || undefined;
   } else {
     if (passwordFile !== undefined) return undefined; // a usage error (resolveTarget says so)
     const paths = localPaths(env);
     location = defaultRepositoryDir(paths);
-    password = firstLine(defaultKeyFile(paths));
+    password = passwordIn(defaultKeyFile(paths));
   }
   if (password === undefined) return undefined;
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { BulwarkError, fromSystemError, isBulwarkError } from './errors.ts';
+import { firstLine } from './util/first-line.ts';
 import { defaultKeyFile, defaultRepositoryDir, type LocalPaths } from './paths.ts';
 import { initRepository, readConfig, type InitOptions } from './repo/repository.ts';
 import type { RepoConfig } from './repo/format.ts';
@@ -23,7 +24,7 @@ export function readDefaultKey(keyFile: string): string | undefined {
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
     throw fromSystemError(e, `key file ${keyFile}`);
   }
-  const pw = /^[^\r\n]*/.exec(text)?.[0] ?? '';
+  const pw = firstLine(text);
   if (pw === '') throw new BulwarkError('REPO_DAMAGED', `the key file ${keyFile} is empty`);
   return pw;
 }
