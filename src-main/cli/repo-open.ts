@@ -4,6 +4,7 @@ import { initDefaultRepository } from '../engine/default-repo.ts';
 import { BulwarkError, isBulwarkError } from '../engine/errors.ts';
 import { rebuildCatalog } from '../engine/ops/rebuild.ts';
 import { catalogPathFor, defaultKeyFile, defaultRepositoryDir, localPaths } from '../engine/paths.ts';
+import type { KeyFile } from '../engine/crypto/keys.ts';
 import type { RepoConfig } from '../engine/repo/format.ts';
 import {
   readConfigVersions,
@@ -313,6 +314,17 @@ export interface OpenedRepository extends Located {
 export type Prefetch =
   readonly string[] | ((config: RepoConfig) => { listings: readonly string[]; serverTime?: boolean });
 
+/**
+ * Keeps the key object that opens an S3 repository for the next command's early key derivation
+ * (cli/unlock-ahead.ts); a folder's key is read in place. A copy that cannot be written is said, not fatal.
+ */
+export function keepKeyHint(ctx: CommandEnv, location: string, key: KeyFile): void {
+  if (!isS3(location)) return;
+  const failed = saveKeyHint(ctx.env, location, key);
+  if (failed !== undefined)
+    ctx.out.note(`bulwark: could not keep a copy of the key to unlock faster next time: ${termSafe(failed)}`);
+}
+
 /** Unlocks a located repository with its password and the given catalog (closed on failure). */
 export async function unlockRepository(
   loc: Located,
@@ -331,13 +343,7 @@ export async function unlockRepository(
     });
     for (const w of repo.warnings) ctx.out.warn(`bulwark: warning: ${termSafe(w)}`);
     repo.warnings.length = 0; // said once; commands print what is added while they run
-    if (isS3(loc.target.location) && repo.unlockedKey !== undefined) {
-      const failed = saveKeyHint(ctx.env, loc.target.location, repo.unlockedKey);
-      if (failed !== undefined)
-        ctx.out.note(
-          `bulwark: could not keep a copy of the key to unlock faster next time: ${termSafe(failed)}`,
-        );
-    }
+    if (repo.unlockedKey !== undefined) keepKeyHint(ctx, loc.target.location, repo.unlockedKey);
     return {
       ...loc,
       repo,

@@ -10,6 +10,7 @@ import { positiveInt } from '../parse.ts';
 import { createDefaultKey, readDefaultKey, readPassword } from '../password.ts';
 import {
   isS3,
+  keepKeyHint,
   kdfFromEnv,
   openCatalog,
   openTargetStore,
@@ -17,7 +18,6 @@ import {
   securePrivateFolders,
   type CommandEnv,
 } from '../repo-open.ts';
-import { saveKeyHint } from '../unlock-ahead.ts';
 import { EXIT } from '../exit-codes.ts';
 
 interface InitOptions extends CommonOptions {
@@ -88,19 +88,12 @@ async function runInit(opts: InitOptions, ctx: CommandEnv): Promise<number> {
     const password = target.isDefault
       ? (readDefaultKey(keyFile) ?? createDefaultKey(keyFile))
       : await readPassword(opts, env, { confirm: true });
-    let hintFailed: string | undefined;
     const config = await initRepository(store, password, {
       lock,
       ...(kdf ? { kdf } : {}),
       // the first command after init starts its key derivation before it reaches the bucket
-      keyStored: (key) => {
-        if (isS3(target.location)) hintFailed = saveKeyHint(env, target.location, key);
-      },
+      keyStored: (key) => keepKeyHint(ctx, target.location, key),
     });
-    if (hintFailed !== undefined)
-      out.note(
-        `bulwark: could not keep a copy of the key to unlock faster next time: ${termSafe(hintFailed)}`,
-      );
 
     const catalog = openCatalog(opts.catalog ?? catalogPathFor(localPaths(env), config.id));
     try {
