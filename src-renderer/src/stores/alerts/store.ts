@@ -82,12 +82,13 @@ export function createAlertsStore(getClient: () => BulwarkClient): StoreApi<Aler
     async acknowledge(alertId) {
       set((s) => ({ acknowledging: { ...s.acknowledging, [alertId]: true }, actionError: undefined }));
       const result = await getClient().call('bulwark:alerts.acknowledge', { alertId });
+      const acknowledged = result.ok ? result.value.alert : undefined;
+      if (acknowledged) sinceLoad.record((items) => upsert(items, acknowledged));
       set((s) => {
         const { [alertId]: _done, ...acknowledging } = s.acknowledging;
-        if (!result.ok) return { acknowledging, actionError: result.error };
-        const acknowledged = result.value.alert;
-        sinceLoad.record((items) => upsert(items, acknowledged));
-        return { acknowledging, items: upsert(s.items, acknowledged) };
+        return result.ok
+          ? { acknowledging, items: upsert(s.items, result.value.alert) }
+          : { acknowledging, actionError: result.error };
       });
     },
 
