@@ -52,8 +52,7 @@ export async function snapshotClosure(
   };
   await walk(m.tree);
   lookUp();
-  const names = new Set<string>([objectNames.config]);
-  for await (const k of repo.store.list('keys/', signal)) names.add(k.name);
+  const names = await everySnapshotsObjects(repo, signal);
   const indexOf = new Map(catalog.packs(rid).map((p) => [p.id, p.indexId]));
   for (const p of packs) {
     names.add(objectNames.pack(p));
@@ -66,6 +65,43 @@ export async function snapshotClosure(
     names.add(objectNames.index(idx));
   }
   return [...names];
+}
+
+/** What every snapshot needs besides its own packs and indexes: the config and the key objects. */
+async function everySnapshotsObjects(repo: Repository, signal?: AbortSignal): Promise<Set<string>> {
+  const names = new Set<string>([objectNames.config]);
+  for await (const k of repo.store.list('keys/', signal)) names.add(k.name);
+  return names;
+}
+
+/**
+ * The objects a commit must see locked until `needed` (ms): the snapshot's closure, or a superset of it
+ * when that costs less. When the catalog knows every pack and every index object of the repository locked
+ * until `needed` already, whatever the snapshot needs is, and `extendLocks` would ask nothing for any of
+ * them: the walk of the snapshot's listings, which only says which of them it needs (every listing parsed,
+ * every blob looked up: ~50 ms for 16 000 files, seconds for a million), is skipped and all of them are
+ * named. `extendLocks` then asks the server only about what the catalog does not know (the config and the
+ * keys, the first time), as it would after the walk. Otherwise (a pack another computer wrote, a lock the
+ * catalog has seen fall short, a pack no index lists yet) the walk names exactly the closure.
+ */
+export async function commitClosure(
+  repo: Repository,
+  m: SnapshotManifest,
+  needed: number,
+  signal?: AbortSignal,
+): Promise<string[]> {
+  const { catalog, rid } = repo;
+  const names: string[] = [];
+  for (const p of catalog.packs(rid)) {
+    if (p.indexId === null) return snapshotClosure(repo, m, signal);
+    names.push(objectNames.pack(p.id), objectNames.index(p.indexId));
+  }
+  for (const until of catalog.retention(rid, names).values()) {
+    if (until === null || until < needed) return snapshotClosure(repo, m, signal);
+  }
+  const all = await everySnapshotsObjects(repo, signal);
+  for (const n of names) all.add(n);
+  return [...all];
 }
 
 /**
@@ -145,7 +181,8 @@ export async function extendLocks(
         }
         throw e;
       }
-      updates.push([name, until]);
+      // only what changed is written back (a commit names every pack of the repository: commitClosure)
+      if (until !== known.get(name)) updates.push([name, until]);
       result.protectedUntil = Math.min(result.protectedUntil, until);
     });
   }

@@ -5,7 +5,7 @@
  */
 import { userInfo } from 'node:os';
 import { isBulwarkError } from '../../errors.ts';
-import { extendLocks, MissingObjectsError, snapshotClosure } from '../../locks/closure.ts';
+import { commitClosure, extendLocks, MissingObjectsError, snapshotClosure } from '../../locks/closure.ts';
 import {
   COMMIT_LEASE,
   objectNames,
@@ -77,7 +77,9 @@ export async function commitSnapshot(repo: Repository, req: CommitRequest): Prom
     catalog.setSnapshotProtection(rid, id, protectedUntil);
   };
   if (needed && extendTo) {
-    const closure = await snapshotClosure(repo, manifest, signal);
+    // Every object of the repository when all are known locked long enough (commitClosure): the protection
+    // recorded is then the earliest lock among them, at least `needed`, never later than the truth.
+    const closure = await commitClosure(repo, manifest, needed.getTime(), signal);
     if (req.skipLockExtension) {
       stats.lockExtensions = 0;
     } else {

@@ -1,0 +1,144 @@
+/**
+ * What a locked commit extends (locks/closure.ts commitClosure): when the catalog knows every pack and index
+ * locked long enough, the commit names them all instead of walking the snapshot's listings; whenever one
+ * falls short or is unknown, it walks, and extends exactly what the snapshot needs. Either way every object a
+ * snapshot needs stays locked at least as long as the snapshot (verify --locks agrees), on the in-memory
+ * Object Lock model with a clock that moves.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { backup } from '../../../src-main/engine/backup/backup.ts';
+import { Catalog } from '../../../src-main/engine/catalog/catalog.ts';
+import { FakeClock } from '../../../src-main/engine/clock.ts';
+import { commitClosure, snapshotClosure } from '../../../src-main/engine/locks/closure.ts';
+import { verifyLocks } from '../../../src-main/engine/locks/verify-locks.ts';
+import { objectNames } from '../../../src-main/engine/repo/format.ts';
+import { initRepository, Repository } from '../../../src-main/engine/repo/repository.ts';
+import { MemoryStore } from '../../../src-main/engine/storage/memory.ts';
+import { PASSWORD, TEST_KDF, tempDir } from '../helpers/repo.ts';
+
+const DAY = 86_400_000;
+const LOCK = { mode: 'COMPLIANCE' as const, days: 30, paddingDays: 5 };
+
+let dir: string;
+let clock: FakeClock;
+let store: MemoryStore;
+let repo: Repository;
+
+function writeFiles(root: string, folders: number, tag: string): void {
+  for (let d = 0; d < folders; d++) {
+    mkdirSync(join(root, `d${d}`), { recursive: true });
+    for (let f = 0; f < 20; f++) writeFileSync(join(root, `d${d}`, `f${f}`), `${tag} ${d}/${f}\n`);
+  }
+}
+
+/** Runs a backup and counts the listings the run's commit read (a first backup reads no parent). */
+async function backupCountingTrees(paths: string[], source: string) {
+  const loads = vi.spyOn(repo, 'loadTree');
+  try {
+    const m = await backup(repo, { paths, source, packTarget: 16 << 10, indexBlobs: 100 });
+    return { m, loads: loads.mock.calls.length };
+  } finally {
+    loads.mockRestore();
+  }
+}
+
+/** Every object `snapshotClosure` names is locked on the server until the snapshot's retain-until. */
+async function expectSnapshotLocked(id: string): Promise<void> {
+  const m = repo.catalog.snapshot(repo.rid, id)!;
+  const until = Date.parse(m.retainUntil!);
+  for (const name of await snapshotClosure(repo, m)) {
+    const head = await store.head(name);
+    expect(head.retainUntil!.getTime(), name).toBeGreaterThanOrEqual(until);
+  }
+}
+
+beforeAll(async () => {
+  dir = tempDir('commit-closure');
+  clock = new FakeClock(new Date('2026-03-01T09:00:00Z'));
+  store = new MemoryStore({ clock });
+  await initRepository(store, PASSWORD, { kdf: TEST_KDF, clock, lock: LOCK });
+  repo = await Repository.open(store, PASSWORD, Catalog.open(':memory:'), { clock });
+}, 60_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('commitClosure', () => {
+  it('names every pack and index without reading a listing when all are known locked long enough', async () => {
+    const src = join(dir, 'a');
+    writeFiles(src, 6, 'a');
+    const { m, loads } = await backupCountingTrees([src], 'a');
+    // the first backup has no parent: any listing read would be the commit's walk
+    expect(loads).toBe(0);
+    expect(m.stats.lockExtensions).toBe(0);
+    await expectSnapshotLocked(m.id);
+
+    const names = await commitClosure(repo, m, Date.parse(m.retainUntil!));
+    const closure = await snapshotClosure(repo, m);
+    expect(names).toEqual(expect.arrayContaining(closure));
+    const packs = repo.catalog.packs(repo.rid);
+    expect(packs.length).toBeGreaterThan(1);
+    for (const p of packs) expect(names).toContain(objectNames.pack(p.id));
+  });
+
+  it('walks the snapshot when a lock falls short, and extends only what it needs', async () => {
+    // 10 days on, the packs of 'a' (locked 30 + 5 days) fall short of a new snapshot's 30 days
+    clock.advance(10 * DAY);
+    const aLocks = new Map<string, number>();
+    for (const p of repo.catalog.packs(repo.rid)) {
+      const name = objectNames.pack(p.id);
+      aLocks.set(name, (await store.head(name)).retainUntil!.getTime());
+    }
+    const src = join(dir, 'b');
+    writeFiles(src, 3, 'b');
+    const b = await backupCountingTrees([src], 'b');
+    expect(b.loads).toBeGreaterThan(0);
+    expect(b.m.stats.lockExtensions).toBeGreaterThan(0); // the config and the key fell short too
+    await expectSnapshotLocked(b.m.id);
+    // the packs of 'a', which 'b' does not need, kept their locks: no superset was extended
+    for (const [name, until] of aLocks) expect((await store.head(name)).retainUntil!.getTime()).toBe(until);
+
+    const a = await backup(repo, { paths: [join(dir, 'a')], source: 'a' });
+    expect(a.stats.lockExtensions).toBeGreaterThanOrEqual(aLocks.size);
+    await expectSnapshotLocked(a.id);
+  });
+
+  it('walks when the catalog does not know a lock, and asks the server', async () => {
+    const m = repo.catalog.latestSnapshot(repo.rid, 'b')!;
+    const { catalog, rid } = repo;
+    const pack = catalog.packs(rid)[0]!;
+    catalog.db.prepare('DELETE FROM locks WHERE rid = ? AND name = ?').run(rid, objectNames.pack(pack.id));
+    const loads = vi.spyOn(repo, 'loadTree');
+    try {
+      const names = await commitClosure(repo, m, Date.parse(m.retainUntil!));
+      expect(loads).toHaveBeenCalled();
+      expect(names.sort()).toEqual((await snapshotClosure(repo, m)).sort());
+    } finally {
+      loads.mockRestore();
+    }
+  });
+
+  it('walks when a pack is listed by no index yet', async () => {
+    const m = repo.catalog.latestSnapshot(repo.rid, 'b')!;
+    const { catalog, rid } = repo;
+    const pack = catalog.packs(rid)[0]!;
+    catalog.db.prepare('UPDATE packs SET index_id = NULL WHERE rid = ? AND id = ?').run(rid, pack.id);
+    const loads = vi.spyOn(repo, 'loadTree');
+    try {
+      await commitClosure(repo, m, 0).catch(() => undefined);
+      expect(loads).toHaveBeenCalled();
+    } finally {
+      loads.mockRestore();
+      catalog.db
+        .prepare('UPDATE packs SET index_id = ? WHERE rid = ? AND id = ?')
+        .run(pack.indexId, rid, pack.id);
+    }
+  });
+
+  it('leaves every snapshot locked as verify --locks checks it', async () => {
+    const report = await verifyLocks(repo);
+    expect(report.applicable).toBe(true);
+    expect(report.violations).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+});
