@@ -564,6 +564,35 @@ export class Catalog {
     return this.db.prepare('SELECT 1 FROM packs WHERE rid = ? AND id = ?').get(rid, id) !== undefined;
   }
 
+  /** How many packs the catalog knows of a repository. */
+  packCount(rid: number): number {
+    return this.db.prepare<[number], { n: number }>('SELECT count(*) AS n FROM packs WHERE rid = ?').get(rid)!
+      .n;
+  }
+
+  /**
+   * What the catalog knows of the locks of every pack and index object of a repository (the index objects
+   * that list its packs): how many objects, how many of them it knows no lock of (a pack no index lists
+   * counts too), and the earliest lock it knows. The object names are `objectNames.pack` and
+   * `objectNames.index`, spelled in SQL so that the locks are joined without a round trip per name.
+   */
+  packAndIndexLocks(rid: number): { objects: number; unknown: number; earliest: number | null } {
+    const row = this.db
+      .prepare<[{ rid: number }], { objects: number; unknown: number | null; earliest: number | null }>(
+        `WITH objects (name, orphan) AS (
+           SELECT 'packs/' || substr(id, 1, 2) || '/' || id, index_id IS NULL FROM packs WHERE rid = @rid
+           UNION ALL
+           SELECT DISTINCT 'index/' || index_id, 0 FROM packs WHERE rid = @rid AND index_id IS NOT NULL
+         )
+         SELECT count(*) AS objects, sum(orphan OR l.retain_until IS NULL) AS unknown,
+           min(l.retain_until) AS earliest
+         FROM objects o LEFT JOIN locks l ON l.rid = @rid AND l.name = o.name`,
+      )
+      .get({ rid })!;
+    // sum() of no rows is NULL
+    return { objects: row.objects, unknown: row.unknown ?? 0, earliest: row.earliest };
+  }
+
   packs(rid: number): { id: string; size: number; retainUntil: number | null; indexId: string | null }[] {
     return this.db
       .prepare<[number], { id: string; size: number; retain_until: number | null; index_id: string | null }>(

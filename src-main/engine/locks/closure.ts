@@ -74,34 +74,41 @@ async function everySnapshotsObjects(repo: Repository, signal?: AbortSignal): Pr
   return names;
 }
 
+/** What a commit must see locked (`commitClosure`). */
+export interface CommitClosure {
+  /** the objects to pass to `extendLocks` */
+  names: string[];
+  /** the earliest lock of the objects the commit needs and `names` leaves out (known long enough); ∞: none */
+  lockedUntil: number;
+}
+
 /**
- * The objects a commit must see locked until `needed` (ms): the snapshot's closure, or a superset of it
- * when that costs less. When the catalog knows every pack and every index object of the repository locked
- * until `needed` already, whatever the snapshot needs is, and `extendLocks` would ask nothing for any of
- * them: the walk of the snapshot's listings, which only says which of them it needs (every listing parsed,
- * every blob looked up: ~50 ms for 16 000 files, seconds for a million), is skipped and all of them are
- * named. `extendLocks` then asks the server only about what the catalog does not know (the config and the
- * keys, the first time), as it would after the walk. Otherwise (a pack another computer wrote, a lock the
- * catalog has seen fall short, a pack no index lists yet) the walk names exactly the closure.
+ * What a commit must see locked until `needed` (ms): the snapshot's closure, or, when the catalog knows
+ * every pack and every index object of the repository locked until then already, only the config and the
+ * keys. Whatever the snapshot needs among the packs and indexes is then locked long enough, and the walk of
+ * its listings, which only says which of them it needs (every listing parsed, every blob looked up: ~50 ms
+ * for 16 000 files, seconds for a million), is skipped; the earliest of those locks is what it is protected
+ * until at least. The catalog's check reads every pack of the repository once, so it is made only where it
+ * costs no more than the walk: a repository with more packs than the snapshot has files and folders (a
+ * small source among large ones) walks. So does one where a lock falls short or is unknown (a pack of
+ * another computer, an index the catalog has not seen locked), and the walk then names exactly the closure.
  */
 export async function commitClosure(
   repo: Repository,
   m: SnapshotManifest,
   needed: number,
   signal?: AbortSignal,
-): Promise<string[]> {
+): Promise<CommitClosure> {
   const { catalog, rid } = repo;
-  const names: string[] = [];
-  for (const p of catalog.packs(rid)) {
-    if (p.indexId === null) return snapshotClosure(repo, m, signal);
-    names.push(objectNames.pack(p.id), objectNames.index(p.indexId));
-  }
-  for (const until of catalog.retention(rid, names).values()) {
-    if (until === null || until < needed) return snapshotClosure(repo, m, signal);
-  }
-  const all = await everySnapshotsObjects(repo, signal);
-  for (const n of names) all.add(n);
-  return [...all];
+  const walk = async (): Promise<CommitClosure> => ({
+    names: await snapshotClosure(repo, m, signal),
+    lockedUntil: Number.POSITIVE_INFINITY,
+  });
+  if (catalog.packCount(rid) > m.stats.files + m.stats.dirs) return walk();
+  const locks = catalog.packAndIndexLocks(rid);
+  if (locks.objects === 0 || locks.unknown > 0 || locks.earliest === null || locks.earliest < needed)
+    return walk();
+  return { names: [...(await everySnapshotsObjects(repo, signal))], lockedUntil: locks.earliest };
 }
 
 /**

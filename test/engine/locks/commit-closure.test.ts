@@ -1,7 +1,8 @@
 /**
  * What a locked commit extends (locks/closure.ts commitClosure): when the catalog knows every pack and index
- * locked long enough, the commit names them all instead of walking the snapshot's listings; whenever one
- * falls short or is unknown, it walks, and extends exactly what the snapshot needs. Either way every object a
+ * locked long enough, the commit checks only the config and the keys instead of walking the snapshot's
+ * listings; whenever a lock falls short or is unknown, a pack no index lists, or the repository has more
+ * packs than the snapshot has files and folders, it walks, and extends exactly what the snapshot needs. Either way every object a
  * snapshot needs stays locked at least as long as the snapshot (verify --locks agrees), on the in-memory
  * Object Lock model with a clock that moves.
  */
@@ -11,7 +12,12 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { backup } from '../../../src-main/engine/backup/backup.ts';
 import { Catalog } from '../../../src-main/engine/catalog/catalog.ts';
 import { FakeClock } from '../../../src-main/engine/clock.ts';
-import { commitClosure, snapshotClosure } from '../../../src-main/engine/locks/closure.ts';
+import {
+  commitClosure,
+  snapshotClosure,
+  type CommitClosure,
+} from '../../../src-main/engine/locks/closure.ts';
+import { isBulwarkError } from '../../../src-main/engine/errors.ts';
 import { verifyLocks } from '../../../src-main/engine/locks/verify-locks.ts';
 import { objectNames } from '../../../src-main/engine/repo/format.ts';
 import { initRepository, Repository } from '../../../src-main/engine/repo/repository.ts';
@@ -64,7 +70,7 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('commitClosure', () => {
-  it('names every pack and index without reading a listing when all are known locked long enough', async () => {
+  it('reads no listing when every pack and index is known locked long enough', async () => {
     const src = join(dir, 'a');
     writeFiles(src, 6, 'a');
     const { m, loads } = await backupCountingTrees([src], 'a');
@@ -73,12 +79,27 @@ describe('commitClosure', () => {
     expect(m.stats.lockExtensions).toBe(0);
     await expectSnapshotLocked(m.id);
 
-    const names = await commitClosure(repo, m, Date.parse(m.retainUntil!));
-    const closure = await snapshotClosure(repo, m);
-    expect(names).toEqual(expect.arrayContaining(closure));
-    const packs = repo.catalog.packs(repo.rid);
+    const { catalog, rid } = repo;
+    const needed = Date.parse(m.retainUntil!);
+    const c = await commitClosure(repo, m, needed);
+    const fixed: string[] = [objectNames.config];
+    for await (const k of store.list('keys/')) fixed.push(k.name);
+    expect(c.names.sort()).toEqual(fixed.sort());
+    // every pack and index it leaves out is known locked until then; the earliest of them is reported
+    const packs = catalog.packs(rid);
     expect(packs.length).toBeGreaterThan(1);
-    for (const p of packs) expect(names).toContain(objectNames.pack(p.id));
+    const left = [
+      ...packs.map((p) => objectNames.pack(p.id)),
+      ...new Set(packs.map((p) => objectNames.index(p.indexId!))),
+    ];
+    const known = [...catalog.retention(rid, left).values()];
+    expect(known.every((u) => u !== null && u >= needed)).toBe(true);
+    expect(c.lockedUntil).toBe(Math.min(...(known as number[])));
+    // the protection recorded is no later than any lock the snapshot's closure has on the server
+    const prot = catalog.snapshotProtection(rid).get(m.id)!.protectedUntil!;
+    expect(prot).toBeGreaterThanOrEqual(needed);
+    for (const name of await snapshotClosure(repo, m))
+      expect((await store.head(name)).retainUntil!.getTime()).toBeGreaterThanOrEqual(prot);
   });
 
   it('walks the snapshot when a lock falls short, and extends only what it needs', async () => {
@@ -103,6 +124,23 @@ describe('commitClosure', () => {
     await expectSnapshotLocked(a.id);
   });
 
+  it('walks when the repository has more packs than the snapshot has files and folders', async () => {
+    const m = repo.catalog.latestSnapshot(repo.rid, 'b')!;
+    const needed = Date.parse(m.retainUntil!);
+    const loads = vi.spyOn(repo, 'loadTree');
+    try {
+      expect((await commitClosure(repo, m, needed)).lockedUntil).toBeGreaterThanOrEqual(needed);
+      expect(loads).not.toHaveBeenCalled();
+      const few = { ...m, stats: { ...m.stats, files: 0, dirs: 1 } };
+      const c = await commitClosure(repo, few, needed);
+      expect(loads).toHaveBeenCalled();
+      expect(c.names.sort()).toEqual((await snapshotClosure(repo, m)).sort());
+      expect(c.lockedUntil).toBe(Number.POSITIVE_INFINITY);
+    } finally {
+      loads.mockRestore();
+    }
+  });
+
   it('walks when the catalog does not know a lock, and asks the server', async () => {
     const m = repo.catalog.latestSnapshot(repo.rid, 'b')!;
     const { catalog, rid } = repo;
@@ -110,9 +148,9 @@ describe('commitClosure', () => {
     catalog.db.prepare('DELETE FROM locks WHERE rid = ? AND name = ?').run(rid, objectNames.pack(pack.id));
     const loads = vi.spyOn(repo, 'loadTree');
     try {
-      const names = await commitClosure(repo, m, Date.parse(m.retainUntil!));
+      const c = await commitClosure(repo, m, Date.parse(m.retainUntil!));
       expect(loads).toHaveBeenCalled();
-      expect(names.sort()).toEqual((await snapshotClosure(repo, m)).sort());
+      expect(c.names.sort()).toEqual((await snapshotClosure(repo, m)).sort());
     } finally {
       loads.mockRestore();
     }
@@ -122,11 +160,15 @@ describe('commitClosure', () => {
     const m = repo.catalog.latestSnapshot(repo.rid, 'b')!;
     const { catalog, rid } = repo;
     const pack = catalog.packs(rid)[0]!;
+    const needs = (await snapshotClosure(repo, m)).includes(objectNames.pack(pack.id));
     catalog.db.prepare('UPDATE packs SET index_id = NULL WHERE rid = ? AND id = ?').run(rid, pack.id);
     const loads = vi.spyOn(repo, 'loadTree');
     try {
-      await commitClosure(repo, m, 0).catch(() => undefined);
+      const got = await commitClosure(repo, m, 0).catch((e: unknown) => e);
       expect(loads).toHaveBeenCalled();
+      // the walk names what the snapshot needs, and says so when a pack it needs is in no index
+      if (needs) expect(isBulwarkError(got, 'REPO_DAMAGED')).toBe(true);
+      else expect((got as CommitClosure).names).not.toContain(objectNames.pack(pack.id));
     } finally {
       loads.mockRestore();
       catalog.db

@@ -77,15 +77,16 @@ export async function commitSnapshot(repo: Repository, req: CommitRequest): Prom
     catalog.setSnapshotProtection(rid, id, protectedUntil);
   };
   if (needed && extendTo) {
-    // Every object of the repository when all are known locked long enough (commitClosure): the protection
-    // recorded is then the earliest lock among them, at least `needed`, never later than the truth.
+    // Only the config and the keys when the catalog knows every pack and index locked long enough
+    // (commitClosure): the protection recorded is then bounded by the earliest of those locks, never later
+    // than the truth and never before `needed`.
     const closure = await commitClosure(repo, manifest, needed.getTime(), signal);
     if (req.skipLockExtension) {
       stats.lockExtensions = 0;
     } else {
-      const ext = await extendLocks(repo, closure, needed, extendTo, signal ? { signal } : {});
+      const ext = await extendLocks(repo, closure.names, needed, extendTo, signal ? { signal } : {});
       stats.lockExtensions = ext.extensions;
-      protectedUntil = Math.min(ext.protectedUntil, extendTo.getTime());
+      protectedUntil = Math.min(ext.protectedUntil, closure.lockedUntil, extendTo.getTime());
     }
     await commit();
   } else {
