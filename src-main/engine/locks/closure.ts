@@ -91,7 +91,8 @@ export interface CommitClosure {
  * until at least. The catalog's check reads every pack of the repository once, so it is made only where it
  * costs no more than the walk: a repository with more packs than the snapshot has files and folders (a
  * small source among large ones) walks. So does one where a lock falls short or is unknown (a pack of
- * another computer, an index the catalog has not seen locked), and the walk then names exactly the closure.
+ * another computer, an index the catalog has not seen locked) or a pack is in no index yet, and the walk
+ * then names exactly the closure.
  */
 export async function commitClosure(
   repo: Repository,
@@ -188,7 +189,7 @@ export async function extendLocks(
         }
         throw e;
       }
-      // only what changed is written back (a commit names every pack of the repository: commitClosure)
+      // only what changed is written back: a closure names most of the repository's packs on every commit
       if (until !== known.get(name)) updates.push([name, until]);
       result.protectedUntil = Math.min(result.protectedUntil, until);
     });
