@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Catalog } from '../../src-main/engine/catalog/catalog.ts';
+import { Catalog, idPrefixOrder } from '../../src-main/engine/catalog/catalog.ts';
 import type { PackedBlob } from '../../src-main/engine/repo/format.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bulwark-lookup-'));
@@ -16,43 +16,51 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 const blobId = (i: number): string => createHash('sha256').update(`blob ${i}`).digest('hex');
 
+/**
+ * 700 blobs in 7 packs of repository 1 (blob 0 of each a tree), one in repository 2; returns 650 ids to ask:
+ * shuffled known ones, duplicates, unknown ones and another repository's, one in upper case.
+ */
+function fillAndAsk(c: Catalog): string[] {
+  for (let p = 0; p < 7; p++)
+    c.addPack(
+      1,
+      {
+        id: `pack${p}`.padEnd(64, '0'),
+        size: 100 * 1000,
+        blobs: Array.from({ length: 100 }, (_, k) => ({
+          id: blobId(p * 100 + k),
+          kind: k === 0 ? ('tree' as const) : ('data' as const),
+          offset: k * 1000,
+          length: 900 + k,
+          rawLength: 2000 + k,
+        })),
+      },
+      null,
+      null,
+    );
+  c.addPack(
+    2,
+    {
+      id: 'other'.padEnd(64, '0'),
+      size: 10,
+      blobs: [{ id: blobId(1000), kind: 'data', offset: 0, length: 10, rawLength: 10 }],
+    },
+    null,
+    null,
+  );
+  // 650 ids: shuffled known ones, duplicates, unknown ones and another repository's, in upper case too
+  const asked: string[] = [];
+  for (let i = 0; i < 600; i++) asked.push(blobId((i * 37) % 700));
+  asked.push(blobId(5), blobId(5), blobId(9999), blobId(1000), blobId(42).toUpperCase());
+  for (let i = 0; i < 45; i++) asked.push(blobId(700 + i)); // not stored
+  return asked;
+}
+
 describe('Catalog.lookupBlobs', () => {
   it('answers in the order asked, like lookupBlob one by one, across batches', () => {
     const c = Catalog.open(path.join(tmp, 'catalog.db'));
     try {
-      // 700 blobs in 7 packs of repository 1; blob 0 also in repository 2 elsewhere
-      for (let p = 0; p < 7; p++)
-        c.addPack(
-          1,
-          {
-            id: `pack${p}`.padEnd(64, '0'),
-            size: 100 * 1000,
-            blobs: Array.from({ length: 100 }, (_, k) => ({
-              id: blobId(p * 100 + k),
-              kind: k === 0 ? ('tree' as const) : ('data' as const),
-              offset: k * 1000,
-              length: 900 + k,
-              rawLength: 2000 + k,
-            })),
-          },
-          null,
-          null,
-        );
-      c.addPack(
-        2,
-        {
-          id: 'other'.padEnd(64, '0'),
-          size: 10,
-          blobs: [{ id: blobId(1000), kind: 'data', offset: 0, length: 10, rawLength: 10 }],
-        },
-        null,
-        null,
-      );
-      // 650 ids: shuffled known ones, duplicates, unknown ones and another repository's, in upper case too
-      const asked: string[] = [];
-      for (let i = 0; i < 600; i++) asked.push(blobId((i * 37) % 700));
-      asked.push(blobId(5), blobId(5), blobId(9999), blobId(1000), blobId(42).toUpperCase());
-      for (let i = 0; i < 45; i++) asked.push(blobId(700 + i)); // not stored
+      const asked = fillAndAsk(c);
       const many = c.lookupBlobs(1, asked);
       expect(many).toHaveLength(asked.length);
       expect(many).toEqual(asked.map((id) => c.lookupBlob(1, id)));
@@ -155,5 +163,56 @@ describe('Catalog.lookupBlobs', () => {
     } finally {
       c.close();
     }
+  });
+});
+
+describe('Catalog.locateBlobs', () => {
+  it("writes each id's location at its position, -1 for a blob in no index, like lookupBlob one by one", () => {
+    const c = Catalog.open(path.join(tmp, 'catalog-locate.db'));
+    try {
+      const asked = fillAndAsk(c);
+      const into = {
+        pack: new Int32Array(asked.length + 3).fill(7), // longer than asked: the rest is left alone
+        offset: new Float64Array(asked.length + 3),
+        length: new Float64Array(asked.length + 3),
+        rawLength: new Float64Array(asked.length + 3),
+      };
+      const packIds = c.locateBlobs(1, asked, into);
+      expect(new Set(packIds).size).toBe(packIds.length);
+      expect(packIds.toSorted()).toEqual(Array.from({ length: 7 }, (_, p) => `pack${p}`.padEnd(64, '0')));
+      const located = asked.map((_, i) =>
+        into.pack[i]! < 0
+          ? undefined
+          : {
+              pack: packIds[into.pack[i]!],
+              offset: into.offset[i],
+              length: into.length[i],
+              rawLength: into.rawLength[i],
+            },
+      );
+      expect(located).toEqual(
+        asked.map((id) => {
+          const one = c.lookupBlob(1, id);
+          return one && { pack: one.pack, offset: one.offset, length: one.length, rawLength: one.rawLength };
+        }),
+      );
+      expect(located.filter((x) => x === undefined)).toHaveLength(2 + 45);
+      expect([...into.pack.subarray(asked.length)]).toEqual([7, 7, 7]);
+      expect(c.locateBlobs(1, [], into)).toEqual([]);
+    } finally {
+      c.close();
+    }
+  });
+
+  it('looks ids up by their first four hex digits (idPrefixOrder); a few keep their order', () => {
+    const ids = Array.from({ length: 3000 }, (_, i) => blobId(i));
+    const order = idPrefixOrder(ids);
+    expect([...order].toSorted((a, b) => a - b)).toEqual(ids.map((_, i) => i)); // each position once
+    const prefixes = [...order].map((i) => parseInt(ids[i]!.slice(0, 4), 16));
+    expect(prefixes).toEqual(prefixes.toSorted((a, b) => a - b));
+    expect([...idPrefixOrder(ids.slice(0, 100))]).toEqual(ids.slice(0, 100).map((_, i) => i));
+    // not hex, short, empty: still every position once (the order is only a hint)
+    const odd = [...ids.slice(0, 300), 'zz', '', 'ABCDEF', '\u00e9t\u00e9'];
+    expect([...idPrefixOrder(odd)].toSorted((a, b) => a - b)).toEqual(odd.map((_, i) => i));
   });
 });

@@ -24,6 +24,17 @@ export interface BlobLocation {
   kind: BlobKind;
 }
 
+/**
+ * Where blobs lie, written by `Catalog.locateBlobs` at each id's position: `pack` is an index into the pack
+ * ids it returns (-1: the blob is in no index).
+ */
+export interface BlobSpotsInto {
+  pack: Int32Array;
+  offset: Float64Array;
+  length: Float64Array;
+  rawLength: Float64Array;
+}
+
 /** Why a blob's copy in a pack cannot be used: it does not authenticate, or its pack is gone. */
 export type BlobDamage = 'damaged' | 'missing-pack';
 
@@ -71,6 +82,38 @@ const hex = (id: string): Buffer => Buffer.from(id, 'hex');
 
 /** ids per query of Catalog.lookupBlobs (SQLite allows 32 766 parameters) */
 const LOOKUP_BATCH = 256;
+
+/** A hex digit's value (anything else: some value in 0-15; the order is only a hint). */
+const nibble = (c: number): number => (c <= 57 ? c - 48 : c - 87) & 15;
+
+/**
+ * The positions of `ids` ordered by each id's first four hex digits: a counting sort, 6-17 ms for 76 000
+ * ids here, where sorting the positions by comparing the ids took 35-41 ms. Fewer ids than one query keep
+ * their order.
+ */
+export function idPrefixOrder(ids: readonly string[]): Int32Array {
+  const n = ids.length;
+  const order = new Int32Array(n);
+  if (n <= LOOKUP_BATCH) {
+    for (let i = 0; i < n; i++) order[i] = i;
+    return order;
+  }
+  const keys = new Uint16Array(n);
+  const starts = new Int32Array(0x10001);
+  for (let i = 0; i < n; i++) {
+    const id = ids[i]!;
+    const key =
+      (nibble(id.charCodeAt(0)) << 12) |
+      (nibble(id.charCodeAt(1)) << 8) |
+      (nibble(id.charCodeAt(2)) << 4) |
+      nibble(id.charCodeAt(3));
+    keys[i] = key;
+    starts[key + 1]!++;
+  }
+  for (let k = 1; k <= 0x10000; k++) starts[k]! += starts[k - 1]!;
+  for (let i = 0; i < n; i++) order[starts[keys[i]!]!++] = i;
+  return order;
+}
 type BlobsInStatement = Database.Statement<unknown[], [number, string, number, number, number, number]>;
 
 /** the catalog's SQLite page cache per connection (KiB) */
@@ -368,6 +411,45 @@ export class Catalog {
         out[from + k] = { pack, offset, length, rawLength, kind: kind === 1 ? 'tree' : 'data' };
     }
     return out;
+  }
+
+  /**
+   * `lookupBlobs` for a restore's every blob at once, into flat arrays (no object per blob): each id's
+   * location at its position in `into`; returns the pack ids that `into.pack` indexes, in the order first
+   * met. The ids are looked up in the order of their first four hex digits, not in the order asked. Blob
+   * ids are random, so a restore's file order jumps across the whole table: a catalog larger than SQLite's
+   * cache (4 MiB) read most of its leaf pages again and again. In id order each page is read about once:
+   * 76 000 lookups in a freshly opened catalog took 183-350 ms in file order, 132-237 ms this way
+   * (docs/DECISIONS.md, "Restore of many small files").
+   */
+  locateBlobs(rid: number, ids: readonly string[], into: BlobSpotsInto): string[] {
+    const order = idPrefixOrder(ids);
+    const packIds: string[] = [];
+    const packNo = new Map<string, number>();
+    into.pack.fill(-1, 0, ids.length);
+    for (let from = 0; from < ids.length; from += LOOKUP_BATCH) {
+      const n = Math.min(LOOKUP_BATCH, ids.length - from);
+      const batch = new Array<string>(n);
+      for (let k = 0; k < n; k++) batch[k] = ids[order[from + k]!]!;
+      const stmt =
+        n === LOOKUP_BATCH
+          ? (this.blobBatchGet ??= this.blobsInStatement(LOOKUP_BATCH))
+          : this.blobsInStatement(n);
+      for (const [k, pack, offset, length, rawLength] of stmt.all(...batch, rid)) {
+        const at = order[from + k]!;
+        let p = packNo.get(pack);
+        if (p === undefined) {
+          p = packIds.length;
+          packIds.push(pack);
+          packNo.set(pack, p);
+        }
+        into.pack[at] = p;
+        into.offset[at] = offset;
+        into.length[at] = length;
+        into.rawLength[at] = rawLength;
+      }
+    }
+    return packIds;
   }
 
   private blobBatchGet: BlobsInStatement | undefined;

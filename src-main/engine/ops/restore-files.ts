@@ -4,7 +4,6 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BulwarkError, throwIfAborted } from '../errors.ts';
-import type { BlobLocation } from '../catalog/catalog.ts';
 import { objectNames, type TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
 import { TaskPool } from '../util/pool.ts';
@@ -33,8 +32,6 @@ const WRITER_FILES = 4 * BATCH_FILES;
 const PIECE = 4 << 20;
 /** packs downloaded side by side (S3) */
 const DOWNLOADS = 4;
-/** blob ids looked up together (a chunk of files; Catalog.lookupBlobs batches them further) */
-const LOOKUP_IDS = 1024;
 
 /** What a writer holds: files handed to it and not done yet, and their bytes (+4 KiB each). */
 export interface WriterLoad {
@@ -430,7 +427,6 @@ function fileTask(
 function resolveFiles(repo: Repository, files: FilesToWrite, local: ((name: string) => string) | undefined) {
   const { catalog, rid } = repo;
   const packs: PackNeed[] = [];
-  const packIndex = new Map<string, number>();
   let total = 0;
   for (let i = 0; i < files.length; i++)
     if (files.linkTo(i) === undefined) total += files.node(i).content?.length ?? 0;
@@ -459,11 +455,18 @@ function resolveFiles(repo: Repository, files: FilesToWrite, local: ((name: stri
     if (list) list.push(name);
     else links.set(to, [name]);
   }
+  // Every blob of every file is looked up at once (Catalog.locateBlobs picks the order: by id, so each page
+  // of the catalog is read about once), into the spots at the blob's place in file order. Below, file by
+  // file, each spot's pack becomes the pack's place in `packs` (the order of first need: downloads follow
+  // it), and a file with a blob in no index keeps only the blobs before that one (the spots move down).
+  const ids = new Array<string>(total);
+  let g = 0;
+  for (let i = 0; i < files.length; i++)
+    if (files.linkTo(i) === undefined) for (const id of files.node(i).content ?? []) ids[g++] = id;
+  const packIds = catalog.locateBlobs(rid, ids, spots);
+  const packAt = new Int32Array(packIds.length).fill(-1);
   let b = 0;
-  // the files' blobs are looked up a few hundred at a time (Catalog.lookupBlobs), file by file in order
-  let locs: (BlobLocation | undefined)[] = [];
-  let at = 0;
-  let lookedUpTo = 0;
+  g = 0;
   for (let i = 0; i < files.length; i++) {
     spots.first[i] = b;
     // another name of an earlier file: written (linked) with it, needs no pack of its own
@@ -471,58 +474,54 @@ function resolveFiles(repo: Repository, files: FilesToWrite, local: ((name: stri
       waiting[i] = -1;
       continue;
     }
-    if (i >= lookedUpTo) {
-      const ids: string[] = [];
-      for (lookedUpTo = i; lookedUpTo < files.length && ids.length < LOOKUP_IDS; lookedUpTo++)
-        if (files.linkTo(lookedUpTo) === undefined)
-          for (const id of files.node(lookedUpTo).content ?? []) ids.push(id);
-      locs = catalog.lookupBlobs(rid, ids);
-      at = 0;
-    }
     const content = files.node(i).content ?? [];
-    const base = at;
-    at += content.length;
+    const next = g + content.length;
     let packCount = 0;
     let missing: string | undefined;
-    for (let k = 0; k < content.length; k++) {
-      const loc = locs[base + k];
-      if (!loc) {
+    for (let k = 0; k < content.length; k++, g++) {
+      const found = spots.pack[g]!;
+      if (found < 0) {
         missing = `blob ${content[k]!.slice(0, 12)} is in no index`;
         break;
       }
-      let p = packIndex.get(loc.pack);
-      if (p === undefined) {
+      const offset = spots.offset[g]!;
+      const length = spots.length[g]!;
+      let p = packAt[found]!;
+      if (p < 0) {
         p = packs.length;
+        packAt[found] = p;
+        const id = packIds[found]!;
         const need: PackNeed = {
-          id: loc.pack,
-          start: loc.offset,
-          end: loc.offset + loc.length,
+          id,
+          start: offset,
+          end: offset + length,
           files: [],
           ends: [],
           pending: 0,
           downloaded: false,
         };
-        if (local) need.localPath = local(objectNames.pack(loc.pack));
+        if (local) need.localPath = local(objectNames.pack(id));
         packs.push(need);
-        packIndex.set(loc.pack, p);
       }
       const need = packs[p]!;
-      need.start = Math.min(need.start, loc.offset);
-      need.end = Math.max(need.end, loc.offset + loc.length);
+      need.start = Math.min(need.start, offset);
+      need.end = Math.max(need.end, offset + length);
       // files are looked at in order: this file is the last one listed if it needed this pack already
-      const end = loc.offset + loc.length;
+      const end = offset + length;
       if (need.files[need.files.length - 1] !== i) {
         need.files.push(i);
         need.ends.push(end);
         need.pending++;
         packCount++;
       } else if (end > need.ends[need.ends.length - 1]!) need.ends[need.ends.length - 1] = end;
+      // b <= g: spot b was read already (at g = b)
       spots.pack[b] = p;
-      spots.offset[b] = loc.offset;
-      spots.length[b] = loc.length;
-      spots.rawLength[b] = loc.rawLength;
+      spots.offset[b] = offset;
+      spots.length[b] = length;
+      spots.rawLength[b] = spots.rawLength[g]!;
       b++;
     }
+    g = next;
     if (missing) unresolved.push({ index: i, error: missing });
     waiting[i] = missing ? -1 : packCount;
   }
