@@ -372,11 +372,18 @@ export async function openRepository(
     autoInit = false,
     sync = true,
     prefetch = sync ? SYNC_LISTINGS : [],
+    whileUnlocking,
   }: {
     autoInit?: boolean;
     sync?: boolean;
     /** what the command lists first (S3: asked while the key is derived); the sync's listings with `sync` */
     prefetch?: Prefetch;
+    /**
+     * Called once the catalog is open, before the key is derived: work that needs only the catalog starts
+     * here and runs while the main thread would wait (a restore's plan: engine/ops/restore-ahead.ts). Not
+     * called when the catalog is rebuilt.
+     */
+    whileUnlocking?: (catalog: Catalog, config: RepoConfig) => void;
   } = {},
 ): Promise<OpenedRepository> {
   const loc = await locateRepository(opts, ctx, { autoInit });
@@ -390,6 +397,7 @@ export async function openRepository(
     await loc.store.close?.();
     throw e;
   }
+  whileUnlocking?.(catalog, loc.config);
   const opened = await unlockRepository(loc, opts, ctx, catalog, prefetch);
   if (sync) {
     try {

@@ -1,7 +1,16 @@
 import { Option, type Command } from 'commander';
 import { BulwarkError } from '../../engine/errors.ts';
 import type { ConflictPolicy } from '../../engine/ops/restore-place.ts';
-import { planItems, planRestore, type PlanItem, type RestorePlan } from '../../engine/ops/restore-plan.ts';
+import type { Catalog } from '../../engine/catalog/catalog.ts';
+import { planAhead, planStillHolds } from '../../engine/ops/restore-ahead.ts';
+import {
+  planItems,
+  planRestore,
+  type PlanItem,
+  type RestorePlan,
+  type RestorePlanOptions,
+} from '../../engine/ops/restore-plan.ts';
+import type { RepoConfig } from '../../engine/repo/format.ts';
 import { runRestorePlan } from '../../engine/ops/restore.ts';
 import type { RestoreResult } from '../../engine/ops/types.ts';
 import { begin, type App } from '../app.ts';
@@ -69,15 +78,25 @@ async function runRestore(ref: string, opts: RestoreCmdOptions, ctx: CommandEnv)
       },
     );
   }
-  return withRepository(opts, ctx, {}, async ({ repo }) => {
-    const plan = await planRestore(repo, {
-      snapshot,
-      paths: [path],
-      destination: opts.inPlace ? { kind: 'original' } : { kind: 'folder', path: opts.target ?? '' },
-      // `--target DIR` has always put a folder's contents straight into DIR
-      layout: 'contents',
-      signal,
-    });
+  const planOptions: RestorePlanOptions = {
+    snapshot,
+    paths: [path],
+    destination: opts.inPlace ? { kind: 'original' } : { kind: 'folder', path: opts.target ?? '' },
+    // `--target DIR` has always put a folder's contents straight into DIR
+    layout: 'contents',
+    signal,
+  };
+  // planned from the catalog while the key is derived, and taken if it still holds (restore-ahead.ts)
+  let ahead: Promise<RestorePlan | undefined> | undefined;
+  const whileUnlocking = (catalog: Catalog, config: RepoConfig): void => {
+    ahead = planAhead(catalog, config.id, planOptions);
+  };
+  return withRepository(opts, ctx, { whileUnlocking }, async ({ repo }) => {
+    let early = await ahead;
+    ahead = undefined;
+    if (early !== undefined && !planStillHolds(early, repo.catalog.snapshots(repo.rid), snapshot))
+      early = undefined; // let go before planning again: a plan of a million files is hundreds of MB
+    const plan = early ?? (await planRestore(repo, planOptions));
     if (opts.dryRun) {
       if (out.json) out.jsonResult(planJson(plan));
       else printPlan(out, plan, planItems(plan));

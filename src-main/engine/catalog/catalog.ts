@@ -259,6 +259,13 @@ export class Catalog {
   }
 
   /** Registers a repository (by its config id) and returns the small integer used as key in other tables. */
+  /** The catalog's number for the repository with config id `repoId`, without recording anything. */
+  knownRepository(repoId: string): number | undefined {
+    return this.db
+      .prepare<[string], { rid: number }>('SELECT rid FROM repositories WHERE repo_id = ?')
+      .get(repoId)?.rid;
+  }
+
   repository(config: RepoConfig, location: string): number {
     const row = this.db
       .prepare<[string], { rid: number }>('SELECT rid FROM repositories WHERE repo_id = ?')

@@ -8,6 +8,9 @@ import { isBulwarkError, type BulwarkError } from '../errors.ts';
 import type { Tree, TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
 
+/** What reading a tree needs of a repository (a plan made before the key reads the catalog only). */
+export type TreeSource = Pick<Repository, 'loadTree' | 'catalog' | 'rid'>;
+
 /** What restore, ls and rebuild say about a folder whose tree blob cannot be read. */
 export const DAMAGED_FOLDER = "this folder's listing is damaged in the repository";
 
@@ -25,7 +28,7 @@ export function isDamage(e: unknown): e is BulwarkError {
  * authenticate, or its pack is gone), so backups stop reusing it. Other failures record nothing: a blob no
  * index lists is not reused anyway, and a failure of the moment says nothing about the copy.
  */
-export function noteUnreadableBlob(repo: Repository, id: string, e: unknown): void {
+export function noteUnreadableBlob(repo: TreeSource, id: string, e: unknown): void {
   if (!isBulwarkError(e) || (e.code !== 'CORRUPT' && e.code !== 'NOT_FOUND')) return;
   const loc = repo.catalog.lookupBlob(repo.rid, id);
   if (!loc) return;
@@ -55,7 +58,7 @@ export function damagedFolderText(path: string, e: Error): string {
  * damage instead of throwing. Any other failure is thrown.
  */
 export async function loadTreeOrDamage(
-  repo: Repository,
+  repo: TreeSource,
   id: string,
   signal?: AbortSignal,
 ): Promise<{ tree: Tree; damage?: undefined } | { tree?: undefined; damage: BulwarkError }> {

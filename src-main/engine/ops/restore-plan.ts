@@ -17,7 +17,7 @@ import { BulwarkError, throwIfAborted } from '../errors.ts';
 import type { SnapshotManifest, TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
 import { childPath, decodeFsName, fsErrorText, fsPath } from '../util/fs-names.ts';
-import { DAMAGED_FOLDER, loadTreeOrDamage } from './damage.ts';
+import { DAMAGED_FOLDER, loadTreeOrDamage, type TreeSource } from './damage.ts';
 import { stateAt, type NameState } from './restore-place.ts';
 import { findNode, restoreName } from './walk.ts';
 
@@ -166,7 +166,14 @@ function normalizeSelection(paths: readonly string[]): string[] {
 }
 
 /** Plans a restore (see the top of this file). Throws NOT_FOUND for a selected path not in the snapshot. */
-export async function planRestore(repo: Repository, opts: RestorePlanOptions): Promise<RestorePlan> {
+/**
+ * What a plan reads: the snapshot and its listings, and the repository's chunker and id key only to
+ * compare a file that exists at a destination (ContentReader). A plan made before the key reads the
+ * catalog alone (restore-ahead.ts).
+ */
+export type PlanSource = TreeSource & Pick<Repository, 'resolveSnapshot' | 'config' | 'key'>;
+
+export async function planRestore(repo: PlanSource, opts: RestorePlanOptions): Promise<RestorePlan> {
   const snap = repo.resolveSnapshot(opts.snapshot);
   const clock = opts.clock ?? systemClock;
   const selection = normalizeSelection(opts.paths);
@@ -381,7 +388,7 @@ export async function planRestore(repo: Repository, opts: RestorePlanOptions): P
  * Looks at each file's and symlink's destination: create, identical or conflict. An entry whose
  * destination cannot even be looked at is reported and keeps no action: the run leaves it out.
  */
-async function classify(repo: Repository, plan: RestorePlan, signal: AbortSignal | undefined): Promise<void> {
+async function classify(repo: PlanSource, plan: RestorePlan, signal: AbortSignal | undefined): Promise<void> {
   let reader: ContentReader | undefined;
   // Per folder entry: where it goes (joined once, its files' paths onto it), and whether it is missing on
   // disk. Nothing can be inside a missing folder, so its files need no look of their own, nor do the folders
@@ -460,7 +467,7 @@ export class ContentReader {
   private readonly idKey: Buffer;
   private readonly window: ChunkWindow;
 
-  constructor(repo: Repository) {
+  constructor(repo: Pick<Repository, 'config' | 'key'>) {
     const chunker = new Chunker(repo.config.chunker, gearTableFromSeed(repo.key.chunkerSeed));
     this.idKey = repo.key.idKey;
     this.window = new ChunkWindow(chunker);

@@ -1,5 +1,5 @@
 import { sep } from 'node:path';
-import { damagedFolderText, loadTreeOrDamage } from './damage.ts';
+import { damagedFolderText, loadTreeOrDamage, type TreeSource } from './damage.ts';
 import type { Tree, TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
 import { BulwarkError } from '../errors.ts';
@@ -70,7 +70,7 @@ export async function* walkTree(
 
 /** Finds the node at `path` ('/'-separated) inside the tree, or throws NOT_FOUND. */
 export async function findNode(
-  repo: Repository,
+  repo: TreeSource,
   rootTree: string,
   path: string,
 ): Promise<TreeNode | { type: 'dir'; subtree: string; name: '' }> {

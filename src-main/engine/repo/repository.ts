@@ -812,23 +812,30 @@ export class Repository {
 
   /** Finds a snapshot by id or unique id prefix (as printed by `snapshots`), or "latest". */
   resolveSnapshot(ref: string): SnapshotManifest {
-    const all = this.catalog.snapshots(this.rid);
-    if (ref === 'latest') {
-      const last = all.at(-1);
-      if (!last) throw new BulwarkError('NOT_FOUND', 'the repository holds no snapshot yet');
-      return last;
-    }
-    const hits = all.filter((s) => s.id.startsWith(ref));
-    if (hits.length === 1 && hits[0]) return hits[0];
-    if (hits.length === 0)
-      throw new BulwarkError('NOT_FOUND', `no snapshot ${ref}`, {
-        hint: 'List them with `bulwark snapshots`.',
-      });
-    throw new BulwarkError(
-      'INVALID_ARGUMENT',
-      `snapshot prefix ${ref} is ambiguous (${hits.length} match); give more characters`,
-    );
+    return findSnapshot(this.catalog.snapshots(this.rid), ref);
   }
+}
+
+/**
+ * Finds a snapshot among `all` (in time order) by id or unique id prefix (as printed by `snapshots`), or
+ * "latest" (Repository.resolveSnapshot, and a restore planned before the key from the catalog alone).
+ */
+export function findSnapshot(all: readonly SnapshotManifest[], ref: string): SnapshotManifest {
+  if (ref === 'latest') {
+    const last = all.at(-1);
+    if (!last) throw new BulwarkError('NOT_FOUND', 'the repository holds no snapshot yet');
+    return last;
+  }
+  const hits = all.filter((s) => s.id.startsWith(ref));
+  if (hits.length === 1 && hits[0]) return hits[0];
+  if (hits.length === 0)
+    throw new BulwarkError('NOT_FOUND', `no snapshot ${ref}`, {
+      hint: 'List them with `bulwark snapshots`.',
+    });
+  throw new BulwarkError(
+    'INVALID_ARGUMENT',
+    `snapshot prefix ${ref} is ambiguous (${hits.length} match); give more characters`,
+  );
 }
 
 function describeLock(l: LockPolicy | null): string {
