@@ -258,7 +258,6 @@ export class Catalog {
     };
   }
 
-  /** Registers a repository (by its config id) and returns the small integer used as key in other tables. */
   /** The catalog's number for the repository with config id `repoId`, without recording anything. */
   knownRepository(repoId: string): number | undefined {
     return this.db
@@ -266,6 +265,7 @@ export class Catalog {
       .get(repoId)?.rid;
   }
 
+  /** Registers a repository (by its config id) and returns the small integer used as key in other tables. */
   repository(config: RepoConfig, location: string): number {
     const row = this.db
       .prepare<[string], { rid: number }>('SELECT rid FROM repositories WHERE repo_id = ?')

@@ -9,8 +9,8 @@
  * trees. What the plan saw at the destination is looked at again by the run (restore.ts), as for any plan.
  *
  * Anything the plan cannot do from the catalog (a listing it does not hold, a file that exists and must be
- * compared, a damaged listing) stops it with AheadStop. Any failure at all leaves no plan made ahead: the
- * command plans again after the key, and that plan meets and reports the same failure.
+ * compared) stops it with AheadStop. Any failure at all leaves no plan made ahead: the command plans again
+ * after the key, and that plan meets and reports the same failure.
  */
 import type { Catalog } from '../catalog/catalog.ts';
 import type { MasterKey } from '../crypto/keys.ts';
