@@ -165,7 +165,6 @@ function normalizeSelection(paths: readonly string[]): string[] {
   return all.filter((p) => !all.some((q) => q !== p && (q === '' || p.startsWith(`${q}/`))));
 }
 
-/** Plans a restore (see the top of this file). Throws NOT_FOUND for a selected path not in the snapshot. */
 /**
  * What a plan reads: the snapshot and its listings, and the repository's chunker and id key only to
  * compare a file that exists at a destination (ContentReader). A plan made before the key reads the
@@ -173,6 +172,7 @@ function normalizeSelection(paths: readonly string[]): string[] {
  */
 export type PlanSource = TreeSource & Pick<Repository, 'resolveSnapshot' | 'config' | 'key'>;
 
+/** Plans a restore (see the top of this file). Throws NOT_FOUND for a selected path not in the snapshot. */
 export async function planRestore(repo: PlanSource, opts: RestorePlanOptions): Promise<RestorePlan> {
   const snap = repo.resolveSnapshot(opts.snapshot);
   const clock = opts.clock ?? systemClock;
