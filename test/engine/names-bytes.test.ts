@@ -10,7 +10,6 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
-  rmSync,
   symlinkSync,
   unlinkSync,
   writeFileSync,
@@ -24,7 +23,7 @@ import { listDir, scanIo, VANISHED_MESSAGE, type ScanIo } from '../../src-main/e
 import { listSnapshot } from '../../src-main/engine/ops/ls.ts';
 import { restoreSnapshot } from '../../src-main/engine/ops/restore.ts';
 import { PASSWORD, runBulwark } from '../cli/helpers.ts';
-import { makeFsRepo, tempDir, type TestRepo } from './helpers/repo.ts';
+import { makeFsRepo, tempDirs, type TestRepo } from './helpers/repo.ts';
 
 const posix = process.platform !== 'win32';
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -53,18 +52,14 @@ function tree(dir: Buffer): Map<string, { type: string; content?: Buffer; target
 }
 
 let t: TestRepo;
-const dirs: string[] = [];
-const temp = (tag: string): string => {
-  const d = tempDir(tag);
-  dirs.push(d);
-  return d;
-};
+const scratch = tempDirs();
+const temp = scratch.temp;
 beforeAll(async () => {
   t = await makeFsRepo('names');
 });
 afterAll(() => {
   t?.cleanup();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  scratch.removeAll();
 });
 
 /** The share of the issue: two Latin-1 names, a link to one of them, and ordinary UTF-8 names with accents. */

@@ -4,7 +4,7 @@
  * compared (that needs the key) or when the catalog does not know the repository; and a plan made ahead
  * holds only while its reference still names its snapshot.
  */
-import { cpSync, mkdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backup } from '../../src-main/engine/backup/backup.ts';
@@ -20,17 +20,13 @@ import {
   type RestorePlan,
   type RestorePlanOptions,
 } from '../../src-main/engine/ops/restore-plan.ts';
-import { makeFsRepo, tempDir, type TestRepo } from './helpers/repo.ts';
+import { makeFsRepo, tempDirs, type TestRepo } from './helpers/repo.ts';
 
 let t: TestRepo;
 let src: string;
 let first: SnapshotManifest;
-const dirs: string[] = [];
-const temp = (tag: string): string => {
-  const d = tempDir(tag);
-  dirs.push(d);
-  return d;
-};
+const scratch = tempDirs();
+const temp = scratch.temp;
 
 beforeAll(async () => {
   t = await makeFsRepo('ahead');
@@ -47,7 +43,7 @@ beforeAll(async () => {
 });
 afterAll(() => {
   t?.cleanup();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  scratch.removeAll();
 });
 
 const options = (target: string, snapshot = 'latest'): RestorePlanOptions => ({

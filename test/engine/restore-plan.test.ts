@@ -26,21 +26,17 @@ import { isBulwarkError } from '../../src-main/engine/errors.ts';
 import { restoreSnapshot, runRestorePlan } from '../../src-main/engine/ops/restore.ts';
 import { keepBothLabel, keepBothName, takeFreeName } from '../../src-main/engine/ops/restore-place.ts';
 import { planItems, planRestore, type RestorePlan } from '../../src-main/engine/ops/restore-plan.ts';
-import { makeFsRepo, tempDir, type TestRepo } from './helpers/repo.ts';
+import { makeFsRepo, tempDirs, type TestRepo } from './helpers/repo.ts';
 
 let t: TestRepo;
-const dirs: string[] = [];
-const temp = (tag: string): string => {
-  const d = tempDir(tag);
-  dirs.push(d);
-  return d;
-};
+const scratch = tempDirs();
+const temp = scratch.temp;
 beforeAll(async () => {
   t = await makeFsRepo('plan');
 });
 afterAll(() => {
   t?.cleanup();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  scratch.removeAll();
 });
 
 const MTIME = new Date('2026-03-01T09:00:00Z');

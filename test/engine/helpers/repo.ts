@@ -13,6 +13,21 @@ export function tempDir(tag = 'test'): string {
   return mkdtempSync(join(tmpdir(), `bulwark-${tag}-`));
 }
 
+/** Temp folders of one test file, removed together at its end (`afterAll(scratch.removeAll)`). */
+export function tempDirs(): { temp(tag: string): string; removeAll(): void } {
+  const dirs: string[] = [];
+  return {
+    temp(tag: string): string {
+      const d = tempDir(tag);
+      dirs.push(d);
+      return d;
+    },
+    removeAll(): void {
+      for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+    },
+  };
+}
+
 export interface TestRepo {
   dir: string;
   store: BlobStore;
