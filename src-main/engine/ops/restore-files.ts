@@ -427,9 +427,11 @@ function fileTask(
 function resolveFiles(repo: Repository, files: FilesToWrite, local: ((name: string) => string) | undefined) {
   const { catalog, rid } = repo;
   const packs: PackNeed[] = [];
-  let total = 0;
+  // every blob id of every file in file order (another name of a file has none of its own)
+  const ids: string[] = [];
   for (let i = 0; i < files.length; i++)
-    if (files.linkTo(i) === undefined) total += files.node(i).content?.length ?? 0;
+    if (files.linkTo(i) === undefined) for (const id of files.node(i).content ?? []) ids.push(id);
+  const total = ids.length;
   const spots: BlobSpots = {
     first: new Int32Array(files.length + 1),
     pack: new Int32Array(total),
@@ -459,14 +461,10 @@ function resolveFiles(repo: Repository, files: FilesToWrite, local: ((name: stri
   // of the catalog is read about once), into the spots at the blob's place in file order. Below, file by
   // file, each spot's pack becomes the pack's place in `packs` (the order of first need: downloads follow
   // it), and a file with a blob in no index keeps only the blobs before that one (the spots move down).
-  const ids = new Array<string>(total);
-  let g = 0;
-  for (let i = 0; i < files.length; i++)
-    if (files.linkTo(i) === undefined) for (const id of files.node(i).content ?? []) ids[g++] = id;
   const packIds = catalog.locateBlobs(rid, ids, spots);
   const packAt = new Int32Array(packIds.length).fill(-1);
   let b = 0;
-  g = 0;
+  let g = 0;
   for (let i = 0; i < files.length; i++) {
     spots.first[i] = b;
     // another name of an earlier file: written (linked) with it, needs no pack of its own
