@@ -11,14 +11,18 @@ import { BulwarkError } from './errors.ts';
 export const RAW = 0;
 export const ZSTD = 1;
 
-const LEVEL = 3;
+/**
+ * zstd level of every blob and of the probes. Level 1, not 3: on the benchmark corpus level 3 took 25-50 %
+ * more zstd time for 0.2 % less repository, on a tree of small text files 20-50 % more for 1.6 % less, and
+ * the corpus's first backup was 4-9 % faster at level 1 (docs/DECISIONS.md, "Compression level").
+ */
+export const LEVEL = 1;
 const SAMPLE = 16 * 1024;
-const PROBE_OPTS = { params: { [constants.ZSTD_c_compressionLevel]: 1 } };
 const LEVEL_OPTS = { params: { [constants.ZSTD_c_compressionLevel]: LEVEL } };
 
 /**
  * Returns [flag, data]: zstd when it saves at least 3 %, raw otherwise. Large chunks are probed first on
- * four 16 KiB samples (start, two middles, end) at level 1: only when none of them shrinks (media,
+ * four 16 KiB samples (start, two middles, end): only when none of them shrinks (media,
  * encrypted data) is compression skipped without spending CPU on the whole chunk. A single sample misses
  * chunks that start random and continue with zeros (VM images).
  */
@@ -28,7 +32,7 @@ export function compressBlob(data: Uint8Array): [number, Uint8Array] {
     const step = Math.floor((data.length - SAMPLE) / 3);
     let compressible = false;
     for (let i = 0; i < 4 && !compressible; i++) {
-      const probe = zstdCompressSync(data.subarray(i * step, i * step + SAMPLE), PROBE_OPTS);
+      const probe = zstdCompressSync(data.subarray(i * step, i * step + SAMPLE), LEVEL_OPTS);
       compressible = probe.length < SAMPLE * 0.95;
     }
     if (!compressible) return [RAW, data];
@@ -130,8 +134,8 @@ export class NativeZstd {
     const result = { produced: out.length - state[0]!, leftIn: state[1]! };
     // A frame that ended with room to spare leaves the context ready for the next one, with its level.
     // Otherwise part of it may still be inside: a new context. Not handle.reset(): in Node 24 it also puts
-    // the parameters back to zstd's defaults (level 3), so the level-1 probes ran at level 3 after the
-    // first one that did not fit (pipeline-parts.test.ts checks that the level holds).
+    // the parameters back to zstd's defaults (level 3), so once a frame did not fit the context went on at
+    // level 3, whatever it was made with (pipeline-parts.test.ts checks that the level holds).
     if (state[0] === 0 || state[1] !== 0) {
       stream.close?.();
       this.open();
@@ -146,13 +150,12 @@ function frameBound(n: number): number {
 }
 
 /**
- * compressBlob for a pipeline thread: the same decision (probes, 3 % rule) with two reused contexts and
- * output into a reused buffer. The returned body is a view of that buffer or `data` itself, valid until
- * the next call.
+ * compressBlob for a pipeline thread: the same decision (probes, 3 % rule) with one reused context (probes
+ * and blobs share the level) and output into a reused buffer. The returned body is a view of that buffer or
+ * `data` itself, valid until the next call.
  */
 export class BlobCompressor {
-  private readonly probe = new NativeZstd(() => createZstdCompress(PROBE_OPTS));
-  private readonly full = new NativeZstd(() => createZstdCompress(LEVEL_OPTS));
+  private readonly ctx = new NativeZstd(() => createZstdCompress(LEVEL_OPTS));
   // Room for a whole frame even of incompressible input, so a frame never fills its buffer (which would
   // cost a new context: NativeZstd.run); whether it was worth it is judged after.
   private readonly probeOut = Buffer.allocUnsafe(frameBound(SAMPLE));
@@ -169,32 +172,21 @@ export class BlobCompressor {
       let compressible = false;
       for (let i = 0; i < 4 && !compressible; i++) {
         compressible =
-          this.compressInto(
-            this.probe,
-            PROBE_OPTS,
-            data.subarray(i * step, i * step + SAMPLE),
-            this.probeOut,
-          ) <
-          SAMPLE * 0.95;
+          this.compressInto(data.subarray(i * step, i * step + SAMPLE), this.probeOut) < SAMPLE * 0.95;
       }
       if (!compressible) return [RAW, data];
     }
     const bound = frameBound(data.length);
     if (this.out.length < bound) this.out = Buffer.allocUnsafe(bound);
-    const n = this.compressInto(this.full, LEVEL_OPTS, data, this.out);
+    const n = this.compressInto(data, this.out);
     return n < data.length * 0.97 ? [ZSTD, this.out.subarray(0, n)] : [RAW, data];
   }
 
   /** Compresses into `out`; the frame's length, or Infinity when it does not fit there. */
-  private compressInto(
-    ctx: NativeZstd,
-    opts: { params: Record<number, number> },
-    data: Uint8Array,
-    out: Buffer,
-  ): number {
-    const r = ctx.run(data, 0, data.length, out);
+  private compressInto(data: Uint8Array, out: Buffer): number {
+    const r = this.ctx.run(data, 0, data.length, out);
     if (r) return r.leftIn === 0 && r.produced < out.length ? r.produced : Infinity;
-    const z = zstdCompressSync(data, opts);
+    const z = zstdCompressSync(data, LEVEL_OPTS);
     if (z.length >= out.length) return Infinity;
     z.copy(out);
     return z.length;

@@ -14,6 +14,7 @@ import {
   BlobDecompressor,
   compressBlob,
   decompressBlob,
+  LEVEL,
   NativeZstd,
   RAW,
   ZSTD,
@@ -68,6 +69,17 @@ describe('reused zstd contexts (BlobCompressor / BlobDecompressor)', () => {
       expect(zstdDecompressSync(frame()!).equals(text)).toBe(true);
     }
     expect(zstdCompressSync(text, level(1)).equals(zstdCompressSync(text, level(19)))).toBe(false);
+  });
+
+  it('blobs and probes are compressed at level 1 (the measured choice: docs/DECISIONS.md)', () => {
+    const text = samples()[0]!;
+    const level = (l: number) => ({ params: { [zlibConstants.ZSTD_c_compressionLevel]: l } });
+    expect(LEVEL).toBe(1);
+    const [flag, body] = new BlobCompressor(2 * MiB).compress(text);
+    expect(flag).toBe(ZSTD);
+    expect(Buffer.from(body).equals(zstdCompressSync(text, level(1)))).toBe(true);
+    expect(Buffer.from(body).equals(zstdCompressSync(text, level(3)))).toBe(false);
+    expect(Buffer.from(compressBlob(text)[1]).equals(zstdCompressSync(text, level(1)))).toBe(true);
   });
 
   it('a damaged or mislabelled frame is CORRUPT, and the next blob still decodes', () => {
