@@ -13,7 +13,7 @@ export const ZSTD = 1;
 
 /**
  * zstd level of every blob and of the probes. Level 1, not 3: on the benchmark corpus level 3 took 25-50 %
- * more zstd time for 0.2 % less repository, on a tree of small text files 20-50 % more for 1.6 % less, and
+ * more zstd time for 0.2 % less repository, on a tree of small text files 15-55 % more for 1.6 % less, and
  * the corpus's first backup was 4-9 % faster at level 1 (docs/DECISIONS.md, "Compression level").
  */
 export const LEVEL = 1;
