@@ -1,7 +1,7 @@
 /**
  * Starts the key derivation of a command's repository before the command line is parsed and the engine is
  * loaded. Every command that opens a repository spends ~0.25 s deriving the key from the password
- * (scrypt, 64 MiB, on a thread of libuv's pool) and, before it could start, ~60 ms loading commander, the
+ * (scrypt, 32 MiB, on a thread of libuv's pool) and, before it could start, ~60 ms loading commander, the
  * command and the engine: started from here, the derivation runs while they load. A no-change backup of
  * the corpus took ~0.40 s, a quarter of it before the derivation began.
  *
