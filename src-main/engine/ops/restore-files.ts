@@ -101,9 +101,10 @@ export function defaultWriters(packsAreLocal: boolean, cores: number, averageFil
 
 /**
  * Writes files from their blobs with writer threads. Packs are read in place when the store is a local
- * folder; otherwise the needed span of each pack is downloaded once (in 4 MiB pieces, 4 packs at a time)
- * into a temp file, files are handed to the writers as soon as their blobs are local (a pack's first pieces
- * serve its first files while the rest downloads), and each copy is deleted when no pending file needs it.
+ * folder; otherwise the needed span of each pack is downloaded once (in 4 MiB ranges, 4 packs at a time)
+ * into a temp file as it arrives, files are handed to the writers as soon as their blobs are local (a
+ * pack's first bytes serve its first files while the rest downloads), and each copy is deleted when no
+ * pending file needs it.
  * Each pack is fetched once, however many files share it. A file with `linkTo` goes to the writer with the
  * file it is another name of (hard links: restore-worker.ts).
  */
@@ -301,30 +302,48 @@ export async function writeFiles(
       for (const p of packs) packReady(p);
     } else {
       const pool = new TaskPool(DOWNLOADS);
-      // one piece buffer per download in flight, reused (a fresh 8 MiB per piece was collected late)
-      const spare: Buffer[] = [];
       for (const p of packs) {
         throwIfAborted(opts.signal);
         if (failure !== undefined) break;
         await pool.add(async () => {
           p.localPath = join(cacheDir!, p.id);
           const fd = openSync(p.localPath, 'wx', 0o600);
-          const into = spare.pop() ?? Buffer.allocUnsafe(PIECE);
           // the pack's files by where their blobs in it end (mostly in order already: a backup packs a
           // folder's files in order)
           const byEnd = Int32Array.from(p.files.keys()).sort((a, b) => p.ends[a]! - p.ends[b]!);
           let released = 0;
+          const write = (bytes: Uint8Array, at: number): void => {
+            let w = 0;
+            while (w < bytes.length) w += writeSync(fd, bytes, w, bytes.length - w, at + w);
+          };
           try {
             for (let off = p.start; off < p.end; off += PIECE) {
               const len = Math.min(PIECE, p.end - off);
-              const range = { offset: off, length: len, into };
-              const buf = await store.get(objectNames.pack(p.id), range, opts.signal);
-              let w = 0;
-              while (w < buf.length) w += writeSync(fd, buf, w, buf.length - w, off + w);
+              // The body goes into the copy as it arrives (ByteRange.sink: no buffer of the piece's size,
+              // 4 downloads held 16 MiB of them), and every file whose blobs have all come goes to a writer
+              // at once. Again from the start after a retried attempt: the same bytes at the same place.
+              let sinkError: unknown;
+              const sink = (chunk: Uint8Array, at: number): void => {
+                if (sinkError !== undefined) return;
+                try {
+                  write(chunk, off + at);
+                } catch (e) {
+                  sinkError = e; // a full disk: thrown below, once the store is done with the body
+                  return;
+                }
+                if (failure === undefined)
+                  released = releaseUpTo(p, byEnd, released, off + at + chunk.length);
+              };
+              const buf = await store.get(
+                objectNames.pack(p.id),
+                { offset: off, length: len, sink },
+                opts.signal,
+              );
+              if (sinkError !== undefined) throw sinkError;
+              write(buf, off); // a store that returns the bytes instead (empty when they went to the sink)
               if (failure === undefined) released = releaseUpTo(p, byEnd, released, off + len);
             }
           } finally {
-            spare.push(into);
             closeSync(fd);
           }
           p.downloaded = true;

@@ -187,25 +187,20 @@ const quietLogger = {
 };
 
 /**
- * The body of an answer, read as it arrives into one buffer of the announced length: the caller's own
- * (ByteRange.into) when it is large enough, else a new one. The SDK's transformToByteArray keeps every
- * chunk and then copies them into a new array, and each piece of a restore's downloads left a fresh 8 MiB
- * buffer for V8 to collect late: ~80 MB of them in the main thread (docs/DECISIONS.md). More bytes than
- * announced end the read (the caller's length check says how many arrived).
+ * The body of an answer, read as it arrives into one buffer of the announced length. The SDK's
+ * transformToByteArray keeps every chunk and then copies them into a new array (twice the memory while
+ * it does). More bytes than announced end the read (the caller's length check says how many arrived).
+ * A restore's downloads do not come here: they go to the caller's sink (bodyToSink).
  */
 async function bodyBytes(
   body: { transformToByteArray(): Promise<Uint8Array> },
   length: number | undefined,
-  into: Uint8Array | undefined,
 ): Promise<Buffer> {
   if (length === undefined || !(Symbol.asyncIterator in body)) {
     const bytes = await body.transformToByteArray();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
-  const out =
-    into !== undefined && into.length >= length
-      ? Buffer.from(into.buffer, into.byteOffset, length)
-      : Buffer.allocUnsafe(length);
+  const out = Buffer.allocUnsafe(length);
   let at = 0;
   for await (const chunk of body as AsyncIterable<Uint8Array>) {
     if (at + chunk.length > length) return Buffer.concat([out.subarray(0, at), chunk]);
@@ -213,6 +208,33 @@ async function bodyBytes(
     at += chunk.length;
   }
   return at === length ? out : out.subarray(0, at);
+}
+
+const isAsyncIterable = (b: unknown): b is AsyncIterable<Uint8Array> =>
+  typeof b === 'object' && b !== null && Symbol.asyncIterator in b;
+
+/** The answer is the range asked for: its length, and where it starts when the server says (Content-Range). */
+const answersRange = (out: { ContentLength?: number; ContentRange?: string }, range: ByteRange): boolean =>
+  out.ContentLength === range.length &&
+  (out.ContentRange === undefined || out.ContentRange.startsWith(`bytes ${range.offset}-`));
+
+/**
+ * The body of an answer handed to the caller's sink (ByteRange.sink) chunk by chunk as it arrives;
+ * returns how many bytes came. More bytes than announced end the read before the chunk that overflows is
+ * handed over (the caller's length check says how many arrived).
+ */
+async function bodyToSink(
+  body: AsyncIterable<Uint8Array>,
+  length: number,
+  sink: (chunk: Uint8Array, at: number) => void,
+): Promise<number> {
+  let at = 0;
+  for await (const chunk of body) {
+    if (at + chunk.length > length) return at + chunk.length;
+    sink(chunk, at);
+    at += chunk.length;
+  }
+  return at;
 }
 
 /**
@@ -479,13 +501,22 @@ export class S3Store implements BlobStore {
     // asked for again, like a failed request.
     return this.retrying(signal, async () => {
       const out = await this.sendOnce((o) => this.sdk.send(cmd, o), 'get', name, { signal, range });
-      let buf: Buffer;
+      let buf: Buffer = Buffer.alloc(0);
+      let received: number;
       try {
-        buf = out.Body ? await bodyBytes(out.Body, out.ContentLength, range?.into) : Buffer.alloc(0);
-        if (out.ContentLength !== undefined && buf.length !== out.ContentLength) {
+        const body = out.Body;
+        // only an answer that is exactly the range asked for goes to the sink (a server that ignored the
+        // Range header and sent the whole object must not have its first bytes taken for the range's)
+        if (range?.sink !== undefined && isAsyncIterable(body) && answersRange(out, range)) {
+          received = await bodyToSink(body, range.length, range.sink);
+        } else {
+          if (body) buf = await bodyBytes(body, out.ContentLength);
+          received = buf.length;
+        }
+        if (out.ContentLength !== undefined && received !== out.ContentLength) {
           throw new BulwarkError(
             'NETWORK',
-            `get ${this.describe(name)}: received ${buf.length} of ${out.ContentLength} bytes`,
+            `get ${this.describe(name)}: received ${received} of ${out.ContentLength} bytes`,
             { hint: 'check the connection / endpoint' },
           );
         }
@@ -494,9 +525,9 @@ export class S3Store implements BlobStore {
         // the answer had begun: a timeout now is silence in the middle of the body, never a connect timeout
         throw this.mapError(e, 'get', name, { connected: true });
       }
-      if (range !== undefined && buf.length !== range.length) {
+      if (range !== undefined && received !== range.length) {
         // S3 answers a range that runs past the end with what there is
-        const total = Number(/\/(\d+)$/.exec(out.ContentRange ?? '')?.[1] ?? range.offset + buf.length);
+        const total = Number(/\/(\d+)$/.exec(out.ContentRange ?? '')?.[1] ?? range.offset + received);
         throw pastEnd(name, range, total);
       }
       return buf;

@@ -96,10 +96,14 @@ export interface ByteRange {
   offset: number;
   length: number;
   /**
-   * A buffer of at least `length` bytes the caller reuses: a store that reads from the network may read
-   * into it and return a view of it (valid until the caller reuses it). Others return their own buffer.
+   * Where the caller wants the bytes as they arrive, instead of in one buffer (a restore writes them
+   * straight into its copy of the pack, so no buffer of the range's size is held). A store that reads
+   * from the network hands every byte to it in order (`at`: the chunk's place in the range; the chunk is
+   * the store's until the call returns) and returns an empty buffer; after an attempt that broke off, the
+   * range may come again from its start. It must not throw: a store would take its error for the
+   * network's. Other stores ignore it and return the bytes.
    */
-  into?: Uint8Array;
+  sink?: (chunk: Uint8Array, at: number) => void;
 }
 
 export interface StoreCapabilities {
@@ -150,7 +154,7 @@ export function assertValidName(name: string): void {
   }
 }
 
-/** A range's offset and length are whole numbers, not negative (the buffer `into` is not part of the message). */
+/** A range's offset and length are whole numbers, not negative (`sink` is not part of the message). */
 export function assertValidRange(name: string, range: ByteRange): void {
   const { offset, length } = range;
   if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0)
