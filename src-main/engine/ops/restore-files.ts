@@ -327,12 +327,13 @@ export async function writeFiles(
                 if (sinkError !== undefined) return;
                 try {
                   write(chunk, off + at);
+                  if (failure === undefined)
+                    released = releaseUpTo(p, byEnd, released, off + at + chunk.length);
                 } catch (e) {
-                  sinkError = e; // a full disk: thrown below, once the store is done with the body
-                  return;
+                  // a full disk, say: thrown below, once the store is done with the body (a sink must not
+                  // throw, or the store would take it for the network's failure and ask again)
+                  sinkError = e;
                 }
-                if (failure === undefined)
-                  released = releaseUpTo(p, byEnd, released, off + at + chunk.length);
               };
               const buf = await store.get(
                 objectNames.pack(p.id),
