@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { backup } from '../../src-main/engine/backup/backup.ts';
 import { Catalog } from '../../src-main/engine/catalog/catalog.ts';
+import { downloadSpan } from '../../src-main/engine/ops/restore-files.ts';
 import { restoreSnapshot } from '../../src-main/engine/ops/restore.ts';
 import { Repository } from '../../src-main/engine/repo/repository.ts';
 import type { BlobStore, ByteRange } from '../../src-main/engine/storage/types.ts';
@@ -92,4 +93,98 @@ describe('restore from a remote store', () => {
     expect(readFileSync(join(root, 'a.txt')).equals(small)).toBe(true);
     expect(readFileSync(join(root, 'big.bin')).equals(big)).toBe(true);
   }, 60_000);
+});
+
+describe('downloadSpan', () => {
+  const MiB4 = 4 * MiB;
+  const pack = randomBytes(MiB4 * 2 + 123_456); // three ranges: two whole, one short
+  const start = 1000; // a span need not start at the pack's start
+  const end = pack.length - 500;
+
+  /** How the store answers a range: as bytes, or to the sink in chunks (a network store). */
+  function fakeStore(mode: 'bytes' | 'sink', opts: { breakFirst?: boolean; failAt?: number } = {}) {
+    let broke = false;
+    const gets: { offset: number; length: number }[] = [];
+    const store: Pick<BlobStore, 'get'> = {
+      async get(name: string, range?: ByteRange) {
+        if (!name.startsWith('packs/') || !range) throw new Error(`unexpected get ${name}`);
+        gets.push({ offset: range.offset, length: range.length });
+        const bytes = pack.subarray(range.offset, range.offset + range.length);
+        if (mode === 'bytes' || !range.sink) return Buffer.from(bytes);
+        for (let at = 0; at < bytes.length; at += 65_536) {
+          if (opts.failAt !== undefined && range.offset + at >= opts.failAt)
+            throw Object.assign(new Error('the connection was reset'), { code: 'NETWORK' });
+          if (opts.breakFirst && !broke && at >= 3 * 65_536) {
+            broke = true; // an attempt that broke off: the store asks again and hands it from the start
+            at = -65_536;
+            continue;
+          }
+          range.sink(bytes.subarray(at, at + 65_536), at);
+          await new Promise((r) => setImmediate(r)); // the body arrives over time
+        }
+        return Buffer.alloc(0);
+      },
+    };
+    return { store, gets };
+  }
+
+  async function download(store: Pick<BlobStore, 'get'>, inGet?: () => boolean) {
+    const dir = tempDir('span');
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'copy');
+    const told: number[] = [];
+    const toldDuringGet: number[] = [];
+    const result = await downloadSpan(store, 'ab'.repeat(32), path, start, end, undefined, (upTo) => {
+      told.push(upTo);
+      if (inGet?.()) toldDuringGet.push(upTo);
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    return { path, told, toldDuringGet, error: result };
+  }
+
+  it('writes the span at its offsets, range after range, from a store that returns the bytes', async () => {
+    const { store, gets } = fakeStore('bytes');
+    const { path, told, error } = await download(store);
+    expect(error).toBeUndefined();
+    expect(gets).toEqual([
+      { offset: start, length: MiB4 },
+      { offset: start + MiB4, length: MiB4 },
+      { offset: start + 2 * MiB4, length: end - start - 2 * MiB4 },
+    ]);
+    expect(told).toEqual([start + MiB4, start + 2 * MiB4, end]);
+    expect(readFileSync(path).subarray(start).equals(pack.subarray(start, end))).toBe(true);
+  });
+
+  it('writes what a network store hands over as it arrives, again from the start after a retry', async () => {
+    let inside = false;
+    const { store } = fakeStore('sink', { breakFirst: true });
+    const get = store.get.bind(store);
+    store.get = async (...a) => {
+      inside = true;
+      try {
+        return await get(...a);
+      } finally {
+        inside = false;
+      }
+    };
+    const { path, told, toldDuringGet, error } = await download(store, () => inside);
+    expect(error).toBeUndefined();
+    expect(readFileSync(path).subarray(start).equals(pack.subarray(start, end))).toBe(true);
+    // told while the bytes arrive, in 64 KiB steps, never twice and never backwards (the retry started over)
+    expect(toldDuringGet.length).toBeGreaterThan(100);
+    expect(told.at(-1)).toBe(end);
+    for (let i = 1; i < told.length; i++) expect(told[i]).toBeGreaterThan(told[i - 1]!);
+    expect(told[0]).toBe(start + 65_536);
+  });
+
+  it("fails with the store's error, having told only what is in the file", async () => {
+    const failAt = start + MiB4 + 5 * 65_536;
+    const { store } = fakeStore('sink', { failAt });
+    const { path, told, error } = await download(store);
+    expect(error).toMatchObject({ code: 'NETWORK' });
+    expect(told.at(-1)).toBe(failAt);
+    expect(readFileSync(path).subarray(start, failAt).equals(pack.subarray(start, failAt))).toBe(true);
+  });
 });

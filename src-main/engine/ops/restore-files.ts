@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import { BulwarkError, throwIfAborted } from '../errors.ts';
 import { objectNames, type TreeNode } from '../repo/format.ts';
 import type { Repository } from '../repo/repository.ts';
+import type { BlobStore } from '../storage/types.ts';
 import { TaskPool } from '../util/pool.ts';
 import type { Placement } from './restore-place.ts';
 import type {
@@ -307,46 +308,13 @@ export async function writeFiles(
         if (failure !== undefined) break;
         await pool.add(async () => {
           p.localPath = join(cacheDir!, p.id);
-          const fd = openSync(p.localPath, 'wx', 0o600);
           // the pack's files by where their blobs in it end (mostly in order already: a backup packs a
           // folder's files in order)
           const byEnd = Int32Array.from(p.files.keys()).sort((a, b) => p.ends[a]! - p.ends[b]!);
           let released = 0;
-          const write = (bytes: Uint8Array, at: number): void => {
-            let w = 0;
-            while (w < bytes.length) w += writeSync(fd, bytes, w, bytes.length - w, at + w);
-          };
-          try {
-            for (let off = p.start; off < p.end; off += PIECE) {
-              const len = Math.min(PIECE, p.end - off);
-              // The body goes into the copy as it arrives (ByteRange.sink: no buffer of the piece's size,
-              // 4 downloads held 16 MiB of them), and every file whose blobs have all come goes to a writer
-              // at once. Again from the start after a retried attempt: the same bytes at the same place.
-              let sinkError: unknown;
-              const sink = (chunk: Uint8Array, at: number): void => {
-                if (sinkError !== undefined) return;
-                try {
-                  write(chunk, off + at);
-                  if (failure === undefined)
-                    released = releaseUpTo(p, byEnd, released, off + at + chunk.length);
-                } catch (e) {
-                  // a full disk, say: thrown below, once the store is done with the body (a sink must not
-                  // throw, or the store would take it for the network's failure and ask again)
-                  sinkError = e;
-                }
-              };
-              const buf = await store.get(
-                objectNames.pack(p.id),
-                { offset: off, length: len, sink },
-                opts.signal,
-              );
-              if (sinkError !== undefined) throw sinkError;
-              write(buf, off); // a store that returns the bytes instead (empty when they went to the sink)
-              if (failure === undefined) released = releaseUpTo(p, byEnd, released, off + len);
-            }
-          } finally {
-            closeSync(fd);
-          }
+          await downloadSpan(store, p.id, p.localPath, p.start, p.end, opts.signal, (upTo) => {
+            if (failure === undefined) released = releaseUpTo(p, byEnd, released, upTo);
+          });
           p.downloaded = true;
           releaseUpTo(p, byEnd, released, p.end);
           // every file of it may be written already: its copy goes now (releasePacks waited for this)
@@ -387,6 +355,64 @@ interface BlobSpots {
 }
 
 /** Calls `fn` once for each pack holding blobs of file `seq` (a large file has many blobs in few packs). */
+/**
+ * Downloads bytes [start, end) of pack `id` into a new file at `path` (the same offsets), in ranges of
+ * PIECE one after the other, written as they arrive (ByteRange.sink: no buffer of a range's size; 4
+ * downloads held 16 MiB of them). `arrived(upTo)` is called whenever every byte before `upTo` is in the
+ * file, so files whose blobs have all come go to a writer at once. After a retried attempt a range comes
+ * again from its start: the same bytes at the same place, and `upTo` never goes back past what was said.
+ * Exported for its test.
+ */
+export async function downloadSpan(
+  store: Pick<BlobStore, 'get'>,
+  id: string,
+  path: string,
+  start: number,
+  end: number,
+  signal: AbortSignal | undefined,
+  arrived: (upTo: number) => void,
+): Promise<void> {
+  const fd = openSync(path, 'wx', 0o600);
+  const write = (bytes: Uint8Array, at: number): void => {
+    let w = 0;
+    while (w < bytes.length) w += writeSync(fd, bytes, w, bytes.length - w, at + w);
+  };
+  let said = start;
+  const tell = (upTo: number): void => {
+    if (upTo <= said) return;
+    said = upTo;
+    arrived(upTo);
+  };
+  try {
+    for (let off = start; off < end; off += PIECE) {
+      const len = Math.min(PIECE, end - off);
+      let sinkError: unknown;
+      const sink = (chunk: Uint8Array, at: number): void => {
+        if (sinkError !== undefined) return;
+        try {
+          write(chunk, off + at);
+          tell(off + at + chunk.length);
+        } catch (e) {
+          // a full disk, say: thrown below, once the store is done with the body (a sink must not throw,
+          // or the store would take it for the network's failure and ask again)
+          sinkError = e;
+        }
+      };
+      let buf: Buffer;
+      try {
+        buf = await store.get(objectNames.pack(id), { offset: off, length: len, sink }, signal);
+      } catch (e) {
+        throw sinkError ?? e; // a full disk is what to tell, even if the download failed after it
+      }
+      if (sinkError !== undefined) throw sinkError;
+      write(buf, off); // a store that returns the bytes instead (empty when they went to the sink)
+      tell(off + len);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function eachPackOf(spots: BlobSpots, packs: PackNeed[], seq: number, fn: (p: PackNeed) => void): void {
   const from = spots.first[seq]!;
   const to = spots.first[seq + 1]!;
