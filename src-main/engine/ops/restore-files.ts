@@ -354,7 +354,6 @@ interface BlobSpots {
   rawLength: Float64Array;
 }
 
-/** Calls `fn` once for each pack holding blobs of file `seq` (a large file has many blobs in few packs). */
 /**
  * Downloads bytes [start, end) of pack `id` into a new file at `path` (the same offsets), in ranges of
  * PIECE one after the other, written as they arrive (ByteRange.sink: no buffer of a range's size; 4
@@ -413,6 +412,7 @@ export async function downloadSpan(
   }
 }
 
+/** Calls `fn` once for each pack holding blobs of file `seq` (a large file has many blobs in few packs). */
 function eachPackOf(spots: BlobSpots, packs: PackNeed[], seq: number, fn: (p: PackNeed) => void): void {
   const from = spots.first[seq]!;
   const to = spots.first[seq + 1]!;
