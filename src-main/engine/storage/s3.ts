@@ -186,6 +186,9 @@ const quietLogger = {
   error: (): void => {},
 };
 
+const isAsyncIterable = (b: unknown): b is AsyncIterable<Uint8Array> =>
+  typeof b === 'object' && b !== null && Symbol.asyncIterator in b;
+
 /**
  * The body of an answer, read as it arrives into one buffer of the announced length. The SDK's
  * transformToByteArray keeps every chunk and then copies them into a new array (twice the memory while
@@ -196,22 +199,19 @@ async function bodyBytes(
   body: { transformToByteArray(): Promise<Uint8Array> },
   length: number | undefined,
 ): Promise<Buffer> {
-  if (length === undefined || !(Symbol.asyncIterator in body)) {
+  if (length === undefined || !isAsyncIterable(body)) {
     const bytes = await body.transformToByteArray();
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   const out = Buffer.allocUnsafe(length);
   let at = 0;
-  for await (const chunk of body as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body) {
     if (at + chunk.length > length) return Buffer.concat([out.subarray(0, at), chunk]);
     out.set(chunk, at);
     at += chunk.length;
   }
   return at === length ? out : out.subarray(0, at);
 }
-
-const isAsyncIterable = (b: unknown): b is AsyncIterable<Uint8Array> =>
-  typeof b === 'object' && b !== null && Symbol.asyncIterator in b;
 
 /** The answer is the range asked for: its length, and where it starts when the server says (Content-Range). */
 const answersRange = (out: { ContentLength?: number; ContentRange?: string }, range: ByteRange): boolean =>
