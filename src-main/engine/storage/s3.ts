@@ -189,30 +189,6 @@ const quietLogger = {
 const isAsyncIterable = (b: unknown): b is AsyncIterable<Uint8Array> =>
   typeof b === 'object' && b !== null && Symbol.asyncIterator in b;
 
-/**
- * The body of an answer, read as it arrives into one buffer of the announced length. The SDK's
- * transformToByteArray keeps every chunk and then copies them into a new array (twice the memory while
- * it does). More bytes than announced end the read (the caller's length check says how many arrived).
- * A restore's downloads do not come here: they go to the caller's sink (bodyToSink).
- */
-async function bodyBytes(
-  body: { transformToByteArray(): Promise<Uint8Array> },
-  length: number | undefined,
-): Promise<Buffer> {
-  if (length === undefined || !isAsyncIterable(body)) {
-    const bytes = await body.transformToByteArray();
-    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  const out = Buffer.allocUnsafe(length);
-  let at = 0;
-  for await (const chunk of body) {
-    if (at + chunk.length > length) return Buffer.concat([out.subarray(0, at), chunk]);
-    out.set(chunk, at);
-    at += chunk.length;
-  }
-  return at === length ? out : out.subarray(0, at);
-}
-
 /** The answer is the range asked for: its length, and where it starts when the server says (Content-Range). */
 const answersRange = (out: { ContentLength?: number; ContentRange?: string }, range: ByteRange): boolean =>
   out.ContentLength === range.length &&
@@ -235,6 +211,25 @@ async function bodyToSink(
     at += chunk.length;
   }
   return at;
+}
+
+/**
+ * The body of an answer, read as it arrives into one buffer of the announced length (through bodyToSink),
+ * and how many bytes came. The SDK's transformToByteArray keeps every chunk and then copies them into a
+ * new array (twice the memory while it does). More bytes than announced end the read (the caller's length
+ * check compares `received`). A restore's downloads do not come here: they go to the caller's own sink.
+ */
+async function bodyBytes(
+  body: { transformToByteArray(): Promise<Uint8Array> },
+  length: number | undefined,
+): Promise<{ bytes: Buffer; received: number }> {
+  if (length === undefined || !isAsyncIterable(body)) {
+    const b = await body.transformToByteArray();
+    return { bytes: Buffer.from(b.buffer, b.byteOffset, b.byteLength), received: b.byteLength };
+  }
+  const out = Buffer.allocUnsafe(length);
+  const received = await bodyToSink(body, length, (chunk, at) => out.set(chunk, at));
+  return { bytes: received >= length ? out : out.subarray(0, received), received };
 }
 
 /**
@@ -510,8 +505,8 @@ export class S3Store implements BlobStore {
         if (range?.sink !== undefined && isAsyncIterable(body) && answersRange(out, range)) {
           received = await bodyToSink(body, range.length, range.sink);
         } else {
-          if (body) buf = await bodyBytes(body, out.ContentLength);
-          received = buf.length;
+          if (body) ({ bytes: buf, received } = await bodyBytes(body, out.ContentLength));
+          else received = 0;
         }
         if (out.ContentLength !== undefined && received !== out.ContentLength) {
           throw new BulwarkError(
